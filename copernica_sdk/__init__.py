@@ -1,0 +1,112 @@
+"""copernica-sdk: a typed Python SDK for Copernica's SOAP API.
+
+Quick start::
+
+    from copernica_sdk import CopernicaClient
+
+    with CopernicaClient(access_token="…") as client:
+        db = client.databases.get("Customers")
+        client.profiles.upsert(db, key={"customer_key": "ann@example.com"},
+                               fields={"firstname": "Ann"})
+
+The client (and with it zeep) is imported lazily, so importing models, errors or
+values from this package stays cheap for command-line start-up.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+from .errors import (
+    APIError,
+    AuthenticationError,
+    ConfigurationError,
+    ConnectError,
+    ConnectTimeout,
+    ConstraintError,
+    CopernicaError,
+    HTTPStatusError,
+    NotFoundError,
+    RateLimitError,
+    ReadError,
+    ReadTimeout,
+    ResponseParseError,
+    TransportError,
+    UnsafeRequestError,
+    ValidationError,
+)
+from .models import (
+    Callback,
+    Collection,
+    Database,
+    Field,
+    Page,
+    Profile,
+    Requirement,
+    Subprofile,
+)
+
+if TYPE_CHECKING:
+    from .auth import AccessTokenAuth, Auth, BearerAuth, LoginAuth
+    from .client import ConnectionPool, CopernicaClient, Timeout
+    from .retry import RetryPolicy
+
+__all__ = [
+    "APIError",
+    "AccessTokenAuth",
+    "Auth",
+    "AuthenticationError",
+    "BearerAuth",
+    "Callback",
+    "Collection",
+    "ConfigurationError",
+    "ConnectError",
+    "ConnectTimeout",
+    "ConnectionPool",
+    "ConstraintError",
+    "CopernicaClient",
+    "CopernicaError",
+    "Database",
+    "Field",
+    "HTTPStatusError",
+    "LoginAuth",
+    "NotFoundError",
+    "Page",
+    "Profile",
+    "RateLimitError",
+    "ReadError",
+    "ReadTimeout",
+    "Requirement",
+    "ResponseParseError",
+    "RetryPolicy",
+    "Subprofile",
+    "Timeout",
+    "TransportError",
+    "UnsafeRequestError",
+    "ValidationError",
+    "__version__",
+]
+
+# PEP 562: heavy modules load on first use.
+_LAZY = {
+    "CopernicaClient": ".client",
+    "ConnectionPool": ".client",
+    "Timeout": ".client",
+    "Auth": ".auth",
+    "AccessTokenAuth": ".auth",
+    "BearerAuth": ".auth",
+    "LoginAuth": ".auth",
+    "RetryPolicy": ".retry",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'copernica_sdk' has no attribute {name!r}")
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,76 @@
+"""Helpers shared by the service namespaces: ids, requirements, field maps."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+from .._safety import FieldNameCache
+from .._soap import SoapResult
+from ..models import Requirement
+from ..values import WireValue, to_wire, to_wire_fields
+
+__all__ = [
+    "ClientCore",
+    "IdLike",
+    "RequirementsLike",
+    "encode_fields",
+    "encode_requirements",
+    "id_of",
+    "to_requirements",
+]
+
+
+class _HasId(Protocol):
+    @property
+    def id(self) -> int: ...
+
+
+#: An object id, or any model with an ``id`` (``Database``, ``Profile``…).
+IdLike = int | _HasId
+
+#: ``{"field": value}`` (equality, case-sensitive) or explicit :class:`Requirement` objects.
+RequirementsLike = Mapping[str, WireValue] | Sequence[Requirement]
+
+
+class ClientCore(Protocol):
+    """The part of the client the services use."""
+
+    page_size: int
+    field_names: FieldNameCache
+
+    def _call(self, operation: str, params: dict[str, Any]) -> SoapResult: ...
+
+
+def id_of(obj: IdLike, what: str) -> int:
+    value = obj if isinstance(obj, int) else getattr(obj, "id", None)
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ValueError(f"{what} must be a positive id or an object with one, not {obj!r}")
+    return value
+
+
+def to_requirements(requirements: RequirementsLike | None) -> list[Requirement]:
+    if requirements is None:
+        return []
+    if isinstance(requirements, Mapping):
+        return [Requirement(field=name, value=to_wire(value, field=name))
+                for name, value in requirements.items()]
+    out = list(requirements)
+    for req in out:
+        if req.operator not in ("=", "!="):
+            raise ValueError(f"operator {req.operator!r} on field {req.field!r} is not supported; "
+                             "use '=' or '!=' (other operators are unverified on the SOAP API)")
+        to_wire(req.value, field=req.field)  # refuses XML-forbidden characters
+    return out
+
+
+def encode_requirements(requirements: Sequence[Requirement]) -> dict[str, Any]:
+    return {"requirement": [
+        {"fieldname": r.field, "value": r.value, "operator": r.operator,
+         "casesensitive": r.case_sensitive}
+        for r in requirements
+    ]}
+
+
+def encode_fields(fields: Mapping[str, WireValue]) -> dict[str, Any]:
+    return {"pair": [{"key": k, "value": v} for k, v in to_wire_fields(fields).items()]}

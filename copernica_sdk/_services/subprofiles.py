@@ -1,0 +1,150 @@
+"""``client.subprofiles``: rows of collections (orders, order lines…) under profiles."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from .._paging import auto_paging
+from .._safety import check_requirements
+from ..errors import ConstraintError, NotFoundError
+from ..models import Page, Subprofile
+from ..values import WireValue
+from ._common import (
+    ClientCore,
+    IdLike,
+    RequirementsLike,
+    encode_fields,
+    encode_requirements,
+    id_of,
+    to_requirements,
+)
+
+__all__ = ["SubprofilesService"]
+
+log = logging.getLogger("copernica_sdk")
+
+
+class SubprofilesService:
+    """Subprofiles of a profile in a collection, or of a whole collection."""
+
+    def __init__(self, client: ClientCore) -> None:
+        self._client = client
+
+    def search(self, profile: IdLike, collection: IdLike,
+               requirements: RequirementsLike | None = None, *, start: int = 0,
+               length: int | None = None, all_properties: bool = True) -> Page[Subprofile]:
+        """One page of ``profile``'s subprofiles in ``collection`` matching ``requirements``."""
+        return self._client._call("Profile_searchSubProfiles", {
+            "id": id_of(profile, "profile"),
+            "collection": {"id": id_of(collection, "collection")},
+            "requirements": encode_requirements(to_requirements(requirements)),
+            "start": start,
+            "length": length or self._client.page_size,
+            "allproperties": all_properties,
+        }).page(Subprofile)
+
+    def list(self, profile: IdLike, collection: IdLike,
+             requirements: RequirementsLike | None = None, *,
+             page_size: int | None = None) -> Iterator[Subprofile]:
+        """Every matching subprofile of ``profile`` in ``collection`` (auto-paging)."""
+        return auto_paging(
+            lambda start, length: self.search(profile, collection, requirements,
+                                              start=start, length=length),
+            page_size or self._client.page_size, operation="Profile_searchSubProfiles")
+
+    def list_collection(self, collection: IdLike, requirements: RequirementsLike | None = None,
+                        *, page_size: int | None = None) -> Iterator[Subprofile]:
+        """Every matching subprofile in ``collection``, across all profiles (auto-paging)."""
+        collection_id = id_of(collection, "collection")
+        reqs = encode_requirements(to_requirements(requirements))
+
+        def fetch(start: int, length: int) -> Page[Subprofile]:
+            return self._client._call("Collection_searchSubProfiles", {
+                "id": collection_id, "requirements": reqs, "start": start, "length": length,
+                "allproperties": True,
+            }).page(Subprofile)
+
+        return auto_paging(fetch, page_size or self._client.page_size,
+                           operation="Collection_searchSubProfiles")
+
+    def get(self, collection: IdLike, subprofile: IdLike) -> Subprofile:
+        """A subprofile by id; :class:`NotFoundError` if it is not in ``collection``."""
+        subprofile_id = id_of(subprofile, "subprofile")
+        found = self._client._call("Collection_subProfile", {
+            "id": id_of(collection, "collection"), "identifier": subprofile_id,
+        }).entity(Subprofile)
+        if found is None:
+            raise NotFoundError(f"no subprofile with id {subprofile_id} in this collection",
+                                operation="Collection_subProfile")
+        return found
+
+    def create(self, profile: IdLike, collection: IdLike,
+               fields: Mapping[str, WireValue]) -> Subprofile:
+        """Create a subprofile.  Prefer :meth:`upsert`, which never creates a duplicate."""
+        created = self._client._call("Profile_createSubProfile", {
+            "id": id_of(profile, "profile"),
+            "collection": {"id": id_of(collection, "collection")},
+            "fields": encode_fields(fields),
+        }).entity(Subprofile)
+        if created is None:
+            raise NotFoundError("the service did not return the created subprofile",
+                                operation="Profile_createSubProfile")
+        return created
+
+    def update_fields(self, subprofile: IdLike, fields: Mapping[str, WireValue]) -> None:
+        """Set fields of one subprofile; :class:`ConstraintError` if a value fails its type."""
+        subprofile_id = id_of(subprofile, "subprofile")
+        result = self._client._call("SubProfile_updateFields", {
+            "id": subprofile_id, "fields": encode_fields(fields)})
+        if not result.succeeded():
+            raise ConstraintError(
+                f"subprofile {subprofile_id}: a value failed its field's type check (fields: "
+                f"{', '.join(sorted(fields))}); nothing was changed",
+                operation="SubProfile_updateFields")
+
+    def upsert(self, profile: IdLike, collection: IdLike, *, key: Mapping[str, WireValue],
+               fields: Mapping[str, WireValue]) -> Subprofile:
+        """Create or update ``profile``'s one subprofile identified by ``key``; returns it::
+
+            client.subprofiles.upsert(profile, orders, key={"order_id": "1042"},
+                                      fields={"status": "completed", "total": "99.50"})
+        """
+        profile_id = id_of(profile, "profile")
+        collection_id = id_of(collection, "collection")
+        reqs = to_requirements(key)
+        check_requirements(self._client.field_names, "collection", collection_id, reqs,
+                           "Profile_updateSubProfiles")
+        params: dict[str, Any] = {
+            "id": profile_id,
+            "collection": {"id": collection_id},
+            "requirements": encode_requirements(reqs),
+            "fields": encode_fields({**key, **fields}),
+            "create": True,
+            "allproperties": True,
+        }
+        page = self._client._call("Profile_updateSubProfiles", params).page(Subprofile)
+        if not page.items:
+            page = self.search(profile_id, collection_id, key, length=2)
+        if not page.items:
+            raise NotFoundError(f"upsert of {dict(key)!r} left no subprofile behind",
+                                operation="Profile_updateSubProfiles")
+        if page.total > 1:
+            log.warning("key %s matches %d subprofiles of profile %d; all were updated",
+                        sorted(key), page.total, profile_id)
+        return page.items[0]
+
+    def remove(self, subprofile: IdLike) -> None:
+        self._client._call("SubProfile_remove", {"id": id_of(subprofile, "subprofile")})
+
+    def remove_many(self, collection: IdLike, subprofiles: Iterable[IdLike]) -> None:
+        ids = [id_of(s, "subprofile") for s in subprofiles]
+        if ids:
+            self._client._call("Collection_removeSubProfiles", {
+                "id": id_of(collection, "collection"), "ids": {"item": ids}})
+
+    def move(self, subprofile: IdLike, profile: IdLike) -> None:
+        """Move a subprofile to another profile of the same database."""
+        self._client._call("SubProfile_moveToProfile", {
+            "id": id_of(subprofile, "subprofile"), "profile": {"id": id_of(profile, "profile")}})

@@ -1,0 +1,146 @@
+"""One SOAP round trip: zeep builds the envelope, requests sends it, lxml reads it.
+
+zeep is used for what it is good at — reading the WSDL and building a request
+that matches the schema — and nothing else.  Sending is done here so that every
+call has explicit connect and read timeouts (zeep's ``operation_timeout``
+defaults to none) and so that the HTTP status is judged before any XML is read.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import requests
+import urllib3.exceptions
+import zeep
+from lxml import etree
+
+from ..errors import (
+    ConfigurationError,
+    ConnectError,
+    ConnectTimeout,
+    ReadError,
+    ReadTimeout,
+    ValidationError,
+)
+from .document import binding_of, load_document
+from .envelope import parse_response
+from .parse import SoapResult
+
+__all__ = ["SoapConnection"]
+
+log = logging.getLogger("copernica_sdk.soap")
+
+Redactor = Callable[[str], str]
+
+
+class SoapConnection:
+    """Sends operations of one WSDL binding to one endpoint over one session."""
+
+    def __init__(
+        self,
+        *,
+        endpoint: str,
+        wsdl: str | None,
+        session: requests.Session,
+        timeout: tuple[float, float],
+        redact: Redactor,
+    ) -> None:
+        self.endpoint = endpoint
+        self._session = session
+        self._timeout = timeout
+        self._redact = redact
+        document = load_document(wsdl, session=session, timeout=timeout[0] + timeout[1])
+        self._binding = binding_of(document)
+        # Client(<Document>) reuses the parsed WSDL: microseconds, not milliseconds.
+        self._client = zeep.Client(document, transport=zeep.Transport(session=session))
+        self._service = self._client.create_service(self._binding.name, endpoint)
+        self._actions: dict[str, str] = {}
+
+    @property
+    def operations(self) -> list[str]:
+        return sorted(self._binding._operations)
+
+    def build(self, operation: str, params: Mapping[str, Any]) -> bytes:
+        """The request envelope for ``operation``, validated against the WSDL."""
+        try:
+            envelope = self._client.create_message(self._service, operation,
+                                                   parameters=dict(params))
+        except ValueError as exc:  # zeep: "Operation 'X' not found"
+            raise ConfigurationError(f"the WSDL has no operation {operation!r}") from exc
+        except (zeep.exceptions.ValidationError, TypeError) as exc:
+            raise ValidationError(self._redact(f"invalid parameters: {exc}"),
+                                  operation=operation) from None
+        body: bytes = etree.tostring(envelope, encoding="utf-8", xml_declaration=True)
+        return body
+
+    def _soap_action(self, operation: str) -> str:
+        action = self._actions.get(operation)
+        if action is None:
+            action = self._binding.get(operation).soapaction or ""
+            self._actions[operation] = action
+        return action
+
+    def call(self, operation: str, params: Mapping[str, Any],
+             headers: Mapping[str, str] | None = None) -> SoapResult:
+        """Send one call and return its result, or raise an SDK error."""
+        body = self.build(operation, params)
+        request_headers = {
+            "Content-Type": "text/xml; charset=utf-8",
+            "SOAPAction": f'"{self._soap_action(operation)}"',
+        }
+        if headers:
+            request_headers.update(headers)
+        try:
+            response = self._session.post(self.endpoint, data=body, headers=request_headers,
+                                          timeout=self._timeout)
+        except requests.exceptions.ConnectTimeout:
+            raise ConnectTimeout(f"no connection to {self.endpoint} within "
+                                 f"{self._timeout[0]:g} s", operation=operation) from None
+        except requests.exceptions.ReadTimeout:
+            raise ReadTimeout(f"no answer within {self._timeout[1]:g} s; the call may have "
+                              "been processed", operation=operation) from None
+        except requests.exceptions.ConnectionError as exc:
+            if _never_connected(exc):
+                raise ConnectError(f"cannot connect to {self.endpoint}",
+                                   operation=operation) from None
+            raise ReadError(self._redact(f"connection lost after the request was sent "
+                                         f"({_reason(exc)})"), operation=operation) from None
+        except requests.exceptions.RequestException as exc:  # chunked/decoding errors
+            raise ReadError(self._redact(f"broken response ({_reason(exc)})"),
+                            operation=operation) from None
+        element = parse_response(
+            response.status_code,
+            response.headers.get("Content-Type", ""),
+            response.headers.get("Retry-After"),
+            response.content,
+            operation,
+            self._redact,
+        )
+        return SoapResult(element, operation)
+
+
+def _never_connected(exc: BaseException) -> bool:
+    """True when the error proves the request never reached the server."""
+    seen: set[int] = set()
+    todo: list[Any] = [exc]
+    while todo:
+        err = todo.pop()
+        if err is None or id(err) in seen:
+            continue
+        seen.add(id(err))
+        if isinstance(err, urllib3.exceptions.NewConnectionError | ConnectionRefusedError):
+            return True
+        if isinstance(err, urllib3.exceptions.MaxRetryError):
+            todo.append(err.reason)
+        if isinstance(err, BaseException):
+            todo.extend([err.__cause__, err.__context__, *[a for a in err.args
+                                                          if isinstance(a, BaseException)]])
+    return False
+
+
+def _reason(exc: BaseException) -> str:
+    inner = exc.args[0] if exc.args else exc
+    return type(inner).__name__ if isinstance(inner, BaseException) else str(inner)[:120]

@@ -1,0 +1,173 @@
+"""Turn an HTTP response into the ``<result>`` element, or into a typed error.
+
+The HTTP status is judged before any XML is read: a 502 page from a proxy can be
+well-formed XHTML, and zeep would report it as a SOAP "Unknown fault".  Faults
+are mapped to the SDK's exception tree by a table of fault-string patterns.
+Responses are parsed with a parser that loads no DTD, resolves no entity and
+never touches the network; a response that declares a DTD is refused outright
+(billion-laughs and XXE payloads both need one).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+from lxml import etree
+
+from ..errors import (
+    APIError,
+    AuthenticationError,
+    ConstraintError,
+    CopernicaError,
+    HTTPStatusError,
+    NotFoundError,
+    RateLimitError,
+    ResponseParseError,
+    ValidationError,
+)
+
+__all__ = ["parse_response", "parse_retry_after"]
+
+SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+SOAP12_ENV = "http://www.w3.org/2003/05/soap-envelope"
+
+_PARSER = etree.XMLParser(
+    resolve_entities=False,
+    no_network=True,
+    load_dtd=False,
+    dtd_validation=False,
+    huge_tree=True,  # profile pages with 1 MB text values are legitimate
+    remove_blank_text=False,
+)
+
+# Fault string pattern → error class.  First match wins; the fallback depends on
+# the fault code (Client → ValidationError, Server → retryable APIError).
+FAULT_RULES: tuple[tuple[re.Pattern[str], type[APIError]], ...] = (
+    (re.compile(r"not logged on|access token|authori[sz]ation token|credentials|"
+                r"access denied|permission", re.I), AuthenticationError),
+    (re.compile(r"\bno \w+ with (id|name)\b|not found|does not exist|unknown (database|"
+                r"collection|profile|subprofile|field)", re.I), NotFoundError),
+    (re.compile(r"invalid value .* for field|constraint", re.I), ConstraintError),
+)
+
+Redactor = Callable[[str], str]
+
+
+def parse_response(
+    status: int,
+    content_type: str,
+    headers_retry_after: str | None,
+    body: bytes,
+    operation: str,
+    redact: Redactor,
+) -> etree._Element:
+    """Return the ``<result>`` element of a successful response, or raise."""
+    looks_xml = "xml" in content_type.lower() or body.lstrip()[:5] in (b"<?xml", b"<SOAP", b"<soap")
+    if status != 200:
+        fault = _fault_in(body, operation, redact, status) if looks_xml and body else None
+        if fault is not None:
+            raise fault
+        raise _status_error(status, body, headers_retry_after, operation, redact)
+    root = _parse(body, operation)
+    body_el = _body_of(root, operation)
+    fault = _fault_from_body(body_el, operation, redact, status)
+    if fault is not None:
+        raise fault
+    wrapper = next(iter(body_el), None)
+    if wrapper is None:
+        raise ResponseParseError("SOAP Body is empty", operation=operation)
+    for child in wrapper:
+        if isinstance(child.tag, str) and etree.QName(child).localname == "result":
+            return child
+    # The service always sends <result>; be lenient with an answer that left it out.
+    return etree.Element("result")
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _parse(body: bytes, operation: str) -> etree._Element:
+    try:
+        root = etree.fromstring(body, parser=_PARSER)
+    except etree.XMLSyntaxError as exc:
+        raise ResponseParseError(f"response is not well-formed XML ({exc.msg})",
+                                 operation=operation) from None
+    if root.getroottree().docinfo.doctype:
+        raise ResponseParseError("response declares a DTD; refused (XML entity attacks need one)",
+                                 operation=operation)
+    return root
+
+
+def _body_of(root: etree._Element, operation: str) -> etree._Element:
+    for ns in (SOAP_ENV, SOAP12_ENV):
+        if root.tag == f"{{{ns}}}Envelope":
+            body = root.find(f"{{{ns}}}Body")
+            if body is not None:
+                return body
+    raise ResponseParseError("response is XML but not a SOAP envelope", operation=operation)
+
+
+def _fault_in(body: bytes, operation: str, redact: Redactor, status: int) -> APIError | None:
+    try:
+        root = _parse(body, operation)
+        return _fault_from_body(_body_of(root, operation), operation, redact, status)
+    except ResponseParseError:
+        return None
+
+
+def _fault_from_body(body: etree._Element, operation: str, redact: Redactor,
+                     status: int) -> APIError | None:
+    fault = next((c for c in body if isinstance(c.tag, str)
+                  and etree.QName(c).localname == "Fault"), None)
+    if fault is None:
+        return None
+    code = _child_text(fault, "faultcode") or _child_text(fault, "Value") or ""
+    text = _child_text(fault, "faultstring") or _child_text(fault, "Text") or "SOAP fault"
+    text = redact(text.strip())
+    local_code = code.rpartition(":")[2]
+    cls: type[APIError] | None = next((c for p, c in FAULT_RULES if p.search(text)), None)
+    if cls is None and status in (401, 403):
+        cls = AuthenticationError
+    if cls is None:
+        cls = ValidationError if local_code in ("Client", "Sender") else APIError
+    retryable = cls is APIError and local_code in ("Server", "Receiver", "")
+    return cls(text, operation=operation, fault_code=code or None, status_code=status,
+               retryable=retryable)
+
+
+def _child_text(el: etree._Element, local: str) -> str | None:
+    for node in el.iter():
+        if isinstance(node.tag, str) and etree.QName(node).localname == local:
+            return "".join(node.itertext())
+    return None
+
+
+def _status_error(status: int, body: bytes, retry_after: str | None, operation: str,
+                  redact: Redactor) -> CopernicaError:
+    excerpt = redact(body[:200].decode("utf-8", "replace").strip())
+    if status == 429:
+        seconds = parse_retry_after(retry_after)
+        hint = f"; the service asks to wait {seconds:g} s" if seconds is not None else ""
+        return RateLimitError(f"rate limited (HTTP 429){hint}", operation=operation,
+                              body_excerpt=excerpt, retry_after=seconds)
+    if status in (401, 403):
+        return AuthenticationError(f"HTTP {status}: credentials refused", operation=operation,
+                                   status_code=status)
+    return HTTPStatusError(f"HTTP {status} from the service" + (f": {excerpt!r}" if excerpt else ""),
+                           status_code=status, operation=operation, body_excerpt=excerpt)

@@ -1,0 +1,241 @@
+"""``CopernicaClient``: the typed facade over Copernica's SOAP API."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import re
+import threading
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from . import __version__
+from ._safety import FieldNameCache
+from ._services import (
+    CollectionsService,
+    DatabasesService,
+    FieldsService,
+    ProfilesService,
+    SubprofilesService,
+)
+from ._soap import SoapConnection, SoapResult
+from .auth import AccessTokenAuth, Auth, AuthContext
+from .errors import AuthenticationError, ConfigurationError, CopernicaError
+from .models import Field, Page
+from .retry import DEFAULT_RETRY, RetryPolicy
+
+__all__ = ["DEFAULT_ENDPOINT", "ConnectionPool", "CopernicaClient", "Timeout"]
+
+DEFAULT_ENDPOINT = "https://soap.copernica.com"
+
+log = logging.getLogger("copernica_sdk")
+
+_JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]+")
+
+
+@dataclass(frozen=True)
+class Timeout:
+    """Seconds to wait for a connection and for an answer.  Every call has both."""
+
+    connect: float = 10.0
+    read: float = 60.0  # unindexed searches can take a long time (reference §5)
+
+    def as_tuple(self) -> tuple[float, float]:
+        return (self.connect, self.read)
+
+
+class ConnectionPool:
+    """HTTP connections that several clients may share (e.g. one client per account).
+
+    Clients sharing a pool share sockets, never credentials: each client keeps
+    its own session, cookies and headers.
+    """
+
+    def __init__(self, maxsize: int = 10) -> None:
+        self.adapter = HTTPAdapter(pool_connections=4, pool_maxsize=maxsize, max_retries=0)
+
+    def close(self) -> None:
+        self.adapter.close()
+
+
+def _check_endpoint(endpoint: str) -> str:
+    parts = urlsplit(endpoint)
+    host = parts.hostname or ""
+    if parts.scheme == "https" and host:
+        return endpoint
+    if parts.scheme == "http" and host and _is_loopback(host):
+        return endpoint  # the bundled fakes run on loopback without TLS
+    raise ConfigurationError(
+        f"endpoint {endpoint!r} must be an https:// URL (plain http is allowed only for "
+        "loopback addresses such as the fake service on 127.0.0.1)")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class CopernicaClient:
+    """A client for one Copernica account.
+
+    ::
+
+        client = CopernicaClient(access_token="…")
+        db = client.databases.get("Customers")
+        client.profiles.upsert(db, key={"customer_key": "ann@example.com"},
+                               fields={"firstname": "Ann"})
+        for profile in client.profiles.list(db):
+            print(profile.id, profile.fields["firstname"])
+
+    Service namespaces: :attr:`databases`, :attr:`fields`, :attr:`collections`,
+    :attr:`profiles`, :attr:`subprofiles`.  The client is safe to share between
+    threads; pass ``pool=`` to size (or share) its HTTP connection pool.
+
+    Args:
+        access_token: the account's API access token (``AccessTokenAuth``).
+        auth: another strategy instead (``BearerAuth``, ``LoginAuth``).
+        endpoint: the SOAP endpoint; https, or http on a loopback address.
+        wsdl: a WSDL URL or path to use instead of the bundled one.
+        timeout: a :class:`Timeout`, or one number for both connect and read.
+        retry: a :class:`~copernica_sdk.retry.RetryPolicy`.
+        session: a ``requests.Session`` to send through (proxies, TLS, recording).
+        pool: a :class:`ConnectionPool` to use (and possibly share).
+        page_size: items per page for auto-paging iterators.
+    """
+
+    def __init__(
+        self,
+        access_token: str | None = None,
+        *,
+        auth: Auth | None = None,
+        endpoint: str = DEFAULT_ENDPOINT,
+        wsdl: str | None = None,
+        timeout: Timeout | float = Timeout(),
+        retry: RetryPolicy = DEFAULT_RETRY,
+        session: requests.Session | None = None,
+        pool: ConnectionPool | None = None,
+        page_size: int = 500,
+        user_agent: str | None = None,
+    ) -> None:
+        if auth is None:
+            if access_token is None:
+                raise ConfigurationError("pass access_token=… or auth=… (one client per account)")
+            auth = AccessTokenAuth(access_token)
+        elif access_token is not None:
+            raise ConfigurationError("pass either access_token or auth, not both")
+        if page_size < 1:
+            raise ConfigurationError("page_size must be at least 1")
+        self._auth = auth
+        self._endpoint = _check_endpoint(endpoint)
+        self._timeout = timeout if isinstance(timeout, Timeout) else Timeout(timeout, timeout)
+        self._retry = retry
+        self.page_size = page_size
+        self._owns_session = session is None
+        self._session = session or requests.Session()
+        if pool is not None or self._owns_session:
+            adapter = (pool or ConnectionPool()).adapter
+            self._session.mount("https://", adapter)
+            self._session.mount("http://", adapter)
+        self._session.headers["User-Agent"] = user_agent or f"copernica-sdk/{__version__}"
+        self._conn = SoapConnection(endpoint=self._endpoint, wsdl=wsdl, session=self._session,
+                                    timeout=self._timeout.as_tuple(), redact=self.redact)
+        self.field_names = FieldNameCache(self._load_field_names)
+        self._ctx = _AuthContext(self)
+        self.databases = DatabasesService(self)
+        self.fields = FieldsService(self)
+        self.collections = CollectionsService(self)
+        self.profiles = ProfilesService(self)
+        self.subprofiles = SubprofilesService(self)
+
+    # -- plumbing -----------------------------------------------------------------
+
+    @property
+    def endpoint(self) -> str:
+        return self._endpoint
+
+    @property
+    def operations(self) -> list[str]:
+        """Every operation the WSDL in use declares."""
+        return self._conn.operations
+
+    def redact(self, text: str) -> str:
+        """``text`` with this client's credentials and any JWT replaced by ``REDACTED``."""
+        for secret in self._auth.secrets:
+            if secret:
+                text = text.replace(secret, "REDACTED")
+        return _JWT.sub("REDACTED", text)
+
+    def _call(self, operation: str, params: dict[str, Any]) -> SoapResult:
+        """Call ``operation`` with authentication and the retry policy applied."""
+        retrying = self._retry.retrying(operation)
+        attempts = 0
+        try:
+            for attempt in retrying:
+                with attempt:
+                    attempts += 1
+                    return self._call_authenticated(operation, params)
+        except CopernicaError as exc:
+            exc.attempts = attempts
+            raise
+        raise AssertionError("unreachable: tenacity re-raises the last error")
+
+    def _call_authenticated(self, operation: str, params: dict[str, Any]) -> SoapResult:
+        try:
+            return self._send(operation, params)
+        except AuthenticationError as exc:
+            if not self._auth.renew(exc, self._ctx):
+                raise
+            log.info("%s: credentials renewed after %r; retrying once", operation, exc.message)
+            return self._send(operation, params)
+
+    def _send(self, operation: str, params: dict[str, Any]) -> SoapResult:
+        call_params, headers = dict(params), dict[str, str]()
+        self._auth.apply(call_params, headers, self._ctx)
+        return self._conn.call(operation, call_params, headers)
+
+    def _load_field_names(self, kind: str, parent_id: int) -> list[str]:
+        op, element = (("Database_fields", "field") if kind == "database"
+                       else ("Collection_fields", "collectionfield"))
+        page: Page[Field] = self._call(op, {"id": parent_id}).page(Field, element)
+        return [f.name for f in page.items]
+
+    def close(self) -> None:
+        """Release HTTP connections (only the session the client created itself)."""
+        if self._owns_session:
+            self._session.close()
+
+    def __enter__(self) -> CopernicaClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"CopernicaClient(endpoint={self._endpoint!r}, auth={type(self._auth).__name__})"
+
+
+class _AuthContext(AuthContext):
+    """What auth strategies may use of a client (and nothing more)."""
+
+    def __init__(self, client: CopernicaClient) -> None:
+        self._client = client
+        self._lock = threading.Lock()
+
+    @property
+    def session(self) -> requests.Session:
+        return self._client._session
+
+    @property
+    def timeout(self) -> tuple[float, float]:
+        return self._client._timeout.as_tuple()
+
+    def call_unauthenticated(self, operation: str, params: dict[str, Any]) -> bool:
+        return self._client._conn.call(operation, params).succeeded()

@@ -1,0 +1,183 @@
+"""One exception tree for everything the SDK raises.
+
+::
+
+    CopernicaError
+    ├── ConfigurationError          bad client settings (endpoint, credentials, options)
+    ├── UnsafeRequestError          refused before sending: the call could touch every profile
+    ├── TransportError              the request or its answer was lost on the way
+    │   ├── ConnectError            no connection was made; the request never left
+    │   ├── ConnectTimeout          ditto, timed out while connecting
+    │   ├── ReadError               connection broke after the request was sent
+    │   └── ReadTimeout             no answer in time after the request was sent
+    ├── HTTPStatusError             the service answered with an HTTP error, not SOAP
+    │   └── RateLimitError          429, with ``retry_after`` when the service said so
+    ├── APIError                    the service understood the call and refused it
+    │   ├── AuthenticationError     missing, wrong or expired credentials
+    │   ├── NotFoundError           the object does not exist
+    │   ├── ValidationError         the request was malformed or a parameter invalid
+    │   └── ConstraintError         a value failed the field's type check
+    └── ResponseParseError          the answer was not the SOAP we expect
+
+Every error carries ``operation`` (the SOAP operation, when known) and
+``retryable`` (whether repeating the same call may succeed).  Messages never
+contain credentials: the client redacts them before an error is raised.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "APIError",
+    "AuthenticationError",
+    "ConfigurationError",
+    "ConnectError",
+    "ConnectTimeout",
+    "ConstraintError",
+    "CopernicaError",
+    "HTTPStatusError",
+    "NotFoundError",
+    "RateLimitError",
+    "ReadError",
+    "ReadTimeout",
+    "ResponseParseError",
+    "TransportError",
+    "UnsafeRequestError",
+    "ValidationError",
+]
+
+
+class CopernicaError(Exception):
+    """Base class of every error the SDK raises."""
+
+    retryable: bool = False
+    #: How many times the call was tried before this error was raised.
+    attempts: int = 1
+
+    def __init__(self, message: str, *, operation: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.operation = operation
+
+    def __str__(self) -> str:
+        if self.operation:
+            return f"{self.operation}: {self.message}"
+        return self.message
+
+
+class ConfigurationError(CopernicaError):
+    """The client was set up wrongly; fix the settings, retrying will not help."""
+
+
+class UnsafeRequestError(CopernicaError):
+    """The SDK refused to send a call that could change more than intended.
+
+    Raised before any request leaves, e.g. for an upsert whose requirements are
+    empty or name a field the database does not have (the service silently drops
+    such a requirement and would update every profile).
+    """
+
+
+class TransportError(CopernicaError):
+    """The request or its answer was lost in transit.
+
+    ``request_sent`` tells whether the service may have received (and acted on)
+    the request; only when it is ``False`` is a non-idempotent write safe to repeat.
+    """
+
+    retryable = True
+    request_sent: bool = True
+
+
+class ConnectError(TransportError):
+    """No connection could be made (refused, DNS failure); the request never left."""
+
+    request_sent = False
+
+
+class ConnectTimeout(TransportError):
+    """Connecting timed out; the request never left."""
+
+    request_sent = False
+
+
+class ReadError(TransportError):
+    """The connection broke after the request was sent (reset, truncated answer)."""
+
+
+class ReadTimeout(TransportError):
+    """The service did not answer within the read timeout."""
+
+
+class HTTPStatusError(CopernicaError):
+    """The service answered with an HTTP error status and no SOAP fault."""
+
+    RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        operation: str | None = None,
+        body_excerpt: str = "",
+    ) -> None:
+        super().__init__(message, operation=operation)
+        self.status_code = status_code
+        self.body_excerpt = body_excerpt
+        self.retryable = status_code in self.RETRYABLE_STATUSES
+
+
+class RateLimitError(HTTPStatusError):
+    """HTTP 429: too many requests.  ``retry_after`` is in seconds, when given."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int = 429,
+        operation: str | None = None,
+        body_excerpt: str = "",
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(
+            message, status_code=status_code, operation=operation, body_excerpt=body_excerpt
+        )
+        self.retry_after = retry_after
+
+
+class APIError(CopernicaError):
+    """The service understood the call and refused it (usually a SOAP fault)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation: str | None = None,
+        fault_code: str | None = None,
+        status_code: int | None = None,
+        retryable: bool = False,
+    ) -> None:
+        super().__init__(message, operation=operation)
+        self.fault_code = fault_code
+        self.status_code = status_code
+        self.retryable = retryable
+
+
+class AuthenticationError(APIError):
+    """Credentials are missing, wrong or expired."""
+
+
+class NotFoundError(APIError):
+    """The database, collection, field, profile or subprofile does not exist."""
+
+
+class ValidationError(APIError):
+    """The request was malformed or one of its parameters was invalid."""
+
+
+class ConstraintError(APIError):
+    """A value failed the field's type check, so nothing was changed."""
+
+
+class ResponseParseError(CopernicaError):
+    """The answer could not be parsed as the SOAP response we expect."""
