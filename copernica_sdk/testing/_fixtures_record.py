@@ -85,10 +85,11 @@ class _RecordingAdapter(HTTPAdapter):
             response = super().send(
                 request, stream=stream, timeout=timeout, verify=verify, cert=cert, proxies=proxies
             )
+            # Reading the body can fail too (a truncated answer): record that as a raise.
+            self._recorder._record_response(request, response)
         except tuple(RAISABLE.values()) as exc:
             self._recorder._record_exception(request, exc)
             raise
-        self._recorder._record_response(request, response)
         return response
 
 
