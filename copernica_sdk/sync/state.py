@@ -1,0 +1,700 @@
+"""The sync job's state: one SQLite file per job.
+
+What it holds, all small and keyed so that lookups never load a whole table:
+
+- **bookmarks** — per stream, the opaque replication-key value to resume from;
+- **hashes** — per (scope, record key), the content hash of what Copernica last
+  accepted, so unchanged records are skipped next run;
+- **profile ids** — per (database id, profile key), the Copernica profile id,
+  to save a search call per record;
+- **identities** — per (source, source customer id), the profile key and id the
+  customer was synced to, so an e-mail change updates the same profile;
+- **dead letters** — records that failed, with reason and payload, replayable;
+- **runs** — when each run started and ended, its exit code and counts.
+
+Every write of a sync batch goes through :meth:`StateStore.checkpoint`: one
+``BEGIN IMMEDIATE … COMMIT`` that the engine opens only after Copernica accepted
+the batch.  A run killed at any moment therefore leaves either the whole
+checkpoint or none of it — never a bookmark without its hashes, or usage rows
+without the bookmark they pay for.  Hooks (licensing) add their own rows through
+:attr:`Checkpoint.connection` to share that transaction.
+
+The file's schema is versioned with ``PRAGMA user_version``; :data:`MIGRATIONS`
+lists the scripts, and opening an older file upgrades it in place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pathlib
+import re
+import sqlite3
+import threading
+import weakref
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from itertools import islice
+from types import TracebackType
+from typing import Any, Final
+
+import platformdirs
+
+from .errors import ConfigError
+
+__all__ = [
+    "DEAD_LETTER_STATUSES",
+    "MIGRATIONS",
+    "Checkpoint",
+    "DeadLetter",
+    "Identity",
+    "RunInfo",
+    "StateStore",
+    "StateVersionError",
+]
+
+#: The schema, one script per version: the file's ``user_version`` is the number
+#: of scripts applied.  Append new scripts; never edit one that has shipped.
+MIGRATIONS: list[str] = [
+    # 1: initial schema.
+    """
+    CREATE TABLE runs (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        job         TEXT    NOT NULL,
+        started_at  TEXT    NOT NULL,
+        ended_at    TEXT,
+        exit_code   INTEGER,
+        counts      TEXT    NOT NULL DEFAULT '{}'
+    );
+    CREATE TABLE bookmarks (
+        stream      TEXT    PRIMARY KEY,
+        value       TEXT    NOT NULL,
+        updated_at  TEXT    NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE hashes (
+        scope       TEXT    NOT NULL,
+        key         TEXT    NOT NULL,
+        hash        TEXT    NOT NULL,
+        PRIMARY KEY (scope, key)
+    ) WITHOUT ROWID;
+    CREATE TABLE profile_ids (
+        database_id INTEGER NOT NULL,
+        key         TEXT    NOT NULL,
+        profile_id  INTEGER NOT NULL,
+        PRIMARY KEY (database_id, key)
+    ) WITHOUT ROWID;
+    CREATE TABLE identities (
+        source      TEXT    NOT NULL,
+        source_id   TEXT    NOT NULL,
+        profile_key TEXT    NOT NULL,
+        profile_id  INTEGER,
+        updated_at  TEXT    NOT NULL,
+        PRIMARY KEY (source, source_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE dead_letters (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id      INTEGER REFERENCES runs (id) ON DELETE SET NULL,
+        stream      TEXT    NOT NULL,
+        record_key  TEXT    NOT NULL,
+        reason      TEXT    NOT NULL,
+        payload     TEXT    NOT NULL,
+        created_at  TEXT    NOT NULL,
+        status      TEXT    NOT NULL DEFAULT 'open'
+                    CHECK (status IN ('open', 'retried', 'resolved')),
+        attempts    INTEGER NOT NULL DEFAULT 0
+    );
+    -- resolve_dead_letters runs for every synced page: keep it an index probe.
+    CREATE INDEX dead_letters_by_record ON dead_letters (stream, record_key);
+    CREATE INDEX dead_letters_by_status ON dead_letters (status, id);
+    """,
+]
+
+#: The states a dead letter can be in.
+DEAD_LETTER_STATUSES: Final = frozenset({"open", "retried", "resolved"})
+
+# Keys per ``IN (…)``: SQLite before 3.32 allows only 999 bound parameters, and
+# each query binds one or two more besides the keys.
+_CHUNK: Final = 500
+
+
+class _ReadConnection(sqlite3.Connection):
+    """A plain connection that, unlike ``sqlite3.Connection``, can be weakly
+    referenced."""
+
+
+class StateVersionError(ConfigError):
+    """The state file was written by a newer copernica-sync than this one.
+
+    A :class:`ConfigError` because the remedy is the user's (upgrade, or point the
+    job at another state file), and the run must not touch the file meanwhile.
+    """
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """One run of a job.  Timestamps are ISO-8601 UTC strings."""
+
+    id: int
+    job: str
+    started_at: str
+    ended_at: str | None
+    exit_code: int | None
+    counts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Where a source customer was synced to.  ``profile_id`` is ``None`` until
+    Copernica has told us the id."""
+
+    profile_key: str
+    profile_id: int | None
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A record that failed, kept so it can be inspected and replayed."""
+
+    id: int
+    run_id: int | None
+    stream: str
+    record_key: str
+    reason: str
+    payload: dict[str, Any]
+    created_at: str
+    status: str
+    attempts: int
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _text(value: str) -> str:
+    """``value``, made storable.
+
+    SQLite stores UTF-8, and a lone surrogate (a hostile record can carry one,
+    e.g. from a JSON ``"\\ud800"``) cannot be encoded; raising here would fail the
+    whole checkpoint and stall the job on one bad record forever.
+    """
+    if value.isascii():
+        return value
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    return value
+
+
+def _chunks(items: Iterable[str], size: int = _CHUNK) -> Iterator[list[str]]:
+    it = iter(items)
+    while chunk := [_text(k) for k in islice(it, size)]:
+        yield chunk
+
+
+def _lookup_chunks(items: Iterable[str]) -> Iterator[tuple[list[str], dict[str, str]]]:
+    """Chunks of storable keys, each with a map back to the caller's spelling of
+    any key :func:`_text` had to change, so results are keyed as asked."""
+    it = iter(items)
+    while raw := list(islice(it, _CHUNK)):
+        chunk = [_text(k) for k in raw]
+        back = {t: k for t, k in zip(chunk, raw, strict=True) if t is not k}
+        yield chunk, back
+
+
+def _marks(n: int) -> str:
+    return ",".join("?" * n)
+
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def _dump_payload(payload: Mapping[str, Any]) -> str:
+    text = json.dumps(payload, ensure_ascii=False, default=str)
+    # Lone surrogates cannot be stored as UTF-8; they only occur inside JSON
+    # strings, where their \uXXXX escape reads back as the same character.
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _check_status(status: str) -> None:
+    if status not in DEAD_LETTER_STATUSES:
+        raise ValueError(f"dead-letter status must be one of {sorted(DEAD_LETTER_STATUSES)}, "
+                         f"not {status!r}")
+
+
+def _stream_range(column: str) -> str:
+    # ``stream`` itself, or ``stream:<anything>`` as a range so the primary key
+    # index serves it (';' is the character after ':').
+    return f"({column} = ? OR ({column} >= ? || ':' AND {column} < ? || ';'))"
+
+
+class Checkpoint:
+    """The writes of one sync batch, committed together or not at all.
+
+    Obtained from :meth:`StateStore.checkpoint`; valid only inside that ``with``
+    block and only in the thread that opened it.
+    """
+
+    def __init__(self, connection: sqlite3.Connection, run_id: int | None) -> None:
+        #: The store's connection, inside the checkpoint's transaction: hooks
+        #: (usage metering) write their own rows through it so they commit, or
+        #: roll back, with the bookmark.
+        self.connection = connection
+        #: The run this checkpoint belongs to (defaults to the store's current
+        #: run); hooks read it to attribute their rows.
+        self.run_id = run_id
+        self._open = True
+
+    def _db(self) -> sqlite3.Connection:
+        if not self._open:
+            raise RuntimeError("this checkpoint has already been committed or rolled back")
+        return self.connection
+
+    def _close(self) -> None:
+        self._open = False
+
+    def set_bookmark(self, stream: str, value: str) -> None:
+        """Resume ``stream`` from ``value`` (opaque to the store) next time."""
+        self._db().execute(
+            "INSERT INTO bookmarks (stream, value, updated_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (stream) DO UPDATE SET value = excluded.value, "
+            "updated_at = excluded.updated_at",
+            (_text(stream), _text(value), _now()),
+        )
+
+    def set_hashes(self, scope: str, hashes: Mapping[str, str]) -> None:
+        """Remember the content hash Copernica accepted for each key in ``scope``."""
+        scope = _text(scope)
+        self._db().executemany(
+            "INSERT INTO hashes (scope, key, hash) VALUES (?, ?, ?) "
+            "ON CONFLICT (scope, key) DO UPDATE SET hash = excluded.hash",
+            ((scope, _text(k), _text(h)) for k, h in hashes.items()),
+        )
+
+    def set_profile_ids(self, database_id: int, ids: Mapping[str, int]) -> None:
+        """Cache the Copernica profile id of each profile key in ``database_id``."""
+        self._db().executemany(
+            "INSERT INTO profile_ids (database_id, key, profile_id) VALUES (?, ?, ?) "
+            "ON CONFLICT (database_id, key) DO UPDATE SET profile_id = excluded.profile_id",
+            ((database_id, _text(k), pid) for k, pid in ids.items()),
+        )
+
+    def forget_profile_ids(self, database_id: int, keys: Iterable[str]) -> None:
+        """Drop cached ids, e.g. after Copernica said the profile no longer exists."""
+        db = self._db()
+        for chunk in _chunks(keys):
+            db.execute(
+                f"DELETE FROM profile_ids WHERE database_id = ? AND key IN ({_marks(len(chunk))})",
+                (database_id, *chunk),
+            )
+
+    def set_identity(self, source: str, source_id: str, profile_key: str,
+                     profile_id: int | None) -> None:
+        """Record that ``source_id`` of ``source`` is the profile ``profile_key``.
+
+        A ``None`` ``profile_id`` does not erase an id already known for the
+        same profile key: callers often learn the key before the id.
+        """
+        self._db().execute(
+            "INSERT INTO identities (source, source_id, profile_key, profile_id, updated_at) "
+            "VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (source, source_id) DO UPDATE SET "
+            "  profile_id = CASE WHEN excluded.profile_id IS NULL "
+            "                     AND excluded.profile_key = identities.profile_key "
+            "                    THEN identities.profile_id ELSE excluded.profile_id END, "
+            "  profile_key = excluded.profile_key, updated_at = excluded.updated_at",
+            (_text(source), _text(source_id), _text(profile_key), profile_id, _now()),
+        )
+
+    def add_dead_letter(self, *, run_id: int | None, stream: str, record_key: str,
+                        reason: str, payload: Mapping[str, Any]) -> int:
+        """Keep a failed record with why it failed; returns the dead letter's id.
+
+        ``payload`` is stored as JSON; values JSON does not know are stored as
+        their ``str()``.  The caller redacts secrets before handing it over.
+        """
+        cur = self._db().execute(
+            "INSERT INTO dead_letters (run_id, stream, record_key, reason, payload, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (run_id, _text(stream), _text(record_key), _text(reason),
+             _dump_payload(payload), _now()),
+        )
+        assert cur.lastrowid is not None  # an INSERT into a rowid table always has one
+        return cur.lastrowid
+
+    def resolve_dead_letters(self, stream: str, record_keys: Iterable[str]) -> int:
+        """Close the open (or retried) dead letters of records that have now synced
+        fine; returns how many were closed."""
+        db = self._db()
+        stream = _text(stream)
+        closed = 0
+        for chunk in _chunks(record_keys):
+            cur = db.execute(
+                "UPDATE dead_letters SET status = 'resolved' "
+                f"WHERE stream = ? AND record_key IN ({_marks(len(chunk))}) "
+                "AND status != 'resolved'",
+                (stream, *chunk),
+            )
+            closed += cur.rowcount
+        return closed
+
+
+class StateStore:
+    """A job's state file.  Every public method is thread-safe.
+
+    Writes go through one connection under an internal lock.  Reads from other
+    threads use a connection of their own (opened on first use), so in WAL mode
+    they neither wait for a checkpoint — not even for its fsync — nor see its
+    uncommitted rows; inside a checkpoint, its own thread reads its own writes.
+
+    Example::
+
+        with StateStore(StateStore.default_path("shop")) as state:
+            run = state.start_run("shop")
+            since = state.bookmark("orders")
+            ...  # write the page to Copernica, then:
+            with state.checkpoint() as cp:
+                cp.set_bookmark("orders", last_modified)
+                cp.set_hashes("orders", new_hashes)
+            state.finish_run(run, 0, {"written": 42})
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path: pathlib.Path = pathlib.Path(path).expanduser()
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not self.path.exists():
+            # The file holds e-mail addresses and record payloads: readable by
+            # the owner only.  SQLite gives -wal/-shm the same mode.
+            with suppress(FileExistsError):
+                os.close(os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        # One write connection, shared under a lock: SQLite serialises writers
+        # anyway.  isolation_level=None: transactions are ours to begin and end.
+        self._lock = threading.RLock()
+        self._conn = sqlite3.connect(self.path, timeout=5.0, isolation_level=None,
+                                     check_same_thread=False)
+        self._current_run: int | None = None
+        # The thread inside checkpoint(), if any; only the writer sets it.
+        self._writer: int | None = None
+        self._local = threading.local()
+        # Weak: a reader connection lives as long as its thread; close() closes
+        # the ones still alive.
+        self._readers: weakref.WeakSet[_ReadConnection] = weakref.WeakSet()
+        self._readers_lock = threading.Lock()
+        self._closed = False
+        try:
+            self._conn.execute("PRAGMA busy_timeout = 5000")
+            self._conn.execute("PRAGMA journal_mode = WAL")
+            # FULL: a commit survives power loss, not only a killed process.
+            self._conn.execute("PRAGMA synchronous = FULL")
+            self._conn.execute("PRAGMA foreign_keys = ON")
+            self._migrate()
+        except BaseException:
+            self._conn.close()
+            raise
+
+    # -- lifecycle -------------------------------------------------------------
+
+    @staticmethod
+    def default_path(job: str) -> pathlib.Path:
+        """Where a job's state lives unless configured otherwise: the user's state
+        directory (e.g. ``~/.local/state/copernica-sync/<job>.sqlite3``)."""
+        safe = re.sub(r"[^A-Za-z0-9._-]+", "_", job).strip("._-")
+        if safe != job:
+            # Distinct job names must not share a file once sanitised.
+            digest = hashlib.sha256(job.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+            safe = f"{safe or 'job'}-{digest}"
+        return platformdirs.user_state_path("copernica-sync") / f"{safe}.sqlite3"
+
+    def close(self) -> None:
+        """Close the file.  Idempotent.  Call it once the threads using the store
+        are done."""
+        with self._lock, self._readers_lock:
+            self._closed = True
+            for reader in list(self._readers):
+                reader.close()
+            self._conn.close()
+
+    def __enter__(self) -> StateStore:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def _read(self) -> sqlite3.Connection:
+        """The connection the calling thread reads through."""
+        if self._writer == threading.get_ident():
+            return self._conn
+        conn: _ReadConnection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            with self._readers_lock:
+                if self._closed:
+                    raise sqlite3.ProgrammingError("Cannot operate on a closed state store.")
+                conn = sqlite3.connect(self.path, timeout=5.0, isolation_level=None,
+                                       check_same_thread=False, factory=_ReadConnection)
+                conn.execute("PRAGMA query_only = ON")
+                self._readers.add(conn)
+            self._local.conn = conn
+        return conn
+
+    def _migrate(self) -> None:
+        target = len(MIGRATIONS)
+        version = self._version()
+        if version > target:
+            raise StateVersionError(
+                f"state file {self.path} has schema version {version}, but this "
+                f"copernica-sync knows versions up to {target}: it was written by a newer "
+                "release; upgrade copernica-sync, or configure another state path")
+        if version == target:
+            return
+        # executescript cannot run inside a transaction we opened (it commits
+        # first), so the transaction is part of the script: the pending
+        # migrations and the version bump commit together or not at all.
+        script = ";\n".join(MIGRATIONS[version:])
+        try:
+            self._conn.executescript(
+                f"BEGIN IMMEDIATE;\n{script};\nPRAGMA user_version = {target};\nCOMMIT;")
+        except sqlite3.Error:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            # Another process may have migrated the file between our read of the
+            # version and our BEGIN; then there is nothing left to do.
+            if self._version() != target:
+                raise
+
+    def _version(self) -> int:
+        row = self._conn.execute("PRAGMA user_version").fetchone()
+        return int(row[0])
+
+    # -- runs ------------------------------------------------------------------
+
+    def start_run(self, job: str) -> int:
+        """Record that a run of ``job`` starts now; returns its id, which later
+        checkpoints default to as their :attr:`Checkpoint.run_id`."""
+        with self._lock:
+            cur = self._conn.execute("INSERT INTO runs (job, started_at) VALUES (?, ?)",
+                                     (_text(job), _now()))
+            assert cur.lastrowid is not None
+            self._current_run = cur.lastrowid
+            return cur.lastrowid
+
+    def finish_run(self, run_id: int, exit_code: int, counts: Mapping[str, int]) -> None:
+        """Record the end of a run with its exit code and counts (written, skipped…)."""
+        with self._lock:
+            cur = self._conn.execute(
+                "UPDATE runs SET ended_at = ?, exit_code = ?, counts = ? WHERE id = ?",
+                (_now(), exit_code, json.dumps(dict(counts)), run_id))
+            if cur.rowcount == 0:
+                raise KeyError(f"no run with id {run_id}")
+            if self._current_run == run_id:
+                self._current_run = None
+
+    def runs(self, limit: int = 20) -> list[RunInfo]:
+        """The last ``limit`` runs, newest first."""
+        rows = self._read().execute(
+            "SELECT id, job, started_at, ended_at, exit_code, counts FROM runs "
+            "ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+        return [RunInfo(id=r[0], job=r[1], started_at=r[2], ended_at=r[3], exit_code=r[4],
+                        counts={str(k): int(v) for k, v in json.loads(r[5]).items()})
+                for r in rows]
+
+    # -- reads -----------------------------------------------------------------
+
+    def bookmark(self, stream: str) -> str | None:
+        """The value ``stream`` resumes from, or ``None`` to start from the beginning."""
+        row = self._read().execute("SELECT value FROM bookmarks WHERE stream = ?",
+                                   (_text(stream),)).fetchone()
+        return None if row is None else str(row[0])
+
+    def bookmarks(self) -> dict[str, str]:
+        """Every stream's bookmark (a handful of rows: one per stream)."""
+        rows = self._read().execute(
+            "SELECT stream, value FROM bookmarks ORDER BY stream").fetchall()
+        return {str(s): str(v) for s, v in rows}
+
+    def hashes(self, scope: str, keys: Iterable[str]) -> dict[str, str]:
+        """The stored content hash of each of ``keys`` that has one."""
+        scope = _text(scope)
+        out: dict[str, str] = {}
+        for chunk, back in _lookup_chunks(keys):
+            rows = self._read().execute(
+                f"SELECT key, hash FROM hashes WHERE scope = ? "
+                f"AND key IN ({_marks(len(chunk))})", (scope, *chunk)).fetchall()
+            out.update((back.get(k, k), h) for k, h in rows)
+        return out
+
+    def profile_ids(self, database_id: int, keys: Iterable[str]) -> dict[str, int]:
+        """The cached Copernica profile id of each of ``keys`` that has one."""
+        out: dict[str, int] = {}
+        for chunk, back in _lookup_chunks(keys):
+            rows = self._read().execute(
+                f"SELECT key, profile_id FROM profile_ids WHERE database_id = ? "
+                f"AND key IN ({_marks(len(chunk))})", (database_id, *chunk)).fetchall()
+            out.update((back.get(k, k), pid) for k, pid in rows)
+        return out
+
+    def identity(self, source: str, source_id: str) -> Identity | None:
+        """Which profile ``source_id`` of ``source`` was synced to, if any."""
+        row = self._read().execute(
+            "SELECT profile_key, profile_id FROM identities "
+            "WHERE source = ? AND source_id = ?", (_text(source), _text(source_id))).fetchone()
+        return None if row is None else Identity(profile_key=row[0], profile_id=row[1])
+
+    def identities(self, source: str, source_ids: Iterable[str]) -> dict[str, Identity]:
+        """:meth:`identity` for a whole page at once."""
+        source = _text(source)
+        out: dict[str, Identity] = {}
+        for chunk, back in _lookup_chunks(source_ids):
+            rows = self._read().execute(
+                "SELECT source_id, profile_key, profile_id FROM identities "
+                f"WHERE source = ? AND source_id IN ({_marks(len(chunk))})",
+                (source, *chunk)).fetchall()
+            out.update((back.get(sid, sid), Identity(profile_key=key, profile_id=pid))
+                       for sid, key, pid in rows)
+        return out
+
+    # -- the write path of a sync batch -----------------------------------------
+
+    @contextmanager
+    def checkpoint(self) -> Iterator[Checkpoint]:
+        """One transaction for everything a batch changes.
+
+        Open it only after Copernica accepted the batch.  Leaving the block
+        commits; any exception (including ``KeyboardInterrupt``) rolls back every
+        write made through the checkpoint and its connection, and propagates.
+        Other threads keep reading the last committed state meanwhile; their
+        writes (runs, dead-letter maintenance) wait until the block ends.
+        """
+        with self._lock:
+            if self._conn.in_transaction:
+                raise RuntimeError("checkpoints do not nest; commit the open one first")
+            self._conn.execute("BEGIN IMMEDIATE")
+            cp = Checkpoint(self._conn, self._current_run)
+            self._writer = threading.get_ident()
+            try:
+                yield cp
+                self._conn.execute("COMMIT")
+            except BaseException:
+                if self._conn.in_transaction:
+                    # A failed ROLLBACK must not hide why we are rolling back.
+                    with suppress(sqlite3.Error):
+                        self._conn.execute("ROLLBACK")
+                raise
+            finally:
+                self._writer = None
+                cp._close()
+
+    # -- dead letters ----------------------------------------------------------
+
+    def dead_letters(self, *, stream: str | None = None, status: str | None = "open",
+                     limit: int | None = None) -> list[DeadLetter]:
+        """Dead letters, oldest first; ``status=None`` lists every status."""
+        where: list[str] = []
+        params: list[Any] = []
+        if stream is not None:
+            where.append("stream = ?")
+            params.append(_text(stream))
+        if status is not None:
+            _check_status(status)
+            where.append("status = ?")
+            params.append(status)
+        sql = ("SELECT id, run_id, stream, record_key, reason, payload, created_at, status, "
+               "attempts FROM dead_letters")
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY id"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        rows = self._read().execute(sql, params).fetchall()
+        return [DeadLetter(id=r[0], run_id=r[1], stream=r[2], record_key=r[3], reason=r[4],
+                           payload=json.loads(r[5]), created_at=r[6], status=r[7],
+                           attempts=r[8])
+                for r in rows]
+
+    def mark_dead_letters(self, ids: Iterable[int], status: str) -> None:
+        """Set the status of dead letters; ``"retried"`` also counts an attempt."""
+        _check_status(status)
+        bump = 1 if status == "retried" else 0
+        with self._transaction():
+            for chunk in _int_chunks(ids):
+                self._conn.execute(
+                    "UPDATE dead_letters SET status = ?, attempts = attempts + ? "
+                    f"WHERE id IN ({_marks(len(chunk))})", (status, bump, *chunk))
+
+    def purge_dead_letters(self, *, stream: str | None = None, ids: Iterable[int] | None = None,
+                           status: str | None = None) -> int:
+        """Delete dead letters matching every given filter (none: all of them);
+        returns how many were deleted.  An empty ``ids`` deletes nothing."""
+        where: list[str] = []
+        params: list[Any] = []
+        if stream is not None:
+            where.append("stream = ?")
+            params.append(_text(stream))
+        if status is not None:
+            _check_status(status)
+            where.append("status = ?")
+            params.append(status)
+        base = "DELETE FROM dead_letters"
+        deleted = 0
+        with self._transaction():
+            if ids is None:
+                sql = base + (" WHERE " + " AND ".join(where) if where else "")
+                deleted = self._conn.execute(sql, params).rowcount
+            else:
+                for chunk in _int_chunks(ids):
+                    sql = (base + " WHERE " + " AND ".join([*where,
+                                                          f"id IN ({_marks(len(chunk))})"]))
+                    deleted += self._conn.execute(sql, [*params, *chunk]).rowcount
+        return deleted
+
+    # -- maintenance -------------------------------------------------------------
+
+    def counts(self) -> dict[str, int]:
+        """Row counts for ``state show``: ``bookmarks``, ``hashes``, ``profile_ids``,
+        ``identities``, ``open_dead_letters`` and ``runs``."""
+        queries = {
+            "bookmarks": "SELECT count(*) FROM bookmarks",
+            "hashes": "SELECT count(*) FROM hashes",
+            "profile_ids": "SELECT count(*) FROM profile_ids",
+            "identities": "SELECT count(*) FROM identities",
+            "open_dead_letters": "SELECT count(*) FROM dead_letters WHERE status = 'open'",
+            "runs": "SELECT count(*) FROM runs",
+        }
+        db = self._read()
+        return {name: int(db.execute(sql).fetchone()[0]) for name, sql in queries.items()}
+
+    def reset(self, stream: str | None = None, *, hashes: bool = True) -> None:
+        """Forget bookmarks — of ``stream`` or of every stream — and, unless
+        ``hashes=False``, the matching content hashes, so a full refresh resends
+        everything.  Profile ids, identities, dead letters and runs are kept.
+
+        For one stream, bookmarks and hash scopes named ``stream`` or
+        ``stream:<anything>`` (e.g. a per-shop partition ``orders:shop2``) go.
+        """
+        with self._transaction():
+            if stream is None:
+                self._conn.execute("DELETE FROM bookmarks")
+                if hashes:
+                    self._conn.execute("DELETE FROM hashes")
+                return
+            s = _text(stream)
+            self._conn.execute(f"DELETE FROM bookmarks WHERE {_stream_range('stream')}",
+                               (s, s, s))
+            if hashes:
+                self._conn.execute(f"DELETE FROM hashes WHERE {_stream_range('scope')}",
+                                   (s, s, s))
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        with self.checkpoint():
+            yield
+
+
+def _int_chunks(ids: Iterable[int]) -> Iterator[list[int]]:
+    it = iter(ids)
+    while chunk := [int(i) for i in islice(it, _CHUNK)]:
+        yield chunk
