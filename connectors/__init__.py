@@ -1,0 +1,1 @@
+"""Connectors shipped with copernica-sync: one subpackage per source (shop, CMS, file)."""

@@ -1,0 +1,109 @@
+"""Seeded, thread-safe fault injection for the fake shop's API requests.
+
+Mirrors ``copernica_sdk.testing.fake_copernica.faults``: scheduled entries are
+consumed first (one per request), then a seeded rate applies.  Entries can be
+aimed at one endpoint (``"orders"``, ``"customers"``, ``"system_status"``, …)
+so a test can fail exactly the request it cares about.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections import Counter, deque
+from collections.abc import Iterable, Sequence
+
+FAULT_KINDS: tuple[str, ...] = (
+    "http500",  # WordPress "critical error" HTML page
+    "http502",  # nginx Bad Gateway HTML
+    "http503",  # Service Unavailable, no Retry-After
+    "http504",  # Gateway Timeout HTML
+    "http429",  # Too Many Requests with Retry-After (FaultPlan.retry_after)
+    "maintenance",  # 503 + Retry-After: 600, WordPress maintenance page
+    "timeout",  # held for timeout_seconds, then the connection is dropped
+    "reset",  # connection closed without an answer
+    "php_notice",  # 200 whose body starts with a PHP notice, so not JSON
+    "truncated_json",  # 200 application/json cut off mid-way
+)
+
+
+def _check(kind: str) -> str:
+    if kind not in FAULT_KINDS:
+        raise ValueError(f"unknown fault kind {kind!r}; expected one of {FAULT_KINDS}")
+    return kind
+
+
+class FaultPlan:
+    """Which upcoming API requests fail, and how."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.timeout_seconds: float = 2.0
+        """How long a "timeout" fault holds the request before dropping it."""
+        self.retry_after: str = "1"
+        """The Retry-After header value of "http429" faults."""
+        self._rate = 0.0
+        self._kinds: tuple[str, ...] = ("http500", "http502", "http503", "http504", "http429")
+        self._rng = random.Random(1)
+        self._queues: dict[str | None, deque[str | None]] = {}
+        self._injected: Counter[str] = Counter()
+        self._history: list[tuple[str, str]] = []
+
+    def schedule(self, entries: Iterable[str | None], *, endpoint: str | None = None) -> None:
+        """Apply one entry per upcoming request (``None`` = no fault), in order.
+
+        With ``endpoint`` only requests to that endpoint (e.g. ``"orders"``,
+        ``"orders/{id}"``) consume the entries.  Appends to pending entries.
+        """
+        planned = [None if e is None else _check(e) for e in entries]
+        with self._lock:
+            self._queues.setdefault(endpoint, deque()).extend(planned)
+
+    def set_rate(self, rate: float, kinds: Sequence[str] | None = None, seed: int = 1) -> None:
+        """Fail ``rate`` (0..1) of requests with a seeded mix of ``kinds``
+        (default: the retryable HTTP statuses)."""
+        if not 0.0 <= rate <= 1.0:
+            raise ValueError("rate must be between 0 and 1")
+        chosen = tuple(_check(k) for k in kinds) if kinds else self._kinds
+        with self._lock:
+            self._rate, self._kinds, self._rng = rate, chosen, random.Random(seed)
+
+    def clear(self) -> None:
+        """No more faults (counters and history are kept)."""
+        with self._lock:
+            self._queues.clear()
+            self._rate = 0.0
+
+    @property
+    def pending(self) -> int:
+        with self._lock:
+            return sum(len(q) for q in self._queues.values())
+
+    @property
+    def injected(self) -> Counter[str]:
+        """How many faults of each kind were injected so far (a copy)."""
+        with self._lock:
+            return Counter(self._injected)
+
+    @property
+    def history(self) -> list[tuple[str, str]]:
+        """``(endpoint, kind)`` of every injected fault, in order (a copy)."""
+        with self._lock:
+            return list(self._history)
+
+    def next(self, endpoint: str) -> str | None:
+        """The fault, if any, for the request to ``endpoint`` being handled now."""
+        with self._lock:
+            kind: str | None = None
+            for key in (endpoint, None):
+                queue = self._queues.get(key)
+                if queue:
+                    kind = queue.popleft()
+                    break
+            else:
+                if self._rate > 0.0 and self._rng.random() < self._rate:
+                    kind = self._rng.choice(self._kinds)
+            if kind is not None:
+                self._injected[kind] += 1
+                self._history.append((endpoint, kind))
+            return kind

@@ -1,0 +1,122 @@
+"""The default ``[target]`` mapping of the WooCommerce connector.
+
+One Copernica profile per person, keyed by the normalised e-mail address, so a
+guest order (``customer_id = 0``) and a registered customer with the same
+address land on the same profile (as Mailchimp's plugin does, reference
+existing-integrations §2.7).  Orders and their line items are collections.
+
+Aggregates (order count, total spent, first/last order date) need a fold over
+all of a person's orders, which the mapping language does not express; they
+are left out on purpose.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["default_mapping"]
+
+
+def _datetime(source: str) -> dict[str, str]:
+    return {"source": f"{source} | datetime", "type": "datetime"}
+
+
+def _money(source: str) -> dict[str, str]:
+    return {"source": f"{source} | number:2", "type": "float"}
+
+
+def _integer(source: str) -> dict[str, str]:
+    return {"source": source, "type": "integer"}
+
+
+def default_mapping(shop_id: str, newsletter_meta_key: str) -> dict[str, Any]:
+    """The mapping as a dict of the ``[target]`` TOML table's shape.
+
+    ``shop_id`` and ``newsletter_meta_key`` must already be validated (no quotes,
+    brackets or pipes), since they are spliced into expressions.
+    """
+    shop = f"'{shop_id}'"
+    customer_profile = {
+        "key": "email | normalize_email",
+        "source_id": "id",
+        "fields": {
+            "email": {"source": "email | normalize_email", "type": "email"},
+            "firstname": "first_name",
+            "lastname": "last_name",
+            "company": "billing.company",
+            "phone": "billing.phone",
+            "address": "billing.address_1",
+            "zipcode": "billing.postcode",
+            "city": "billing.city",
+            "country": "billing.country",
+            "woo_customer_id": _integer("id"),
+            "paying_customer": "is_paying_customer | bool",
+            "created": _datetime("date_created_gmt"),
+            "modified": _datetime("date_modified_gmt"),
+            "shop_id": shop,
+            "newsletter": f"meta_data[key={newsletter_meta_key}].value | bool",
+        },
+    }
+    order_profile = {
+        "key": "billing.email | normalize_email",
+        "source_id": "customer_id",
+        "fields": {
+            "email": {"source": "billing.email | normalize_email", "type": "email"},
+            "firstname": "billing.first_name",
+            "lastname": "billing.last_name",
+            "company": "billing.company",
+            "phone": "billing.phone",
+            "address": "billing.address_1",
+            "zipcode": "billing.postcode",
+            "city": "billing.city",
+            "country": "billing.country",
+            "shop_id": shop,
+        },
+    }
+    orders = {
+        "key_field": "order_id",
+        "fields": {
+            "order_id": "id",
+            "number": "number",
+            "status": "status",
+            "currency": "currency",
+            "total": _money("total"),
+            "total_tax": _money("total_tax"),
+            "shipping_total": _money("shipping_total"),
+            "discount_total": _money("discount_total"),
+            "coupons": "coupon_lines[*].code | join:', '",
+            "payment_method": "payment_method_title",
+            "created": _datetime("date_created_gmt"),
+            "modified": _datetime("date_modified_gmt"),
+            "paid": _datetime("date_paid_gmt"),
+            "completed": _datetime("date_completed_gmt"),
+            "customer_id": _integer("customer_id"),
+            "shop_id": shop,
+        },
+    }
+    order_items = {
+        "each": "line_items",
+        "key_field": "item_key",
+        "fields": {
+            "item_key": "{$parent.id}-{id}",
+            "order_id": "$parent.id",
+            "product_id": _integer("product_id"),
+            "variation_id": _integer("variation_id"),
+            "sku": "sku",
+            "name": "name",
+            "quantity": _integer("quantity"),
+            "price": _money("price"),
+            "total": _money("total"),
+        },
+    }
+    return {
+        "database": "Customers",
+        "profile_key": "customer_key",
+        "streams": {
+            "customers": {"profile": customer_profile},
+            "orders": {
+                "profile": order_profile,
+                "collections": {"Orders": orders, "OrderItems": order_items},
+            },
+        },
+    }
