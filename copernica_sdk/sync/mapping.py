@@ -1,0 +1,964 @@
+"""Declarative mapping from source records to Copernica profiles and subprofiles.
+
+Each record of a stream (a customer, an order…) becomes one profile upsert in
+the target database plus zero or more subprofile upserts in its collections.
+One profile per person: profiles are keyed by a key field (``customer_key`` by
+default) filled by an expression, normally the normalised e-mail address.
+
+The mapping lives in the job's ``[target]`` table and is deep-merged over the
+connector's default mapping, so a job only writes what it changes::
+
+    [target]
+    database = "Customers"
+    profile_key = "customer_key"            # the profile key field (always indexed)
+
+    [target.streams.customers.profile]
+    key = "email | normalize_email"         # expression giving the key value
+    source_id = "id"                        # optional: the source's own person id
+                                            # (0 or empty = guest); lets the engine
+                                            # follow e-mail changes
+    [target.streams.customers.profile.fields]
+    email = "email | normalize_email"
+    firstname = "first_name"
+    total_spent = { source = "total_spent | number:2", type = "float" }
+    newsletter = { source = "meta_data[key=newsletter].value | bool | default:'0'", type = "text", length = 1 }
+    phone = false                           # false removes a field inherited from the defaults
+
+    [target.streams.orders.profile]
+    key = "billing.email | normalize_email"
+    source_id = "customer_id"
+    fields = { firstname = "billing.first_name" }
+
+    [target.streams.orders.collections.Orders]
+    key_field = "order_id"
+    fields = { order_id = "id", status = "status", total = { source = "total | number:2", type = "float" } }
+
+    [target.streams.orders.collections.OrderItems]
+    each = "line_items"                     # one subprofile per element of this list
+    key_field = "item_key"
+    fields = { item_key = "{$parent.id}-{id}", sku = "sku", quantity = { source = "quantity", type = "integer" } }
+
+Merging: tables merge key by key; any other value replaces the default; ``false``
+removes an inherited stream, collection, field or setting (inside a field table
+``index = false`` just means not indexed).  A field table that overrides a
+default given as a plain expression keeps that expression as its ``source``, so
+``total = { type = "integer" }`` only changes the type.  Unknown keys are errors,
+and every problem is reported at once, each with its full key.
+
+Fields
+------
+A field is an expression string or a table ``{ source, type = "text", length,
+index = false }``.  Types are Copernica's: ``text``, ``integer``, ``float``,
+``date``, ``datetime``, ``email``, ``big``, ``select``, ``empty_date``,
+``empty_datetime``, ``phone``, ``phone_fax``, ``phone_gsm``, ``country``,
+``locale``.  ``length`` (text-like types only) defaults to 255 for ``text``.
+The profile key field and each collection's ``key_field`` are always indexed;
+the profile key field is added with the ``key`` expression when not listed.
+A collection's ``key_field`` must be one of its fields.  Field names are
+letters, digits and underscores; Copernica ignores their case, so ``Email`` and
+``email`` are the same field.  The same field mapped by several streams must
+have the same type (the first definition's length wins).
+
+Expressions
+-----------
+``SOURCE | transform | transform:arg | …``, compiled when the config is loaded.
+
+SOURCE is
+
+- a path: ``billing.email``; ``line_items[0].sku`` (``[-1]`` is the last);
+  ``coupon_lines[*].code`` (every element: a list); ``meta_data[key=newsletter].value``
+  (the first element whose ``key`` is ``newsletter``; quote values with spaces:
+  ``[key='opt in']``); ``['odd key']`` for keys that are not plain names.  Inside
+  a collection with ``each``, paths read the element; ``$parent.`` reads the
+  record the element belongs to and ``$record.`` the record from anywhere.
+  A path that does not exist gives nothing (an empty field), never an error.
+- a literal: ``'text'``.
+- a template: ``"{$parent.id}-{id}"``.  Placeholders hold whole expressions
+  (``"{first_name} {last_name | default:''}"``); the template gives nothing if any
+  placeholder does, so composite keys never lose a part silently.  ``{{`` and
+  ``}}`` are literal braces.
+
+Transforms (those that take one value also work on each element of a list):
+
+- ``lower``, ``upper``: change case.  ``strip``: remove surrounding whitespace.
+- ``normalize_email``: strip and lowercase; the record fails unless the result
+  looks like an address (one ``@``, a local part, a dot in the domain, no
+  whitespace).  Empty gives nothing.
+- ``date``: ISO-8601 date or date-time → ``YYYY-MM-DD``.
+- ``datetime``: ISO-8601 → ``YYYY-MM-DD hh:mm:ss``; ``Z`` and offsets are
+  converted to UTC, values without one are taken as they are (use WooCommerce's
+  ``*_gmt`` fields).  For both, ``0000-00-00`` and empty give nothing.
+- ``number:N``: decimal text with N places, rounded half up (``12.345`` →
+  ``12.35``); the record fails on text that is not a number (``12,50``, ``N/A``).
+- ``int``: a whole number; the record fails on fractions (round with ``number:0``).
+- ``bool``: ``yes``/``true``/``1``/``on`` (any case) and non-zero numbers → ``1``,
+  anything else → ``0``; nothing stays nothing.
+- ``join:SEP``: list → text joined by SEP (default ``,``), missing elements dropped.
+- ``split:SEP``: text → list split on SEP (default ``,``).
+- ``default:'x'``: ``x`` when the value is missing or empty.
+- ``truncate:N``: at most N characters.
+
+Arguments may be quoted (``join:', '``).  Unknown transforms and bad arguments
+are config errors naming the key.
+
+Values
+------
+Every value is sent as a string.  A missing value is sent as ``""``, which
+clears the field in Copernica; numbers, booleans and dates get Copernica's
+notation.  Characters XML 1.0 forbids are removed with a warning; text longer
+than its field's length is cut with a warning (a key is never cut: that could
+merge two people).  A record fails — it is dead-lettered with a message naming
+the field and the fix, and the run continues — when an ``integer``/``float``
+field gets a non-number, a ``date``/``datetime`` field something other than
+``YYYY-MM-DD[ hh:mm:ss]``, a field a list or an object, a key is empty or too
+long, or a transform refuses its input.  Messages show at most 80 characters
+of a value, never the record.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import re
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from ..values import find_forbidden_chars, sanitize_text, to_wire
+from ._expressions import Expression, TransformError, compile_expression, show_value
+from .errors import ConfigError, MappingError
+
+__all__ = [
+    "DEFAULT_PROFILE_KEY",
+    "FIELD_TYPES",
+    "CollectionMapping",
+    "FieldSpec",
+    "MappedRecord",
+    "ProfileMapping",
+    "ProfileWrite",
+    "StreamMapping",
+    "SubprofileWrite",
+    "TargetMapping",
+    "parse_target",
+]
+
+#: Copernica's field types a mapping may declare.
+FIELD_TYPES: frozenset[str] = frozenset({
+    "text", "integer", "float", "date", "datetime", "email", "big", "select",
+    "empty_date", "empty_datetime", "phone", "phone_fax", "phone_gsm", "country", "locale",
+})
+#: The profile key field when ``[target]`` does not name one.
+DEFAULT_PROFILE_KEY = "customer_key"
+
+_LENGTH_TYPES = frozenset({
+    "text", "email", "select", "phone", "phone_fax", "phone_gsm", "country", "locale"})
+_DEFAULT_TEXT_LENGTH = 255
+_AUTO_LENGTH = -1  # "not given": resolved from the type in FieldSpec.__post_init__
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+_TOP_KEYS = ("database", "profile_key", "streams")
+_STREAM_KEYS = ("profile", "collections")
+_PROFILE_KEYS = ("key", "source_id", "fields")
+_COLLECTION_KEYS = ("key_field", "each", "fields")
+_FIELD_KEYS = ("source", "type", "length", "index")
+
+
+# ---------------------------------------------------------------------------
+# Specs
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One Copernica field and the expression that fills it.  ``length``
+    defaults to 255 for ``text`` and to ``None`` (no limit) for other types."""
+
+    name: str
+    source: str
+    type: str = "text"
+    length: int | None = _AUTO_LENGTH
+    index: bool = False
+
+    def __post_init__(self) -> None:
+        if self.type not in FIELD_TYPES:
+            raise ConfigError(f"field {self.name}: unknown type {self.type!r} "
+                              f"(known: {', '.join(sorted(FIELD_TYPES))})")
+        if self.length == _AUTO_LENGTH:
+            object.__setattr__(self, "length",
+                               _DEFAULT_TEXT_LENGTH if self.type == "text" else None)
+        elif self.length is not None and self.length < 1:
+            raise ConfigError(f"field {self.name}: length must be at least 1")
+
+
+@dataclass(frozen=True)
+class ProfileMapping:
+    """How a record becomes its profile.  ``key`` is the expression giving the
+    value of ``key_field``; ``source_id`` the expression giving the source's own
+    person id.  ``fields`` always contains the key field, indexed: it is added
+    with the ``key`` expression when missing."""
+
+    key_field: str
+    key: str
+    fields: tuple[FieldSpec, ...] = ()
+    source_id: str | None = None
+
+    def __post_init__(self) -> None:
+        fields = tuple(self.fields)
+        if not any(spec.name == self.key_field for spec in fields):
+            fields = (FieldSpec(self.key_field, self.key, index=True), *fields)
+        fields = tuple(replace(spec, index=True) if spec.name == self.key_field
+                       and not spec.index else spec for spec in fields)
+        object.__setattr__(self, "fields", fields)
+
+
+@dataclass(frozen=True)
+class CollectionMapping:
+    """How a record becomes subprofiles of collection ``name``: one, or one per
+    element of the list ``each`` gives.  ``key_field`` (indexed) names the field
+    that identifies a subprofile within its profile."""
+
+    name: str
+    key_field: str
+    fields: tuple[FieldSpec, ...]
+    each: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "fields", tuple(
+            replace(spec, index=True) if spec.name == self.key_field and not spec.index
+            else spec for spec in self.fields))
+
+
+# ---------------------------------------------------------------------------
+# Writes
+
+
+# ASCII-only compact JSON: one canonical byte form whatever the text contains.
+# One shared encoder: building it per call cost as much as the hashing.
+_ENCODER = json.JSONEncoder(separators=(",", ":"))
+
+
+def _digest(owner: object, parts: list[Any]) -> str:
+    cached: str | None = owner.__dict__.get("_digest")
+    if cached is None:
+        # The engine asks twice per write (compare, then store); the write is frozen.
+        cached = hashlib.sha256(_ENCODER.encode(parts).encode("ascii")).hexdigest()
+        object.__setattr__(owner, "_digest", cached)
+    return cached
+
+
+@dataclass(frozen=True)
+class ProfileWrite:
+    """One profile upsert.  ``fields`` includes the key field.  ``source_id`` is
+    the source's person id as text, or ``None`` for guests (missing, ``""``, ``0``)."""
+
+    key_field: str
+    key: str
+    fields: Mapping[str, str]
+    source_id: str | None = None
+
+    def digest(self) -> str:
+        """SHA-256 (hex) of the content written, independent of field order; the
+        engine skips a write whose digest it stored last time."""
+        return _digest(self, [self.key_field, self.key, sorted(self.fields.items())])
+
+
+@dataclass(frozen=True)
+class SubprofileWrite:
+    """One subprofile upsert in ``collection``, identified by ``key_field`` = ``key``
+    within its profile."""
+
+    collection: str
+    key_field: str
+    key: str
+    fields: Mapping[str, str]
+
+    def digest(self) -> str:
+        """SHA-256 (hex) of the content written, independent of field order."""
+        return _digest(self, [self.collection, self.key_field, self.key,
+                             sorted(self.fields.items())])
+
+
+@dataclass(frozen=True)
+class MappedRecord:
+    """The writes one record produces, and what was repaired on the way
+    (removed characters, cut text) so the engine can log it."""
+
+    profile: ProfileWrite
+    subprofiles: tuple[SubprofileWrite, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+# ---------------------------------------------------------------------------
+# Applying a stream mapping
+
+_K_TEXT, _K_INTEGER, _K_FLOAT, _K_DATE = range(4)
+# Copernica's date and datetime fields cannot hold an empty value (their empty_*
+# twins can): an empty value for them is left out of the write, keeping what is stored.
+_NEVER_EMPTY = frozenset({"date", "datetime"})
+
+_KINDS = {"integer": _K_INTEGER, "float": _K_FLOAT, "date": _K_DATE, "datetime": _K_DATE,
+          "empty_date": _K_DATE, "empty_datetime": _K_DATE}
+_INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")
+_FLOAT_TEXT = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
+_DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?: [0-9]{2}:[0-9]{2}:[0-9]{2})?")
+
+
+class _FieldPlan(NamedTuple):
+    name: str
+    expr: Expression
+    kind: int
+    length: int | None
+    type: str
+
+
+class _CollectionPlan(NamedTuple):
+    name: str
+    key_field: str
+    each: Expression | None
+    fields: tuple[_FieldPlan, ...]
+
+
+class _StreamPlan(NamedTuple):
+    key_field: str
+    key: Expression
+    source_id: Expression | None
+    fields: tuple[_FieldPlan, ...]
+    collections: tuple[_CollectionPlan, ...]
+
+
+class _Failure(Exception):
+    """Why a record fails, without the "stream record id:" prefix apply adds."""
+
+
+@dataclass(frozen=True)
+class StreamMapping:
+    """The mapping of one stream: its profile and its collections."""
+
+    stream: str
+    profile: ProfileMapping
+    collections: tuple[CollectionMapping, ...] = ()
+    _plan: _StreamPlan = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "collections", tuple(self.collections))
+        plan, problems = _build_plan(self.stream, self.profile, self.collections, "target")
+        if plan is None:
+            raise ConfigError(problems)
+        object.__setattr__(self, "_plan", plan)
+
+    def apply(self, record: Mapping[str, Any], *, record_id: Any = None) -> MappedRecord:
+        """Map one record.  ``record_id`` (default: the record's ``id``) only
+        names the record in error messages.
+
+        Raises :class:`MappingError` naming the stream, the record, the field and
+        the fix, e.g. ``orders record 1042: no usable e-mail at billing.email
+        ('not-an-email'); the profile key needs a valid address``.
+        """
+        plan = self._plan
+        warnings: list[str] = []
+        try:
+            fields = _map_fields(plan.fields, record, None, record, warnings, "", None,
+                                 plan.key_field)
+            key = fields[plan.key_field]
+            if not key:
+                raise _Failure(_empty_key("", None, plan.key_field, plan.key))
+            source_id = None
+            if plan.source_id is not None:
+                source_id = _source_id(plan.source_id, record)
+            subprofiles: list[SubprofileWrite] = []
+            for collection in plan.collections:
+                _map_collection(collection, record, warnings, subprofiles)
+        except _Failure as failure:
+            rid = record.get("id") if record_id is None else record_id
+            shown = "(no id)" if rid is None else show_value(rid).strip("'")
+            raise MappingError(f"{self.stream} record {shown}: {failure}") from None
+        return MappedRecord(
+            ProfileWrite(plan.key_field, key, fields, source_id),
+            tuple(subprofiles),
+            tuple(warnings),
+        )
+
+
+# Labels ("OrderItems[2].sku") are built only when a warning or an error needs
+# one: they would cost more than the mapping itself if built per value.
+
+
+def _where(scope: str, index: int | None) -> str:
+    """The label prefix: "" for the profile, "Orders." or "OrderItems[2]."."""
+    if not scope:
+        return ""
+    return f"{scope}." if index is None else f"{scope}[{index}]."
+
+
+def _role(scope: str, index: int | None) -> str:
+    return "profile key" if not scope else _where(scope, index)[:-1] + " key"
+
+
+def _map_collection(plan: _CollectionPlan, record: Mapping[str, Any], warnings: list[str],
+                    out: list[SubprofileWrite]) -> None:
+    name, key_field, each, fields_plan = plan
+    if each is None:
+        fields = _map_fields(fields_plan, record, None, record, warnings, name, None,
+                             key_field)
+        key = fields[key_field]
+        if not key:
+            raise _Failure(_empty_key(name, None, key_field, _expr_of(plan, key_field)))
+        out.append(SubprofileWrite(name, key_field, key, fields))
+        return
+    try:
+        elements = each.fn(record, None, record)
+    except TransformError as error:
+        raise _Failure(f"{name}: each = `{each.text}`: {error}") from None
+    if elements is None:
+        return
+    if isinstance(elements, Mapping):
+        raise _Failure(f"{name}: each = `{each.text}` gives an object, not a list; "
+                       f"use `{each.source}[*]` to take its values")
+    if not isinstance(elements, list | tuple):
+        raise _Failure(f"{name}: each = `{each.text}` gives "
+                       f"{show_value(elements)}, not a list")
+    for i, element in enumerate(elements):
+        fields = _map_fields(fields_plan, element, record, record, warnings, name, i,
+                             key_field)
+        key = fields[key_field]
+        if not key:
+            raise _Failure(_empty_key(name, i, key_field, _expr_of(plan, key_field)))
+        out.append(SubprofileWrite(name, key_field, key, fields))
+
+
+def _expr_of(plan: _CollectionPlan, name: str) -> Expression:
+    return next(f.expr for f in plan.fields if f.name == name)
+
+
+def _empty_key(scope: str, index: int | None, key_field: str, expr: Expression) -> str:
+    return (f"{_role(scope, index)} {key_field} is empty: `{expr.text}` gave nothing; "
+            f"every {'subprofile' if scope else 'profile'} needs a key "
+            f"(is {expr.source} filled in?)")
+
+
+def _source_id(expr: Expression, record: Mapping[str, Any]) -> str | None:
+    try:
+        value = expr.fn(record, None, record)
+    except TransformError as error:
+        raise _Failure(f"source_id: {error}") from None
+    if value is None or isinstance(value, bool):
+        return None
+    if type(value) is int:
+        # WooCommerce says "guest" with customer_id 0.
+        return str(value) if value else None
+    if isinstance(value, Mapping | list | tuple):
+        raise _Failure(f"source_id: {expr.source} gives {show_value(value)}; "
+                       "it must be one id")
+    try:
+        text = value if isinstance(value, str) else to_wire(value, field="source_id")
+    except ValueError as exc:
+        raise _Failure(f"source_id: {exc}") from None
+    text = sanitize_text(text).strip()
+    return None if text in ("", "0") else text
+
+
+def _map_fields(fields: tuple[_FieldPlan, ...], item: Any, parent: Any, record: Any,
+                warnings: list[str], scope: str, index: int | None, key_field: str
+                ) -> dict[str, str]:
+    """Evaluate and check one profile's or subprofile's fields.  ``scope`` is ""
+    for the profile or the collection's name, ``index`` the ``each`` position."""
+    out: dict[str, str] = {}
+    for name, expr, kind, length, ftype in fields:
+        try:
+            value = expr.fn(item, parent, record)
+        except TransformError as error:
+            raise _Failure(_transform_failure(error, scope, index, name, key_field)) from None
+        if type(value) is str:
+            text = value
+        elif value is None:
+            if ftype not in _NEVER_EMPTY:
+                out[name] = ""
+            continue
+        elif type(value) is int:
+            text = str(value)
+            if kind in (_K_INTEGER, _K_FLOAT):
+                out[name] = text
+                continue
+        else:
+            text = _wire(value, expr, _where(scope, index) + name)
+        if not text:
+            if ftype not in _NEVER_EMPTY:
+                out[name] = text
+            continue
+        # isprintable() runs at C speed and is true for almost every value; every
+        # character XML forbids is unprintable, so only those values get searched.
+        if not text.isprintable():
+            bad = find_forbidden_chars(text)
+            if bad:
+                text = sanitize_text(text)
+                warnings.append(f"field {_where(scope, index)}{name}: removed forbidden "
+                                f"characters {', '.join(bad)}")
+        if kind:  # not _K_TEXT
+            text = _check_kind(text, kind, ftype, expr, _where(scope, index) + name)
+        if length is not None and len(text) > length:
+            if name == key_field:
+                # A cut key could merge two people or orders into one.
+                raise _Failure(f"{_role(scope, index)} {key_field} from {expr.source} is "
+                               f"{len(text)} characters, longer than the field's {length}; "
+                               "use a shorter key")
+            warnings.append(f"field {_where(scope, index)}{name}: truncated from "
+                            f"{len(text)} to {length} characters")
+            text = text[:length]
+        out[name] = text
+    return out
+
+
+def _wire(value: Any, expr: Expression, label: str) -> str:
+    if isinstance(value, Mapping):
+        raise _Failure(f"field {label}: {expr.source} gives an object; pick a value inside "
+                       f"it, e.g. {expr.source}.name")
+    if isinstance(value, list | tuple):
+        raise _Failure(f"field {label}: {expr.source} gives {show_value(value)}; "
+                       "add | join:', ' or pick one element")
+    try:
+        return to_wire(value, field=label)
+    except ValueError:
+        raise _Failure(f"field {label}: cannot send {show_value(value)} from "
+                       f"{expr.source}") from None
+
+
+def _check_kind(text: str, kind: int, ftype: str, expr: Expression, label: str) -> str:
+    stripped = text.strip()
+    if kind == _K_INTEGER:
+        if _INTEGER_TEXT.fullmatch(stripped):
+            return stripped
+        hint = "convert with | int (whole numbers) or map it to a text field"
+    elif kind == _K_FLOAT:
+        if _FLOAT_TEXT.fullmatch(stripped):
+            return stripped
+        hint = "convert with | number:2 or map it to a text field"
+    else:
+        if _DATE_TEXT.fullmatch(stripped):
+            try:
+                datetime.fromisoformat(stripped)  # rejects 2024-02-30 and 25:00:00
+            except ValueError:
+                pass
+            else:
+                return stripped
+        hint = "expected YYYY-MM-DD[ hh:mm:ss]; convert with | date or | datetime"
+    article = "an" if ftype[0] in "aeiou" else "a"
+    raise _Failure(f"field {label}: {show_value(text)} from {expr.source} is not valid for "
+                   f"{article} {ftype} field; {hint}")
+
+
+def _transform_failure(error: TransformError, scope: str, index: int | None, name: str,
+                       key_field: str) -> str:
+    shown = show_value(error.value)
+    if name == key_field:
+        if not scope and error.transform == "normalize_email":
+            return (f"no usable e-mail at {error.source} ({shown}); "
+                    "the profile key needs a valid address")
+        return (f"{_role(scope, index)} {key_field}: {error.reason} at {error.source} "
+                f"({shown}, transform {error.transform}); the key needs a valid value")
+    return (f"field {_where(scope, index)}{name}: {error.reason} at {error.source} ({shown}, "
+            f"transform {error.transform}); fix the source value or the mapping")
+
+
+# ---------------------------------------------------------------------------
+# Compiling a stream mapping
+
+
+def _build_plan(stream: str, profile: ProfileMapping, collections: tuple[CollectionMapping, ...],
+                prefix: str) -> tuple[_StreamPlan | None, list[str]]:
+    """Compile every expression of one stream and check what the dataclasses
+    cannot check alone; all problems are returned, each with its full key."""
+    base = f"{prefix}.streams.{stream}"
+    problems: list[str] = []
+
+    def compile_one(text: str, key: str, allow_parent: bool) -> Expression | None:
+        try:
+            expr = compile_expression(text, key=key)
+        except ConfigError as error:
+            problems.extend(error.problems)
+            return None
+        if expr.uses_parent and not allow_parent:
+            problems.append(f"{key}: $parent is only available inside a collection with "
+                            "`each`; here the record itself is read (use a plain path)")
+        return expr
+
+    key_expr = compile_one(profile.key, f"{base}.profile.key", False)
+    source_id = (None if profile.source_id is None else
+                 compile_one(profile.source_id, f"{base}.profile.source_id", False))
+    profile_fields: list[_FieldPlan] = []
+    _check_names(profile.fields, f"{base}.profile.fields", problems)
+    for spec in profile.fields:
+        key = f"{base}.profile.fields.{spec.name}"
+        if spec.name == profile.key_field:
+            if spec.source.strip() != profile.key.strip():
+                problems.append(
+                    f"{key}: the key field's value comes from {base}.profile.key "
+                    f"({profile.key!r}), not {spec.source!r}; remove its source here")
+            expr = key_expr
+        else:
+            expr = compile_one(spec.source, key, False)
+        if expr is not None:
+            profile_fields.append(_field_plan(spec, expr))
+
+    collection_plans: list[_CollectionPlan] = []
+    seen: dict[str, str] = {}
+    for collection in collections:
+        ckey = f"{base}.collections.{collection.name}"
+        if not _NAME.fullmatch(collection.name):
+            problems.append(f"{ckey}: collection names are letters, digits and underscores")
+        if collection.name.lower() in seen:
+            problems.append(f"{ckey}: same collection as {seen[collection.name.lower()]} "
+                            "(Copernica ignores case)")
+        seen[collection.name.lower()] = collection.name
+        each = (None if collection.each is None else
+                compile_one(collection.each, f"{ckey}.each", False))
+        _check_names(collection.fields, f"{ckey}.fields", problems)
+        if not any(spec.name == collection.key_field for spec in collection.fields):
+            known = ", ".join(spec.name for spec in collection.fields) or "none"
+            problems.append(f"{ckey}.key_field: {collection.key_field!r} is not one of the "
+                            f"collection's fields ({known}); add it under {ckey}.fields")
+        plans: list[_FieldPlan] = []
+        for spec in collection.fields:
+            expr = compile_one(spec.source, f"{ckey}.fields.{spec.name}",
+                               collection.each is not None)
+            if expr is not None:
+                plans.append(_field_plan(spec, expr))
+        collection_plans.append(
+            _CollectionPlan(collection.name, collection.key_field, each, tuple(plans)))
+
+    if problems or key_expr is None:
+        return None, problems
+    return _StreamPlan(profile.key_field, key_expr, source_id, tuple(profile_fields),
+                       tuple(collection_plans)), []
+
+
+def _field_plan(spec: FieldSpec, expr: Expression) -> _FieldPlan:
+    return _FieldPlan(spec.name, expr, _KINDS.get(spec.type, _K_TEXT), spec.length, spec.type)
+
+
+def _check_names(specs: Iterable[FieldSpec], key: str, problems: list[str]) -> None:
+    seen: dict[str, str] = {}
+    for spec in specs:
+        if not _NAME.fullmatch(spec.name):
+            problems.append(f"{key}.{spec.name}: field names are letters, digits and "
+                            "underscores, starting with a letter or underscore")
+        lower = spec.name.lower()
+        if lower in seen:
+            problems.append(f"{key}.{spec.name}: same field as {key}.{seen[lower]} "
+                            "(Copernica ignores case in field names)")
+        seen[lower] = spec.name
+
+
+# ---------------------------------------------------------------------------
+# The whole target
+
+
+@dataclass(frozen=True)
+class TargetMapping:
+    """The ``[target]`` table: the database, its profile key field and one
+    mapping per stream."""
+
+    database: str
+    profile_key: str
+    streams: Mapping[str, StreamMapping]
+
+    def __post_init__(self) -> None:
+        problems = _target_problems(self.profile_key, self.streams, "target")
+        if problems:
+            raise ConfigError(problems)
+
+    def database_fields(self) -> list[FieldSpec]:
+        """The database's fields: the union over all streams' profile fields by
+        name (first definition wins for type and length; indexed if any stream
+        indexes it).  The profile key field is indexed."""
+        return _union(_profile_specs(self.streams, "target"))[0]
+
+    def collections(self) -> dict[str, list[FieldSpec]]:
+        """Each collection's fields, united over the streams that write it."""
+        return {name: _union(specs)[0]
+                for name, specs in _collection_specs(self.streams, "target").items()}
+
+
+def _profile_specs(streams: Mapping[str, StreamMapping], prefix: str
+                   ) -> list[tuple[str, FieldSpec]]:
+    return [(f"{prefix}.streams.{name}.profile.fields.{spec.name}", spec)
+            for name, stream in streams.items() for spec in stream.profile.fields]
+
+
+def _collection_specs(streams: Mapping[str, StreamMapping], prefix: str
+                      ) -> dict[str, list[tuple[str, FieldSpec]]]:
+    out: dict[str, list[tuple[str, FieldSpec]]] = {}
+    for name, stream in streams.items():
+        for collection in stream.collections:
+            out.setdefault(collection.name, []).extend(
+                (f"{prefix}.streams.{name}.collections.{collection.name}.fields.{spec.name}",
+                 spec) for spec in collection.fields)
+    return out
+
+
+def _union(specs: Iterable[tuple[str, FieldSpec]]) -> tuple[list[FieldSpec], list[str]]:
+    first: dict[str, tuple[str, FieldSpec]] = {}
+    problems: list[str] = []
+    for key, spec in specs:
+        lower = spec.name.lower()
+        if lower not in first:
+            first[lower] = (key, spec)
+            continue
+        first_key, first_spec = first[lower]
+        if spec.type != first_spec.type:
+            problems.append(f"{key}: type {spec.type!r} conflicts with type "
+                            f"{first_spec.type!r} at {first_key}; a Copernica field has "
+                            "one type")
+        elif spec.index and not first_spec.index:
+            first[lower] = (first_key, replace(first_spec, index=True))
+    return [spec for _, spec in first.values()], problems
+
+
+def _target_problems(profile_key: str, streams: Mapping[str, StreamMapping], prefix: str
+                     ) -> list[str]:
+    problems: list[str] = []
+    for name, stream in streams.items():
+        if stream.profile.key_field != profile_key:
+            problems.append(f"{prefix}.streams.{name}.profile: key field "
+                            f"{stream.profile.key_field!r} differs from {prefix}.profile_key "
+                            f"{profile_key!r}")
+    problems.extend(_union(_profile_specs(streams, prefix))[1])
+    key_fields: dict[str, tuple[str, str]] = {}
+    for name, stream in streams.items():
+        for collection in stream.collections:
+            ckey = f"{prefix}.streams.{name}.collections.{collection.name}"
+            known = key_fields.setdefault(collection.name, (ckey, collection.key_field))
+            if known[1] != collection.key_field:
+                problems.append(f"{ckey}.key_field: {collection.key_field!r} conflicts with "
+                                f"{known[1]!r} at {known[0]}.key_field")
+    for specs in _collection_specs(streams, prefix).values():
+        problems.extend(_union(specs)[1])
+    return problems
+
+
+# ---------------------------------------------------------------------------
+# Parsing the TOML table
+
+
+def parse_target(table: Mapping[str, Any], defaults: Mapping[str, Any] | None = None, *,
+                 prefix: str = "target", allow_keys: Collection[str] = ()) -> TargetMapping:
+    """Deep-merge ``table`` over ``defaults`` (the connector's default mapping),
+    validate everything and build the :class:`TargetMapping`.
+
+    Raises one :class:`ConfigError` listing every problem, each naming its full
+    key (``target.streams.orders.collections.Orders.fields.total: unknown
+    transform 'nummber' …``).  ``allow_keys`` names extra top-level keys that
+    other parts of the job read from the same table, so they are not reported
+    as unknown.
+    """
+    if not isinstance(table, Mapping):
+        raise ConfigError(f"{prefix}: expected a table, got {type(table).__name__}")
+    merged = _merge(_merge({}, defaults or {}, ()), table, ())
+    problems: list[str] = []
+    _unknown_keys(merged, (*_TOP_KEYS, *allow_keys), prefix, problems)
+
+    database = merged.get("database")
+    if not isinstance(database, str) or not database.strip():
+        problems.append(f'{prefix}.database: required — the Copernica database, e.g. '
+                        'database = "Customers"')
+        database = ""
+    profile_key = merged.get("profile_key", DEFAULT_PROFILE_KEY)
+    if not isinstance(profile_key, str) or not _NAME.fullmatch(profile_key):
+        problems.append(f"{prefix}.profile_key: must be a field name (letters, digits, "
+                        f"underscores), got {profile_key!r}")
+        profile_key = DEFAULT_PROFILE_KEY
+
+    streams: dict[str, StreamMapping] = {}
+    stream_tables = merged.get("streams")
+    if not isinstance(stream_tables, Mapping) or not stream_tables:
+        problems.append(f"{prefix}.streams: map at least one stream, e.g. "
+                        f'[{prefix}.streams.customers.profile] key = "email | normalize_email"')
+    else:
+        for name, stream_table in stream_tables.items():
+            stream = _parse_stream(str(name), stream_table, profile_key,
+                                   f"{prefix}.streams.{name}", prefix, problems)
+            if stream is not None:
+                streams[str(name)] = stream
+
+    problems.extend(_target_problems(profile_key, streams, prefix))
+    if problems:
+        raise ConfigError(problems)
+    return TargetMapping(database, profile_key, streams)
+
+
+def _merge(base: Mapping[str, Any], over: Mapping[str, Any], path: tuple[str, ...]
+           ) -> dict[str, Any]:
+    out = dict(base)
+    in_field_table = _is_field_table(path)
+    for name, value in over.items():
+        child = (*path, str(name))
+        if value is False and not in_field_table:
+            # `false` removes what the defaults set; inside a field table it is
+            # a plain value (index = false).
+            out.pop(name, None)
+            continue
+        if isinstance(value, Mapping):
+            old = out.get(name)
+            if isinstance(old, str) and _is_field_table(child):
+                old = {"source": old}
+            out[name] = _merge(old if isinstance(old, Mapping) else {}, value, child)
+        else:
+            out[name] = value
+    return out
+
+
+def _is_field_table(path: tuple[str, ...]) -> bool:
+    """Whether ``path`` is a field's own table, e.g. streams.orders.profile.fields.total."""
+    if len(path) == 5:
+        return path[0] == "streams" and path[2] == "profile" and path[3] == "fields"
+    if len(path) == 6:
+        return path[0] == "streams" and path[2] == "collections" and path[4] == "fields"
+    return False
+
+
+def _unknown_keys(table: Mapping[str, Any], known: Iterable[str], key: str,
+                  problems: list[str]) -> None:
+    names = list(known)
+    for name in table:
+        if name in names:
+            continue
+        close = difflib.get_close_matches(str(name), names, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        problems.append(f"{key}.{name}: unknown key (known: {', '.join(names)}){hint}")
+
+
+def _expression_setting(table: Mapping[str, Any], name: str, key: str, problems: list[str],
+                        *, required: bool) -> str | None:
+    value = table.get(name)
+    if value is None:
+        if required:
+            problems.append(f"{key}.{name}: required")
+        return None
+    if not isinstance(value, str) or not value.strip():
+        problems.append(f"{key}.{name}: expected an expression string, got {value!r}")
+        return None
+    return value
+
+
+def _parse_stream(name: str, table: Any, profile_key: str, key: str, prefix: str,
+                  problems: list[str]) -> StreamMapping | None:
+    if not isinstance(table, Mapping):
+        problems.append(f"{key}: expected a table, got {type(table).__name__}")
+        return None
+    start = len(problems)
+    _unknown_keys(table, _STREAM_KEYS, key, problems)
+    profile = _parse_profile(table.get("profile"), profile_key, f"{key}.profile", problems)
+    collections: list[CollectionMapping] = []
+    collection_tables = table.get("collections", {})
+    if not isinstance(collection_tables, Mapping):
+        problems.append(f"{key}.collections: expected a table of collections")
+    else:
+        for cname, ctable in collection_tables.items():
+            collection = _parse_collection(str(cname), ctable, f"{key}.collections.{cname}",
+                                           problems)
+            if collection is not None:
+                collections.append(collection)
+    if profile is None or len(problems) > start:
+        return None
+    plan, plan_problems = _build_plan(name, profile, tuple(collections), prefix)
+    if plan is None:
+        problems.extend(plan_problems)
+        return None
+    return StreamMapping(name, profile, tuple(collections))
+
+
+def _parse_profile(table: Any, profile_key: str, key: str, problems: list[str]
+                   ) -> ProfileMapping | None:
+    if table is None:
+        problems.append(f'{key}: required — every record becomes a profile; e.g. '
+                        f'[{key}] key = "email | normalize_email"')
+        return None
+    if not isinstance(table, Mapping):
+        problems.append(f"{key}: expected a table, got {type(table).__name__}")
+        return None
+    start = len(problems)
+    _unknown_keys(table, _PROFILE_KEYS, key, problems)
+    key_expr = _expression_setting(table, "key", key, problems, required=True)
+    source_id = _expression_setting(table, "source_id", key, problems, required=False)
+    fields = _parse_fields(table.get("fields", {}), f"{key}.fields", problems,
+                           key_field=profile_key, key_source=key_expr)
+    if key_expr is None or len(problems) > start:
+        return None
+    return ProfileMapping(profile_key, key_expr, tuple(fields), source_id)
+
+
+def _parse_collection(name: str, table: Any, key: str, problems: list[str]
+                      ) -> CollectionMapping | None:
+    if not isinstance(table, Mapping):
+        problems.append(f"{key}: expected a table, got {type(table).__name__}")
+        return None
+    start = len(problems)
+    _unknown_keys(table, _COLLECTION_KEYS, key, problems)
+    key_field = table.get("key_field")
+    if not isinstance(key_field, str) or not key_field:
+        problems.append(f"{key}.key_field: required — the field that identifies a "
+                        'subprofile, e.g. key_field = "order_id"')
+        key_field = ""
+    each = _expression_setting(table, "each", key, problems, required=False)
+    field_table = table.get("fields")
+    if not field_table:
+        problems.append(f"{key}.fields: required — at least the key field")
+        return None
+    fields = _parse_fields(field_table, f"{key}.fields", problems,
+                           key_field=key_field, key_source=None)
+    if len(problems) > start:
+        return None
+    return CollectionMapping(name, key_field, tuple(fields), each)
+
+
+def _parse_fields(table: Any, key: str, problems: list[str], *, key_field: str,
+                  key_source: str | None) -> list[FieldSpec]:
+    """Parse a fields table.  ``key_source`` is the profile's key expression: the
+    profile key field may omit ``source`` and then takes it from there."""
+    if not isinstance(table, Mapping):
+        problems.append(f"{key}: expected a table of fields")
+        return []
+    specs: list[FieldSpec] = []
+    for name, value in table.items():
+        fkey = f"{key}.{name}"
+        is_key = name == key_field
+        if isinstance(value, str):
+            if not value.strip():
+                problems.append(f"{fkey}: empty expression (write `false` to remove the field)")
+                continue
+            specs.append(FieldSpec(str(name), value, index=is_key))
+            continue
+        if not isinstance(value, Mapping):
+            problems.append(f"{fkey}: expected an expression string, a table "
+                            "{ source = …, type = … } or false, got " + repr(value))
+            continue
+        start = len(problems)
+        _unknown_keys(value, _FIELD_KEYS, fkey, problems)
+        source = value.get("source")
+        if source is None and is_key and key_source is not None:
+            source = key_source
+        if not isinstance(source, str) or not source.strip():
+            problems.append(f"{fkey}.source: required — the expression filling the field")
+        ftype = value.get("type", "text")
+        if ftype not in FIELD_TYPES:
+            close = difflib.get_close_matches(str(ftype), sorted(FIELD_TYPES), n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            problems.append(f"{fkey}.type: unknown type {ftype!r} "
+                            f"(known: {', '.join(sorted(FIELD_TYPES))}){hint}")
+        length = value.get("length", _AUTO_LENGTH)
+        if "length" in value:
+            if not isinstance(length, int) or isinstance(length, bool) or length < 1:
+                problems.append(f"{fkey}.length: must be a whole number of at least 1")
+            elif ftype not in _LENGTH_TYPES:
+                problems.append(f"{fkey}.length: only text-like fields have a length, "
+                                f"not {ftype!r} fields")
+        index = value.get("index", False)
+        if not isinstance(index, bool):
+            problems.append(f"{fkey}.index: expected true or false")
+        elif is_key and "index" in value and not index:
+            problems.append(f"{fkey}.index: the key field is always indexed; remove "
+                            "index = false")
+        if len(problems) > start:
+            continue
+        specs.append(FieldSpec(str(name), str(source), str(ftype), length, index or is_key))
+    return specs
