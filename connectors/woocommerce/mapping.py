@@ -17,8 +17,8 @@ from typing import Any
 __all__ = ["default_mapping"]
 
 
-def _datetime(source: str) -> dict[str, str]:
-    return {"source": f"{source} | datetime", "type": "datetime"}
+def _datetime(source: str, type_: str = "datetime") -> dict[str, str]:
+    return {"source": f"{source} | datetime", "type": type_}
 
 
 def _money(source: str) -> dict[str, str]:
@@ -88,8 +88,9 @@ def default_mapping(shop_id: str, newsletter_meta_key: str) -> dict[str, Any]:
             "payment_method": "payment_method_title",
             "created": _datetime("date_created_gmt"),
             "modified": _datetime("date_modified_gmt"),
-            "paid": _datetime("date_paid_gmt"),
-            "completed": _datetime("date_completed_gmt"),
+            # Unpaid and open orders have no such date: empty_datetime can hold "none".
+            "paid": _datetime("date_paid_gmt", "empty_datetime"),
+            "completed": _datetime("date_completed_gmt", "empty_datetime"),
             "customer_id": _integer("customer_id"),
             "shop_id": shop,
         },

@@ -1,0 +1,1 @@
+"""The ``copernica-sync`` command line (click).  Heavy modules load inside commands."""

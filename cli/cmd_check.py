@@ -1,0 +1,41 @@
+"""``copernica-sync check``."""
+
+from __future__ import annotations
+
+import click
+
+from ._jobs import job_options, selected_jobs
+from .main import exits_cleanly
+
+
+@click.command()
+@job_options
+@click.pass_context
+@exits_cleanly
+def check(ctx: click.Context, job_name: str | None, all_jobs: bool) -> None:
+    """Check the configuration, that the source answers, and that Copernica accepts
+    the credentials and has the mapped database.
+
+    \b
+    Example:
+      copernica-sync check
+    """
+    from copernica_sdk import schema as schema_mod
+    from copernica_sdk.sync.runner import open_job, schema_for
+
+    from .output import REDACTOR
+
+    for job_config in selected_jobs(ctx, job_name, all_jobs):
+        REDACTOR.add(job_config.secrets())
+        with open_job(job_config) as job:
+            REDACTOR.add(job.secrets())
+            click.echo(f"[{job_config.name}] config: ok")
+            job.connector.check()
+            click.echo(f"[{job_config.name}] source ({job_config.connector}): ok")
+            plan = schema_mod.plan(job.client, schema_for(job.target))
+            click.echo(f"[{job_config.name}] Copernica: credentials ok")
+            if plan.is_empty and not plan.conflicts:
+                click.echo(f"[{job_config.name}] schema: up to date")
+            else:
+                click.echo(f"[{job_config.name}] schema: {len(plan.changes)} missing, "
+                           f"{len(plan.conflicts)} conflict(s); see `copernica-sync schema plan`")

@@ -1,0 +1,30 @@
+"""``copernica-sync connectors list``."""
+
+from __future__ import annotations
+
+import click
+
+from .main import exits_cleanly
+
+
+@click.group()
+def connectors() -> None:
+    """Connectors installed as plugins (entry-point group copernica_sdk.connectors)."""
+
+
+@connectors.command(name="list")
+@exits_cleanly
+def list_() -> None:
+    """List installed connectors, their package and version; broken ones say why.
+
+    \b
+    Example:
+      copernica-sync connectors list
+    """
+    from copernica_sdk.sync.registry import discover
+
+    found = discover()
+    if not found:
+        click.echo("no connectors installed")
+    for name, info in found.items():
+        click.echo(f"{name:<16} {info.distribution} {info.version:<10} {info.description}")

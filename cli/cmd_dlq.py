@@ -1,0 +1,103 @@
+"""``copernica-sync dlq list|retry|purge``."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from ._jobs import job_options, selected_jobs
+from .main import exits_cleanly
+
+
+@click.group()
+def dlq() -> None:
+    """Records that could not be synced, with the reason: inspect, retry, purge."""
+
+
+@dlq.command(name="list")
+@job_options
+@click.option("--stream", metavar="NAME", help="Only this stream.")
+@click.option("--all-statuses", is_flag=True, help="Include retried and resolved letters.")
+@click.option("--payload", is_flag=True, help="Print each record as JSON too.")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@click.pass_context
+@exits_cleanly
+def list_(ctx: click.Context, job_name: str | None, all_jobs: bool, stream: str | None,
+          all_statuses: bool, payload: bool, limit: int) -> None:
+    """List dead letters, oldest first.
+
+    \b
+    Example:
+      copernica-sync dlq list --stream orders --payload
+    """
+    from copernica_sdk.sync.runner import state_path_for
+    from copernica_sdk.sync.state import StateStore
+
+    for job in selected_jobs(ctx, job_name, all_jobs):
+        with StateStore(state_path_for(job)) as store:
+            letters = store.dead_letters(stream=stream, status=None if all_statuses else "open",
+                                         limit=limit)
+            if not letters:
+                click.echo(f"[{job.name}] no dead letters")
+            for letter in letters:
+                click.echo(f"[{job.name}] #{letter.id} {letter.stream} {letter.record_key} "
+                           f"({letter.status}, {letter.created_at}): {letter.reason}")
+                if payload:
+                    click.echo(json.dumps(letter.payload, ensure_ascii=False, default=str))
+
+
+@dlq.command()
+@job_options
+@click.option("--stream", metavar="NAME", help="Only this stream.")
+@click.pass_context
+@exits_cleanly
+def retry(ctx: click.Context, job_name: str | None, all_jobs: bool, stream: str | None) -> None:
+    """Send the open dead letters again (after fixing the mapping or the data).
+
+    \b
+    Example:
+      copernica-sync dlq retry --stream orders
+    """
+    from copernica_sdk.sync.engine import SyncEngine
+    from copernica_sdk.sync.lock import JobLock
+    from copernica_sdk.sync.runner import open_job
+
+    from .output import REDACTOR
+
+    for job_config in selected_jobs(ctx, job_name, all_jobs):
+        with open_job(job_config) as job, JobLock(f"{job.state.path}.lock", job_config.name):
+            REDACTOR.add(job.secrets())
+            engine = SyncEngine(job.client, job.connector, job.target, job.state,
+                                job=job_config.name, options=job.options())
+            report = engine.replay_dead_letters(stream)
+            for s in report.streams:
+                click.echo(f"[{job_config.name}] {s.stream}: retried {s.read}, "
+                           f"synced {s.written}, still failing {s.dead_lettered}"
+                           + (f" — {s.error}" if s.error else ""))
+
+
+@dlq.command()
+@job_options
+@click.option("--stream", metavar="NAME", help="Only this stream.")
+@click.option("--id", "ids", type=int, multiple=True, help="Only these letters (repeatable).")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+@exits_cleanly
+def purge(ctx: click.Context, job_name: str | None, all_jobs: bool, stream: str | None,
+          ids: tuple[int, ...], yes: bool) -> None:
+    """Delete dead letters for good (the records stay unsynced).
+
+    \b
+    Example:
+      copernica-sync dlq purge --id 12 --id 13 --yes
+    """
+    from copernica_sdk.sync.runner import state_path_for
+    from copernica_sdk.sync.state import StateStore
+
+    for job in selected_jobs(ctx, job_name, all_jobs):
+        if not yes and not click.confirm(f"[{job.name}] delete these dead letters for good?"):
+            continue
+        with StateStore(state_path_for(job)) as store:
+            count = store.purge_dead_letters(stream=stream, ids=ids or None)
+        click.echo(f"[{job.name}] purged {count} dead letter(s)")

@@ -1,0 +1,73 @@
+"""``copernica-sync state show|reset``."""
+
+from __future__ import annotations
+
+import click
+
+from ._jobs import job_options, selected_jobs
+from .main import exits_cleanly
+
+
+@click.group()
+def state() -> None:
+    """What a job remembers between runs: bookmarks, change digests, runs."""
+
+
+@state.command()
+@job_options
+@click.pass_context
+@exits_cleanly
+def show(ctx: click.Context, job_name: str | None, all_jobs: bool) -> None:
+    """Show bookmarks, counts and the last runs.
+
+    \b
+    Example:
+      copernica-sync state show
+    """
+    from copernica_sdk.sync.runner import state_path_for
+    from copernica_sdk.sync.state import StateStore
+
+    for job in selected_jobs(ctx, job_name, all_jobs):
+        path = state_path_for(job)
+        click.echo(f"[{job.name}] state: {path}")
+        if not path.exists():
+            click.echo("  (no runs yet)")
+            continue
+        with StateStore(path) as store:
+            for stream, value in sorted(store.bookmarks().items()):
+                click.echo(f"  bookmark {stream}: {value}")
+            for name, count in store.counts().items():
+                click.echo(f"  {name}: {count}")
+            for run in store.runs(limit=5):
+                ended = run.ended_at or "running or killed"
+                click.echo(f"  run {run.id}: {run.started_at} → {ended}, exit {run.exit_code}, "
+                           f"{run.counts}")
+
+
+@state.command()
+@job_options
+@click.option("--stream", metavar="NAME", help="Only this stream's bookmark.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+@exits_cleanly
+def reset(ctx: click.Context, job_name: str | None, all_jobs: bool, stream: str | None,
+          yes: bool) -> None:
+    """Forget bookmarks and change digests, so the next run resends everything.
+
+    Copernica is not touched, and the resend is harmless (upserts by key).
+    Dead letters and run history are kept.
+
+    \b
+    Example:
+      copernica-sync state reset --stream orders --yes
+    """
+    from copernica_sdk.sync.runner import state_path_for
+    from copernica_sdk.sync.state import StateStore
+
+    for job in selected_jobs(ctx, job_name, all_jobs):
+        what = f"stream {stream!r}" if stream else "every stream"
+        if not yes and not click.confirm(f"[{job.name}] forget the bookmarks of {what}?"):
+            continue
+        with StateStore(state_path_for(job)) as store:
+            store.reset(stream)
+        click.echo(f"[{job.name}] reset {what}; the next run resends everything")

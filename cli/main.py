@@ -1,0 +1,148 @@
+"""``copernica-sync``: sync shops and CMSes into Copernica, from cron or by hand.
+
+Start-up matters for a command run every few minutes: this module imports only
+click; each command imports what it needs when it runs.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# command name → "module:attribute", loaded on first use (not for --help of the group).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("cli.cmd_init:init", "Write a commented copernica-sync.toml to start from."),
+    "check": ("cli.cmd_check:check", "Check the config, the source and the Copernica account."),
+    "schema": ("cli.cmd_schema:schema",
+               "Show (plan) or create (apply) the Copernica database, fields and collections."),
+    "run": ("cli.cmd_run:run", "Sync the job(s): the command to put in cron."),
+    "state": ("cli.cmd_state:state", "Show or reset what the job remembers between runs."),
+    "dlq": ("cli.cmd_dlq:dlq", "List, retry or purge records that could not be synced."),
+    "connectors": ("cli.cmd_connectors:connectors", "List the installed connectors."),
+    "config": ("cli.cmd_config:config", "Show the effective configuration, secrets masked."),
+    "demo": ("cli.cmd_demo:demo",
+             "Sync a fake WooCommerce shop into a fake Copernica, in-process: no account needed."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported only when invoked or asked for help."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        module, _, attr = entry[0].partition(":")
+        command: click.Command = getattr(importlib.import_module(module), attr)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # The short help is kept here so `copernica-sync --help` imports no command module.
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, help_) for name, (_, help_) in COMMANDS.items()])
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"],
+                                              "max_content_width": 100})
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              envvar="COPERNICA_SYNC_CONFIG", show_envvar=True,
+              help="Config file.  [default: ./copernica-sync.toml]")
+@click.option("-v", "--verbose", count=True, help="More output (-v info, -vv debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors.")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="json: one JSON object per line, for log shippers.")
+@click.version_option(package_name="copernica-sdk", prog_name="copernica-sync")
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None, verbose: int, quiet: bool,
+         log_format: str) -> None:
+    """Sync customers and orders from shops and CMSes into Copernica.
+
+    \b
+    Typical set-up:
+      copernica-sync init --connector woocommerce   # write copernica-sync.toml
+      copernica-sync check                          # can we reach both sides?
+      copernica-sync schema apply                   # create database, fields, collections
+      copernica-sync run                            # sync; put this line in cron
+
+    \b
+    Exit codes: 0 ok, 1 some records dead-lettered, 2 config error,
+    3 refused by licensing, 4 auth error, 5 source or service unavailable,
+    75 another run of the job is still going.
+    """
+    from .output import setup_logging
+
+    setup_logging(-1 if quiet else verbose, log_format)
+    ctx.obj = {"config_path": config_path, "log_format": log_format, "quiet": quiet}
+
+
+def report_error(exc: BaseException, *, prefix: str = "") -> int | None:
+    """Print one clear line (or list) for an SDK error; return its exit code.
+
+    Returns None for exceptions that are not the SDK's (a bug: let it propagate).
+    """
+    from copernica_sdk.errors import (
+        AuthenticationError,
+        CopernicaError,
+        HTTPStatusError,
+        TransportError,
+        UnsafeRequestError,
+    )
+    from copernica_sdk.sync.errors import ConfigError, JobLockedError, SourceAuthError, SourceError
+
+    from .output import REDACTOR
+
+    def say(text: str) -> None:
+        click.echo(prefix + REDACTOR.redact(text), err=True)
+
+    if isinstance(exc, ConfigError):
+        say("Configuration problem" + ("s:" if len(exc.problems) > 1 else ":"))
+        for problem in exc.problems:
+            say(f"  - {problem}")
+        return 2
+    if isinstance(exc, JobLockedError):
+        say(str(exc))
+        return 75
+    if isinstance(exc, AuthenticationError | SourceAuthError):
+        say(f"Authentication failed: {exc}")
+        return 4
+    if isinstance(exc, UnsafeRequestError):
+        say(f"Refused: {exc}")
+        return 2
+    if isinstance(exc, TransportError | HTTPStatusError | SourceError):
+        say(f"Unavailable: {exc} — nothing was lost; the next run resumes where this one "
+            "stopped")
+        return 5
+    if isinstance(exc, CopernicaError):
+        say(f"Error: {exc}")
+        return 5
+    return None
+
+
+def exits_cleanly(func: F) -> F:
+    """Turn the SDK's errors into a clear message on stderr and the documented exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except Exception as exc:
+            code = report_error(exc)
+            if code is None:
+                raise
+            sys.exit(code)
+
+    return wrapper  # type: ignore[return-value]
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,167 @@
+"""The connector API partners implement: a config spec, ``check()`` and streams.
+
+A connector reads one source (a shop, a CMS, a file export).  Each of its
+streams yields pages of records — plain dicts as the source returns them — and
+says which field is the record's primary key and, where the source has one,
+which field orders changes (the replication key).  Everything else — state,
+mapping to Copernica, batching, retries, dead letters, locking — is the
+framework's job.
+
+Minimal example::
+
+    class Members(Stream):
+        name = "members"
+        primary_key = "id"
+        replication_key = "updated_at"
+        is_sorted = True
+
+        def read(self, start, until):
+            yield from self.connector.api.pages("/members", since=start, until=until)
+
+    class MyCms(Connector):
+        name = "my_cms"
+        config_spec = (ConfigField("base_url"), ConfigField("api_key", secret=True))
+
+        def check(self) -> None:
+            self.api.ping()
+
+        def streams(self):
+            return [Members(self)]
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from .errors import ConfigError
+
+__all__ = ["ConfigField", "Connector", "Record", "Stream"]
+
+#: A record as the source returns it (JSON-like).
+Record = dict[str, Any]
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "str": (str,),
+    "int": (int,),
+    "float": (int, float),
+    "bool": (bool,),
+    "list": (list, tuple),
+    "dict": (dict,),
+}
+
+
+@dataclass(frozen=True)
+class ConfigField:
+    """One setting of a connector.  ``secret`` ones are masked everywhere."""
+
+    name: str
+    type: str = "str"
+    required: bool = True
+    default: Any = None
+    secret: bool = False
+    description: str = ""
+    choices: tuple[Any, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.type not in _TYPES:
+            raise ValueError(f"ConfigField {self.name!r}: type must be one of {sorted(_TYPES)}")
+
+
+class Connector(ABC):
+    """Base class of every connector.  Subclasses set :attr:`name` and
+    :attr:`config_spec` and implement :meth:`check` and :meth:`streams`."""
+
+    #: The name users write in ``[source] connector = "…"``.
+    name: ClassVar[str]
+    #: Settings under ``[source]``; validated before the connector is built.
+    config_spec: ClassVar[tuple[ConfigField, ...]] = ()
+    #: One line for ``copernica-sync connectors list``.
+    description: ClassVar[str] = ""
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        self.config: Mapping[str, Any] = self.validate_config(config)
+
+    @classmethod
+    def validate_config(cls, config: Mapping[str, Any], *, prefix: str = "source") -> dict[str, Any]:
+        """Return ``config`` with defaults filled in, or raise :class:`ConfigError`
+        listing every problem at once, each naming its key."""
+        problems: list[str] = []
+        spec = {f.name: f for f in cls.config_spec}
+        out: dict[str, Any] = {}
+        for key in config:
+            if key != "connector" and key not in spec:
+                problems.append(f"{prefix}.{key}: unknown setting for connector {cls.name!r} "
+                                f"(known: {', '.join(sorted(spec)) or 'none'})")
+        for field in cls.config_spec:
+            key = f"{prefix}.{field.name}"
+            if field.name not in config or config[field.name] in (None, ""):
+                if field.required and field.default is None:
+                    problems.append(f"{key}: required" + (f" — {field.description}"
+                                                           if field.description else ""))
+                out[field.name] = field.default
+                continue
+            value = config[field.name]
+            allowed = _TYPES[field.type]
+            if not isinstance(value, allowed) or (field.type != "bool"
+                                                  and isinstance(value, bool)):
+                problems.append(f"{key}: expected {field.type}, got {type(value).__name__} "
+                                f"{'(hidden)' if field.secret else repr(value)}")
+                continue
+            if field.choices and value not in field.choices:
+                problems.append(f"{key}: must be one of {', '.join(map(str, field.choices))}")
+                continue
+            out[field.name] = value
+        if problems:
+            raise ConfigError(problems)
+        return out
+
+    @classmethod
+    def secret_fields(cls) -> frozenset[str]:
+        return frozenset(f.name for f in cls.config_spec if f.secret)
+
+    def secrets(self) -> list[str]:
+        """The configured secret values, so the framework can redact them from output."""
+        return [str(self.config[n]) for n in self.secret_fields() if self.config.get(n)]
+
+    @abstractmethod
+    def check(self) -> None:
+        """Prove the source can be reached and read; raise a SourceError if not."""
+
+    @abstractmethod
+    def streams(self) -> Sequence[Stream]:
+        """The streams this connector offers, in the order they should sync."""
+
+    def default_mapping(self) -> Mapping[str, Any]:
+        """The connector's default ``[target]`` mapping (same shape as the TOML table)."""
+        return {}
+
+    def close(self) -> None:  # noqa: B027 - optional hook, most connectors need nothing
+        """Release connections; called once after the run."""
+
+
+class Stream(ABC):
+    """One kind of record of a source (customers, orders, users…)."""
+
+    #: Stream name, unique within the connector; used in state and in the mapping.
+    name: ClassVar[str]
+    #: The record field that identifies a record in the source (e.g. ``"id"``).
+    primary_key: ClassVar[str]
+    #: The record field that orders changes (an ISO-8601 UTC timestamp), if any.
+    replication_key: ClassVar[str | None] = None
+    #: True when :meth:`read` yields records in ascending replication-key order,
+    #: so the bookmark may advance after each page.  Unsorted streams promote
+    #: their bookmark only when the stream completes.
+    is_sorted: ClassVar[bool] = False
+
+    def __init__(self, connector: Connector) -> None:
+        self.connector = connector
+
+    @abstractmethod
+    def read(self, start: str | None, until: str) -> Iterator[list[Record]]:
+        """Yield pages of records changed at or after ``start`` (``None``: from the
+        beginning) and not after ``until`` (the run's start, an ISO-8601 UTC
+        timestamp).  Records changed after ``until`` may be yielded; the framework
+        re-reads them next run.  A page is the unit of checkpointing."""

@@ -1,0 +1,558 @@
+"""The sync engine: source pages in, Copernica upserts out, one checkpoint per page.
+
+Per stream::
+
+    read a page (bookmark - lookback … run start) → map each record → skip what is
+    unchanged (content digests in state) → upsert through a pool of N writers, writes
+    for one profile key in order → when Copernica accepted the page, ONE SQLite
+    transaction: bookmark, digests, profile ids, identities, dead letters, hook rows
+
+Delivery is at least once, made harmless: every write is an upsert keyed by a
+stable source key, so a page replayed after a crash changes nothing.  A record
+that cannot be synced (unmappable, refused by a field's type check) goes to the
+dead-letter table with the reason, and the run goes on.  A page that keeps
+failing for transient reasons stops the stream without moving its bookmark: the
+next run picks it up.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ..errors import (
+    APIError,
+    AuthenticationError,
+    ConstraintError,
+    CopernicaError,
+    NotFoundError,
+    UnsafeRequestError,
+    ValidationError,
+)
+from .connector import Connector, Record, Stream
+from .errors import ConfigError, MappingError, SourceAuthError, SourceError
+from .mapping import MappedRecord, ProfileWrite, StreamMapping, TargetMapping
+from .report import ExitCode, RunReport, StreamReport
+from .state import Checkpoint, StateStore
+
+if TYPE_CHECKING:
+    from ..client import CopernicaClient
+    from ..models import Collection, Database
+
+__all__ = ["CheckpointHook", "ProgressListener", "SyncEngine", "SyncOptions"]
+
+log = logging.getLogger("copernica_sdk.sync")
+
+# Errors that condemn one record, not the run: the same call would fail again.
+_RECORD_ERRORS = (ConstraintError, ValidationError, UnsafeRequestError, MappingError, ValueError)
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    """How a run behaves.  Defaults suit a cron job against a real service."""
+
+    concurrency: int = 8
+    lookback: timedelta = timedelta(minutes=5)
+    full_refresh: bool = False
+    dry_run: bool = False
+    limit: int | None = None
+    streams: Sequence[str] | None = None
+
+
+class CheckpointHook(Protocol):
+    """Adds rows to a checkpoint's transaction (the licensing usage meter does)."""
+
+    def on_checkpoint(self, checkpoint: Checkpoint, *, job: str, stream: str,
+                      records_synced: int) -> None: ...
+
+
+class ProgressListener(Protocol):
+    def on_page(self, report: StreamReport) -> None: ...
+
+
+@dataclass
+class _Outcome:
+    """What happened to one record."""
+
+    record_key: str
+    record: Record
+    mapped: MappedRecord | None = None
+    profile_id: int | None = None
+    profile_unchanged: bool = False
+    rekey_from: str | None = None
+    wrote_profile: bool = False
+    subprofiles_written: int = 0
+    dead_letter: str | None = None
+    failure: CopernicaError | None = None
+    skipped: bool = False
+
+
+@dataclass
+class _Targets:
+    database: Database
+    collections: dict[str, Collection] = field(default_factory=dict)
+
+
+class SyncEngine:
+    """Runs one job: every stream of ``connector`` into ``target`` via ``client``."""
+
+    def __init__(
+        self,
+        client: CopernicaClient,
+        connector: Connector,
+        target: TargetMapping,
+        state: StateStore,
+        *,
+        job: str = "default",
+        options: SyncOptions = SyncOptions(),
+        hooks: Sequence[CheckpointHook] = (),
+        progress: ProgressListener | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.client = client
+        self.connector = connector
+        self.target = target
+        self.state = state
+        self.job = job
+        self.options = options
+        self.hooks = tuple(hooks)
+        self.progress = progress
+        self._clock = clock
+        self._stop = threading.Event()
+        self._targets: _Targets | None = None
+
+    # -- public -------------------------------------------------------------------
+
+    def run(self) -> RunReport:
+        """Sync every mapped stream; never raises for per-record or transient trouble."""
+        started = time.monotonic()
+        report = RunReport(job=self.job, dry_run=self.options.dry_run)
+        run_start = self._clock().replace(microsecond=0)
+        report.run_id = None if self.options.dry_run else self.state.start_run(self.job)
+        try:
+            self._targets = self._resolve_targets()
+            for stream in self._selected_streams():
+                report.streams.append(self._sync_stream(stream, report.run_id, run_start))
+                if report.streams[-1].exit_code is ExitCode.AUTH:
+                    break
+        finally:
+            report.seconds = time.monotonic() - started
+            if report.run_id is not None:
+                counts = report.totals()
+                self.state.finish_run(report.run_id, int(report.exit_code), counts)
+        return report
+
+    def replay_dead_letters(self, stream_name: str | None = None) -> RunReport:
+        """Send the open dead letters again (after fixing the mapping or the data).
+
+        Bookmarks do not move.  Records that now sync are resolved; the others
+        stay open with the new reason.
+        """
+        report = RunReport(job=self.job)
+        report.run_id = self.state.start_run(self.job)
+        self._targets = self._resolve_targets()
+        streams = {s.name: s for s in self.connector.streams()}
+        letters = self.state.dead_letters(stream=stream_name, status="open")
+        by_stream: dict[str, list[Any]] = {}
+        for letter in letters:
+            by_stream.setdefault(letter.stream, []).append(letter)
+        for name, items in by_stream.items():
+            stream_report = StreamReport(stream=name)
+            report.streams.append(stream_report)
+            mapping = self.target.streams.get(name)
+            if mapping is None or name not in streams:
+                stream_report.error = f"stream {name!r} is no longer mapped"
+                continue
+            records = [dict(item.payload) for item in items]
+            outcomes = self._write_page(streams[name], mapping, records, stream_report,
+                                        force=True)
+            if stream_report.exit_code in (ExitCode.OK, ExitCode.DEAD_LETTERED):
+                # Records that now sync resolve their letters in the commit; those that
+                # fail again get a fresh letter with today's reason, the old one is "retried".
+                self._commit(streams[name], outcomes, report.run_id, bookmark=None,
+                             report=stream_report)
+                failed = {o.record_key for o in outcomes if o.dead_letter is not None}
+                self.state.mark_dead_letters(
+                    [i.id for i in items if i.record_key in failed], "retried")
+        self.state.finish_run(report.run_id, int(report.exit_code), report.totals())
+        return report
+
+    # -- setup --------------------------------------------------------------------
+
+    def _resolve_targets(self) -> _Targets:
+        """Find the database and collections; missing ones are a configuration problem."""
+        database = self.client.databases.find(self.target.database)
+        if database is None:
+            raise ConfigError(f"target.database: Copernica has no database "
+                              f"{self.target.database!r}; run `copernica-sync schema apply`")
+        targets = _Targets(database)
+        wanted = {c.name for m in self.target.streams.values() for c in m.collections}
+        missing = []
+        for name in sorted(wanted):
+            found = self.client.collections.find(database, name)
+            if found is None:
+                missing.append(f"target: database {database.name!r} has no collection {name!r}; "
+                               "run `copernica-sync schema apply`")
+            else:
+                targets.collections[name] = found
+        if missing:
+            raise ConfigError(missing)
+        return targets
+
+    def _selected_streams(self) -> list[Stream]:
+        streams = list(self.connector.streams())
+        if self.options.streams:
+            known = {s.name for s in streams}
+            unknown = sorted(set(self.options.streams) - known)
+            if unknown:
+                raise ConfigError(f"--stream: unknown stream(s) {', '.join(unknown)} "
+                                  f"(known: {', '.join(sorted(known))})")
+            streams = [s for s in streams if s.name in self.options.streams]
+        return [s for s in streams if s.name in self.target.streams]
+
+    # -- one stream ---------------------------------------------------------------
+
+    def _sync_stream(self, stream: Stream, run_id: int | None, run_start: datetime) -> StreamReport:
+        report = StreamReport(stream=stream.name)
+        mapping = self.target.streams[stream.name]
+        until = _format_ts(run_start)
+        bookmark = None if self.options.full_refresh else self.state.bookmark(stream.name)
+        start = _minus(bookmark, self.options.lookback) if bookmark else None
+        report.bookmark = bookmark
+        highest: str | None = None
+        completed = False
+        try:
+            for page in stream.read(start, until):
+                if self.options.limit is not None:
+                    page = page[: max(0, self.options.limit - report.read)]
+                if not page:
+                    break
+                outcomes = self._write_page(stream, mapping, page, report)
+                if report.exit_code in (ExitCode.UNAVAILABLE, ExitCode.AUTH):
+                    return report  # nothing of this page is committed: the next run redoes it
+                highest = _max_ts(highest, _replication_max(stream, page))
+                new_bookmark = None
+                if stream.is_sorted and highest is not None:
+                    new_bookmark = _min_ts(highest, until)
+                self._commit(stream, outcomes, run_id, bookmark=new_bookmark, report=report)
+                if self.progress is not None:
+                    self.progress.on_page(report)
+                if self.options.limit is not None and report.read >= self.options.limit:
+                    break
+            else:
+                completed = True
+        except SourceAuthError as exc:
+            report.error, report.exit_code = str(exc), ExitCode.AUTH
+            return report
+        except SourceError as exc:
+            report.error, report.exit_code = str(exc), ExitCode.UNAVAILABLE
+            return report
+        if completed and not stream.is_sorted and highest is not None:
+            # Unsorted streams promote their bookmark only once every page is in.
+            self._commit(stream, [], run_id, bookmark=_min_ts(highest, until), report=report)
+        return report
+
+    def _write_page(self, stream: Stream, mapping: StreamMapping, records: Sequence[Record],
+                    report: StreamReport, *, force: bool = False) -> list[_Outcome]:
+        report.read += len(records)
+        outcomes = [self._map(stream, mapping, record, report) for record in records]
+        mapped = [o for o in outcomes if o.mapped is not None]
+        self._resolve_identities(stream, mapping, mapped)
+        _share_profile_writes(mapped)
+        self._skip_unchanged(stream, mapped, force=force)
+        todo = [o for o in mapped if not o.skipped]
+        report.unchanged += len(mapped) - len(todo)
+        if todo and not self.options.dry_run:
+            self._stop.clear()
+            groups: dict[str, list[_Outcome]] = {}
+            for outcome in todo:
+                assert outcome.mapped is not None
+                groups.setdefault(outcome.mapped.profile.key, []).append(outcome)
+            workers = max(1, min(self.options.concurrency, len(groups)))
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="copernica-writer") as pool:
+                list(pool.map(self._write_group, groups.values()))
+        elif self.options.dry_run:
+            report.written += len(todo)
+        for outcome in outcomes:
+            if outcome.failure is not None:
+                auth = isinstance(outcome.failure, AuthenticationError)
+                report.exit_code = ExitCode.AUTH if auth else ExitCode.UNAVAILABLE
+                report.error = f"record {outcome.record_key}: {outcome.failure}"
+            elif outcome.dead_letter is not None:
+                report.dead_lettered += 1
+                if report.exit_code is ExitCode.OK:
+                    report.exit_code = ExitCode.DEAD_LETTERED
+            elif not outcome.skipped and not self.options.dry_run:
+                report.written += 1
+                report.profiles_written += int(outcome.wrote_profile)
+                report.subprofiles_written += outcome.subprofiles_written
+        return outcomes
+
+    def _map(self, stream: Stream, mapping: StreamMapping, record: Record,
+             report: StreamReport) -> _Outcome:
+        raw_key = record.get(stream.primary_key) if isinstance(record, Mapping) else None
+        key = "" if raw_key is None else str(raw_key)
+        outcome = _Outcome(record_key=key, record=record)
+        if not key:
+            outcome.dead_letter = (f"{stream.name} record has no {stream.primary_key!r}; "
+                                   "the source must give every record its key")
+            return outcome
+        try:
+            outcome.mapped = mapping.apply(record, record_id=key)
+        except MappingError as exc:
+            outcome.dead_letter = str(exc)
+            return outcome
+        for warning in outcome.mapped.warnings:
+            report.warnings += 1
+            log.warning("%s record %s: %s", stream.name, key, warning)
+        return outcome
+
+    def _resolve_identities(self, stream: Stream, mapping: StreamMapping,
+                            outcomes: list[_Outcome]) -> None:
+        """Attach records of a known person to that person's profile.
+
+        The stream whose profile ``source_id`` is its own primary key (customers)
+        owns identities: a known id with a new key is an e-mail change, and the
+        existing profile is re-keyed.  Other streams (orders) carrying that id are
+        written to the person's profile, whatever address they hold themselves.
+        """
+        ids = {o.mapped.profile.source_id for o in outcomes
+               if o.mapped is not None and o.mapped.profile.source_id is not None}
+        if not ids:
+            return
+        known = self.state.identities(self.connector.name, ids)
+        owner = _owns_identities(stream, mapping)
+        for outcome in outcomes:
+            assert outcome.mapped is not None
+            profile = outcome.mapped.profile
+            identity = known.get(profile.source_id) if profile.source_id is not None else None
+            if identity is None or identity.profile_key == profile.key:
+                continue
+            if owner:
+                outcome.rekey_from = identity.profile_key
+            else:
+                rekeyed = replace(profile, key=identity.profile_key,
+                                  fields={**profile.fields, profile.key_field: identity.profile_key})
+                outcome.mapped = replace(outcome.mapped, profile=rekeyed)
+
+    def _skip_unchanged(self, stream: Stream, outcomes: list[_Outcome], *, force: bool) -> None:
+        """Mark records whose every write has the digest stored last time."""
+        if not outcomes:
+            return
+        database_id = self._database.id
+        profile_scope = f"{stream.name}:profile"
+        keys = {o.mapped.profile.key for o in outcomes if o.mapped}
+        known_ids = self.state.profile_ids(database_id, keys)
+        digests = self.state.hashes(profile_scope, keys)
+        sub_keys: dict[str, set[str]] = {}
+        for outcome in outcomes:
+            assert outcome.mapped is not None
+            for sub in outcome.mapped.subprofiles:
+                sub_keys.setdefault(sub.collection, set()).add(sub.key)
+        stored_subs = {c: self.state.hashes(f"{stream.name}:subprofile:{c}", ks)
+                       for c, ks in sub_keys.items()}
+        for outcome in outcomes:
+            assert outcome.mapped is not None
+            profile = outcome.mapped.profile
+            outcome.profile_id = known_ids.get(profile.key)
+            if force or outcome.profile_id is None:
+                continue
+            outcome.profile_unchanged = digests.get(profile.key) == profile.digest()
+            same_subs = all(stored_subs[s.collection].get(s.key) == s.digest()
+                            for s in outcome.mapped.subprofiles)
+            outcome.skipped = outcome.profile_unchanged and same_subs
+
+    # -- writing ------------------------------------------------------------------
+
+    @property
+    def _database(self) -> Database:
+        assert self._targets is not None, "targets are resolved at the start of a run"
+        return self._targets.database
+
+    def _write_group(self, outcomes: list[_Outcome]) -> None:
+        """Write the records of one profile key, in order (the pool runs groups in parallel).
+
+        They share one profile write (see :func:`_share_profile_writes`): once it is
+        done, the others only need its id.
+        """
+        profile_id: int | None = None
+        for outcome in outcomes:
+            if self._stop.is_set():
+                outcome.failure = outcome.failure or _Aborted("stopped after an earlier failure")
+                continue
+            if profile_id is not None:
+                outcome.profile_id, outcome.profile_unchanged = profile_id, True
+            try:
+                self._write_record(outcome)
+                profile_id = outcome.profile_id
+            except _RECORD_ERRORS as exc:
+                outcome.dead_letter = str(exc)
+            except CopernicaError as exc:
+                outcome.failure = exc
+                self._stop.set()  # the page will not be committed; don't pile on more writes
+
+    def _write_record(self, outcome: _Outcome) -> None:
+        assert outcome.mapped is not None and self._targets is not None
+        profile = outcome.mapped.profile
+        database = self._targets.database
+        if outcome.profile_id is None or not outcome.profile_unchanged:
+            outcome.profile_id = self._upsert_profile(database, profile, outcome.rekey_from)
+            outcome.wrote_profile = True
+        for sub in outcome.mapped.subprofiles:
+            collection = self._targets.collections[sub.collection]
+            try:
+                self.client.subprofiles.upsert(outcome.profile_id, collection,
+                                               key={sub.key_field: sub.key}, fields=sub.fields)
+            except NotFoundError:
+                if outcome.wrote_profile:
+                    raise
+                # The cached profile was removed in Copernica: create it again, once.
+                outcome.profile_id = self._upsert_profile(database, profile)
+                outcome.wrote_profile = True
+                self.client.subprofiles.upsert(outcome.profile_id, collection,
+                                               key={sub.key_field: sub.key}, fields=sub.fields)
+            outcome.subprofiles_written += 1
+
+    def _upsert_profile(self, database: Database, profile: ProfileWrite,
+                        rekey_from: str | None = None) -> int:
+        """Upsert by key; re-key the profile of a person whose e-mail (key) changed."""
+        if rekey_from is not None:
+            key_field = profile.key_field
+            taken = self.client.profiles.find_one(database, {key_field: profile.key})
+            if taken is None:
+                moved = self.client.profiles.update_many(database, {key_field: rekey_from},
+                                                         profile.fields)
+                if moved.items:
+                    log.info("profile %s: key changed from %r to %r; updated in place",
+                             moved.items[0].id, rekey_from, profile.key)
+                    return moved.items[0].id
+            else:
+                log.warning("person %s changed key from %r to %r, which already has profile "
+                            "%s; that profile is updated and the old one is left as it is",
+                            profile.source_id, rekey_from, profile.key, taken.id)
+        return self.client.profiles.upsert(
+            database, key={profile.key_field: profile.key}, fields=profile.fields).id
+
+    # -- checkpoint ---------------------------------------------------------------
+
+    def _commit(self, stream: Stream, outcomes: Iterable[_Outcome], run_id: int | None, *,
+                bookmark: str | None, report: StreamReport) -> None:
+        if self.options.dry_run:
+            return
+        outcomes = list(outcomes)
+        database_id = self._database.id
+        profile_digests: dict[str, str] = {}
+        sub_digests: dict[str, dict[str, str]] = {}
+        ids: dict[str, int] = {}
+        synced = 0
+        owner = _owns_identities(stream, self.target.streams[stream.name])
+        with self.state.checkpoint() as cp:
+            cp.run_id = run_id
+            for o in outcomes:
+                if o.dead_letter is not None:
+                    cp.add_dead_letter(run_id=run_id, stream=stream.name, record_key=o.record_key,
+                                       reason=o.dead_letter, payload=o.record)
+                    continue
+                if o.mapped is None or o.failure is not None:
+                    continue
+                profile = o.mapped.profile
+                if not o.skipped:
+                    synced += 1
+                if o.profile_id is not None:
+                    ids[profile.key] = o.profile_id
+                    profile_digests[profile.key] = profile.digest()
+                    if owner and profile.source_id is not None:
+                        cp.set_identity(self.connector.name, profile.source_id, profile.key,
+                                        o.profile_id)
+                for sub in o.mapped.subprofiles:
+                    sub_digests.setdefault(sub.collection, {})[sub.key] = sub.digest()
+            cp.set_hashes(f"{stream.name}:profile", profile_digests)
+            for collection, digests in sub_digests.items():
+                cp.set_hashes(f"{stream.name}:subprofile:{collection}", digests)
+            cp.set_profile_ids(database_id, ids)
+            cp.resolve_dead_letters(stream.name, [o.record_key for o in outcomes
+                                                  if o.mapped is not None and o.failure is None
+                                                  and o.dead_letter is None])
+            if bookmark is not None:
+                cp.set_bookmark(stream.name, bookmark)
+                report.bookmark = bookmark
+            for hook in self.hooks:
+                hook.on_checkpoint(cp, job=self.job, stream=stream.name, records_synced=synced)
+
+
+class _Aborted(APIError):
+    """A write not attempted because another write of the page failed first."""
+
+    retryable = True
+
+
+def _share_profile_writes(outcomes: list[_Outcome]) -> None:
+    """Give every record of a page with the same profile key the same profile write: the
+    last one's (the newest data).  Two orders of one guest with different billing names
+    would otherwise flip the profile back and forth, and look changed on every run."""
+    last: dict[str, ProfileWrite] = {}
+    for outcome in outcomes:
+        assert outcome.mapped is not None
+        last[outcome.mapped.profile.key] = outcome.mapped.profile
+    for outcome in outcomes:
+        assert outcome.mapped is not None
+        final = last[outcome.mapped.profile.key]
+        if outcome.mapped.profile is not final:
+            outcome.mapped = replace(outcome.mapped, profile=final)
+
+
+def _owns_identities(stream: Stream, mapping: StreamMapping) -> bool:
+    source_id = mapping.profile.source_id
+    return source_id is not None and source_id.strip() == stream.primary_key
+
+
+def _parse_ts(value: str) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=None) if parsed.tzinfo is None else \
+        parsed.astimezone(UTC).replace(tzinfo=None)
+
+
+def _format_ts(value: datetime) -> str:
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+
+
+def _minus(bookmark: str, delta: timedelta) -> str:
+    parsed = _parse_ts(bookmark)
+    return bookmark if parsed is None else (parsed - delta).isoformat(timespec="seconds")
+
+
+def _max_ts(a: str | None, b: str | None) -> str | None:
+    if a is None or b is None:
+        return a or b
+    pa, pb = _parse_ts(a), _parse_ts(b)
+    if pa is not None and pb is not None:
+        return a if pa >= pb else b
+    return max(a, b)
+
+
+def _min_ts(a: str, b: str) -> str:
+    pa, pb = _parse_ts(a), _parse_ts(b)
+    if pa is not None and pb is not None:
+        return a if pa <= pb else b
+    return min(a, b)
+
+
+def _replication_max(stream: Stream, page: Sequence[Record]) -> str | None:
+    key = stream.replication_key
+    if key is None:
+        return None
+    highest: str | None = None
+    for record in page:
+        value = record.get(key) if isinstance(record, Mapping) else None
+        if value:
+            highest = _max_ts(highest, str(value))
+    return highest

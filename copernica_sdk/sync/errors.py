@@ -1,0 +1,46 @@
+"""Errors of the sync framework; part of the SDK's one exception tree."""
+
+from __future__ import annotations
+
+from ..errors import CopernicaError
+
+__all__ = [
+    "ConfigError",
+    "JobLockedError",
+    "MappingError",
+    "SourceAuthError",
+    "SourceError",
+    "SourceUnavailableError",
+]
+
+
+class ConfigError(CopernicaError):
+    """The job's configuration is invalid.  ``problems`` lists every problem found,
+    each naming its key, so a user can fix them all in one go."""
+
+    def __init__(self, problems: list[str] | str) -> None:
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("; ".join(self.problems))
+
+
+class MappingError(CopernicaError):
+    """A record could not be mapped (missing key, wrong type…).  The record is
+    dead-lettered with this message; the run continues."""
+
+
+class SourceError(CopernicaError):
+    """The source (shop, CMS, file) failed."""
+
+
+class SourceAuthError(SourceError):
+    """The source refused the configured credentials."""
+
+
+class SourceUnavailableError(SourceError):
+    """The source could not be reached or kept failing after retries."""
+
+    retryable = True
+
+
+class JobLockedError(CopernicaError):
+    """Another run of the same job holds its lock."""

@@ -1,0 +1,71 @@
+"""What a run did, per stream, and the exit code it ends with."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+__all__ = ["ExitCode", "RunReport", "StreamReport"]
+
+
+class ExitCode(enum.IntEnum):
+    """``copernica-sync`` exit codes; cron wrappers and monitoring key on them."""
+
+    OK = 0
+    DEAD_LETTERED = 1      # the run finished, some records are in the dead-letter table
+    CONFIG = 2             # the configuration is invalid; nothing was synced
+    LICENSE = 3            # licensing refused to start the run
+    AUTH = 4               # Copernica or the source refused the credentials
+    UNAVAILABLE = 5        # Copernica or the source kept failing; the next run resumes
+    LOCKED = 75            # another run of the same job is still going (EX_TEMPFAIL)
+
+
+@dataclass
+class StreamReport:
+    """Counts for one stream of one run."""
+
+    stream: str
+    read: int = 0
+    unchanged: int = 0
+    written: int = 0
+    dead_lettered: int = 0
+    profiles_written: int = 0
+    subprofiles_written: int = 0
+    warnings: int = 0
+    bookmark: str | None = None
+    error: str | None = None
+    exit_code: ExitCode = ExitCode.OK
+
+    def summary(self) -> str:
+        text = (f"{self.stream}: read {self.read}, written {self.written} "
+                f"({self.profiles_written} profile and {self.subprofiles_written} subprofile "
+                f"upserts), unchanged {self.unchanged}, dead-lettered {self.dead_lettered}")
+        if self.bookmark:
+            text += f", bookmark {self.bookmark}"
+        if self.error:
+            text += f" — FAILED: {self.error}"
+        return text
+
+
+@dataclass
+class RunReport:
+    """Everything one run did.  ``exit_code`` is the worst of its streams'."""
+
+    job: str
+    run_id: int | None = None
+    streams: list[StreamReport] = field(default_factory=list)
+    seconds: float = 0.0
+    dry_run: bool = False
+
+    @property
+    def exit_code(self) -> ExitCode:
+        codes = [s.exit_code for s in self.streams]
+        for worst in (ExitCode.AUTH, ExitCode.UNAVAILABLE, ExitCode.DEAD_LETTERED):
+            if worst in codes:
+                return worst
+        return ExitCode.OK
+
+    def totals(self) -> dict[str, int]:
+        keys = ("read", "unchanged", "written", "dead_lettered", "profiles_written",
+                "subprofiles_written", "warnings")
+        return {k: sum(getattr(s, k) for s in self.streams) for k in keys}

@@ -1,0 +1,107 @@
+"""Build a job's parts from its configuration and run it under the job lock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from ..auth import AccessTokenAuth, Auth, BearerAuth, LoginAuth
+from ..client import ConnectionPool, CopernicaClient, Timeout
+from ..schema import CollectionSchema, DatabaseSchema, FieldSchema
+from .config import CopernicaSettings, JobConfig
+from .connector import Connector
+from .engine import CheckpointHook, ProgressListener, SyncEngine, SyncOptions
+from .lock import JobLock
+from .mapping import FieldSpec, TargetMapping, parse_target
+from .registry import load_connector
+from .report import RunReport
+from .state import StateStore
+
+__all__ = ["Job", "build_client", "open_job", "run_job", "schema_for"]
+
+
+def build_client(settings: CopernicaSettings, *, pool: ConnectionPool | None = None) -> CopernicaClient:
+    """A client for the ``[copernica]`` settings of a job."""
+    auth: Auth
+    if settings.auth == "login":
+        assert settings.username and settings.password
+        auth = LoginAuth(settings.username, settings.password, settings.account)
+    elif settings.auth == "bearer":
+        assert settings.access_token
+        auth = BearerAuth(settings.access_token, auth_endpoint=settings.auth_endpoint)
+    else:
+        assert settings.access_token
+        auth = AccessTokenAuth(settings.access_token)
+    return CopernicaClient(auth=auth, endpoint=settings.endpoint, wsdl=settings.wsdl,
+                           timeout=Timeout(connect=min(10.0, settings.timeout),
+                                           read=settings.timeout),
+                           page_size=settings.page_size, pool=pool)
+
+
+def _field(spec: FieldSpec) -> FieldSchema:
+    return FieldSchema(spec.name, type=spec.type, length=spec.length, index=spec.index)
+
+
+def schema_for(target: TargetMapping) -> DatabaseSchema:
+    """The database, collections and fields a mapping writes to."""
+    return DatabaseSchema(
+        target.database,
+        fields=[_field(f) for f in target.database_fields()],
+        collections=[CollectionSchema(name, [_field(f) for f in fields])
+                     for name, fields in target.collections().items()],
+    )
+
+
+def state_path_for(job: JobConfig) -> Path:
+    return Path(job.sync.state_path) if job.sync.state_path else StateStore.default_path(job.name)
+
+
+@dataclass
+class Job:
+    """A job's live parts.  Use :func:`open_job` to get one and close it after."""
+
+    config: JobConfig
+    client: CopernicaClient
+    connector: Connector
+    target: TargetMapping
+    state: StateStore
+
+    def options(self, **overrides: Any) -> SyncOptions:
+        """The job's sync options with command-line ``overrides`` applied."""
+        base = SyncOptions(concurrency=self.config.sync.concurrency,
+                           lookback=timedelta(minutes=self.config.sync.lookback_minutes))
+        return replace(base, **overrides)
+
+    def secrets(self) -> list[str]:
+        return [*self.config.secrets(), *self.connector.secrets()]
+
+
+@contextmanager
+def open_job(config: JobConfig, *, pool: ConnectionPool | None = None) -> Iterator[Job]:
+    """Validate the source config and mapping, then build client, connector and state."""
+    connector_cls = load_connector(config.connector)
+    connector = connector_cls({k: v for k, v in config.source.items() if k != "connector"})
+    try:
+        target = parse_target(config.target, connector.default_mapping())
+        client = build_client(config.copernica, pool=pool)
+        try:
+            with StateStore(state_path_for(config)) as state:
+                yield Job(config, client, connector, target, state)
+        finally:
+            client.close()
+    finally:
+        connector.close()
+
+
+def run_job(job: Job, options: SyncOptions, *, hooks: Sequence[CheckpointHook] = (),
+            progress: ProgressListener | None = None) -> RunReport:
+    """Run ``job`` under its lock (raises JobLockedError if another run holds it)."""
+    with JobLock(Path(f"{job.state.path}.lock"), job.config.name):
+        engine = SyncEngine(job.client, job.connector, job.target, job.state,
+                            job=job.config.name, options=options, hooks=hooks,
+                            progress=progress)
+        return engine.run()
