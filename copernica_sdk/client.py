@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import logging
 import re
 import threading
@@ -83,6 +84,21 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _session_for(endpoint: str) -> requests.Session:
+    """A session that reads proxy and CA settings from the environment once.
+
+    requests re-reads the environment on every request (trust_env), which costs
+    more than the XML work of a small call; the settings are resolved here instead.
+    """
+    session = requests.Session()
+    session.proxies.update(requests.utils.get_environ_proxies(endpoint))
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle:
+        session.verify = bundle
+    session.trust_env = False
+    return session
+
+
 class CopernicaClient:
     """A client for one Copernica account.
 
@@ -139,7 +155,7 @@ class CopernicaClient:
         self._retry = retry
         self.page_size = page_size
         self._owns_session = session is None
-        self._session = session or requests.Session()
+        self._session = session or _session_for(self._endpoint)
         if pool is not None or self._owns_session:
             adapter = (pool or ConnectionPool()).adapter
             self._session.mount("https://", adapter)
