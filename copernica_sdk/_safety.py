@@ -28,16 +28,23 @@ class FieldNameCache:
         self._load = load
         self._lock = threading.Lock()
         self._names: dict[tuple[str, int], frozenset[str]] = {}
+        self._loading: dict[tuple[str, int], threading.Lock] = {}
 
     def has(self, kind: str, parent_id: int, name: str) -> bool:
         key, wanted = (kind, parent_id), name.casefold()
         with self._lock:
             names = self._names.get(key)
+            loading = self._loading.setdefault(key, threading.Lock())
         if names is not None and wanted in names:
             return True
-        names = frozenset(n.casefold() for n in self._load(kind, parent_id))
-        with self._lock:
-            self._names[key] = names
+        with loading:  # many writer threads miss at once on a cold cache: load once
+            with self._lock:
+                current = self._names.get(key)
+            if current is not None and current is not names and wanted in current:
+                return True
+            names = frozenset(n.casefold() for n in self._load(kind, parent_id))
+            with self._lock:
+                self._names[key] = names
         return wanted in names
 
     def invalidate(self, kind: str, parent_id: int) -> None:

@@ -1,9 +1,10 @@
-"""One SOAP round trip: zeep builds the envelope, requests sends it, lxml reads it.
+"""One SOAP round trip: the schema shapes the envelope, requests sends it, lxml reads it.
 
-zeep is used for what it is good at — reading the WSDL and building a request
-that matches the schema — and nothing else.  Sending is done here so that every
-call has explicit connect and read timeouts (zeep's ``operation_timeout``
-defaults to none) and so that the HTTP status is judged before any XML is read.
+zeep is used for what it is good at — reading the WSDL into a schema — and the
+request is rendered from that schema (see build.py).  Sending is done here so
+that every call has explicit connect and read timeouts (zeep's
+``operation_timeout`` defaults to none) and so that the HTTP status is judged
+before any XML is read.
 """
 
 from __future__ import annotations
@@ -14,17 +15,9 @@ from typing import Any
 
 import requests
 import urllib3.exceptions
-import zeep
-from lxml import etree
 
-from ..errors import (
-    ConfigurationError,
-    ConnectError,
-    ConnectTimeout,
-    ReadError,
-    ReadTimeout,
-    ValidationError,
-)
+from ..errors import ConnectError, ConnectTimeout, ReadError, ReadTimeout
+from .build import RequestBuilder
 from .document import binding_of, load_document
 from .envelope import parse_response
 from .parse import SoapResult
@@ -54,9 +47,7 @@ class SoapConnection:
         self._redact = redact
         document = load_document(wsdl, session=session, timeout=timeout[0] + timeout[1])
         self._binding = binding_of(document)
-        # Client(<Document>) reuses the parsed WSDL: microseconds, not milliseconds.
-        self._client = zeep.Client(document, transport=zeep.Transport(session=session))
-        self._service = self._client.create_service(self._binding.name, endpoint)
+        self._builder = RequestBuilder(self._binding)
         self._actions: dict[str, str] = {}
 
     @property
@@ -64,17 +55,8 @@ class SoapConnection:
         return sorted(self._binding._operations)
 
     def build(self, operation: str, params: Mapping[str, Any]) -> bytes:
-        """The request envelope for ``operation``, validated against the WSDL."""
-        try:
-            envelope = self._client.create_message(self._service, operation,
-                                                   parameters=dict(params))
-        except ValueError as exc:  # zeep: "Operation 'X' not found"
-            raise ConfigurationError(f"the WSDL has no operation {operation!r}") from exc
-        except (zeep.exceptions.ValidationError, TypeError) as exc:
-            raise ValidationError(self._redact(f"invalid parameters: {exc}"),
-                                  operation=operation) from None
-        body: bytes = etree.tostring(envelope, encoding="utf-8", xml_declaration=True)
-        return body
+        """The request envelope for ``operation``, checked against the WSDL's schema."""
+        return self._builder.build(operation, params)
 
     def _soap_action(self, operation: str) -> str:
         action = self._actions.get(operation)

@@ -40,6 +40,8 @@ class StreamReport:
         text = (f"{self.stream}: read {self.read}, written {self.written} "
                 f"({self.profiles_written} profile and {self.subprofiles_written} subprofile "
                 f"upserts), unchanged {self.unchanged}, dead-lettered {self.dead_lettered}")
+        if self.warnings:
+            text += f", {self.warnings} values repaired (see warnings)"
         if self.bookmark:
             text += f", bookmark {self.bookmark}"
         if self.error:

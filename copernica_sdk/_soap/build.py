@@ -1,0 +1,152 @@
+"""Render request envelopes from zeep's parsed schema, without zeep's per-call cost.
+
+zeep defines what a request looks like: element names, their order, which are
+required, which repeat, how scalars are written — all read here, once per
+operation, from the schema zeep parsed out of the WSDL.  Rendering then walks
+that plan with lxml.  Measured on the sync engine's upserts, zeep's own
+``create_message`` cost several milliseconds of CPU per call (nested maps and
+requirements become validated value objects first); this costs a few tens of
+microseconds.  tests/sdk/test_request_builder.py checks that both produce the
+same XML for every operation.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from lxml import etree
+
+from ..errors import ConfigurationError, ValidationError
+
+__all__ = ["RequestBuilder"]
+
+SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+_NSMAP = {"soap-env": SOAP_ENV}
+
+
+@dataclass(frozen=True)
+class _Node:
+    """One element of a request, as the schema declares it."""
+
+    name: str                    # Clark name as it goes on the wire
+    local: str                   # the key callers use
+    required: bool
+    many: bool
+    scalar: Callable[[Any], str] | None      # simple types: value → text
+    children: tuple[_Node, ...] = ()
+
+
+def _boolean(value: Any) -> str:
+    if not isinstance(value, bool):
+        raise TypeError(f"expected true or false, got {value!r}")
+    return "true" if value else "false"
+
+
+def _integer(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"expected a whole number, got {value!r}")
+    return str(value)
+
+
+def _string(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected text, got {type(value).__name__}")
+    return value
+
+
+def _scalar_for(xsd_type: Any) -> Callable[[Any], str]:
+    name = type(xsd_type).__name__
+    if name == "Boolean":
+        return _boolean
+    if name in ("Int", "Integer", "Long", "Short"):
+        return _integer
+    if name == "String":
+        return _string
+
+    def generic(value: Any) -> str:  # other simple types: zeep's own conversion
+        return str(xsd_type.xmlvalue(value))
+
+    return generic
+
+
+def _plan(element: Any) -> _Node:
+    xsd_type = element.type
+    qname = etree.QName(element.qname)
+    many = element.max_occurs == "unbounded" or (isinstance(element.max_occurs, int)
+                                                 and element.max_occurs > 1)
+    children = getattr(xsd_type, "elements", None)
+    if children is None:
+        return _Node(qname.text, qname.localname, element.min_occurs > 0, many,
+                     _scalar_for(xsd_type))
+    return _Node(qname.text, qname.localname, element.min_occurs > 0, many, None,
+                 tuple(_plan(child) for _, child in children))
+
+
+class RequestBuilder:
+    """Builds request envelopes for one binding; plans are made once and shared."""
+
+    def __init__(self, binding: Any) -> None:
+        self._binding = binding
+        self._lock = threading.Lock()
+        self._plans: dict[str, tuple[str, _Node]] = {}
+
+    def _plan_for(self, operation: str) -> tuple[str, _Node]:
+        plan = self._plans.get(operation)
+        if plan is None:
+            try:
+                body = self._binding.get(operation).input.body
+            except ValueError:
+                raise ConfigurationError(f"the WSDL has no operation {operation!r}") from None
+            (_, parameters), = body.type.elements  # rpc/literal: one part, "parameters"
+            plan = (etree.QName(body.qname).text, _plan(parameters))
+            with self._lock:
+                self._plans[operation] = plan
+        return plan
+
+    def build(self, operation: str, params: Mapping[str, Any]) -> bytes:
+        """The request envelope for ``operation``; parameters are checked against the schema."""
+        wrapper_name, parameters = self._plan_for(operation)
+        envelope = etree.Element(f"{{{SOAP_ENV}}}Envelope", nsmap=_NSMAP)
+        body = etree.SubElement(envelope, f"{{{SOAP_ENV}}}Body")
+        namespace = etree.QName(wrapper_name).namespace or ""
+        wrapper = etree.SubElement(body, wrapper_name, nsmap={"ns0": namespace})
+        try:
+            _render_struct(wrapper, parameters, params, "")
+        except (TypeError, ValueError) as exc:
+            raise ValidationError(f"invalid parameters: {exc}", operation=operation) from None
+        result: bytes = etree.tostring(envelope, encoding="utf-8", xml_declaration=True)
+        return result
+
+
+def _render_struct(parent: etree._Element, node: _Node, value: Any, path: str) -> None:
+    element = etree.SubElement(parent, node.name)
+    if node.scalar is not None:
+        try:
+            element.text = node.scalar(value)
+        except TypeError as exc:
+            raise TypeError(f"{path or node.local}: {exc}") from None
+        return
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{path or node.local}: expected a structure, got {type(value).__name__}")
+    known = {child.local for child in node.children}
+    unknown = sorted(set(value) - known)
+    if unknown:
+        raise TypeError(f"{path or node.local}: unexpected {', '.join(unknown)} "
+                        f"(expected {', '.join(sorted(known))})")
+    for child in node.children:
+        child_value = value.get(child.local)
+        child_path = f"{path}.{child.local}" if path else child.local
+        if child_value is None:
+            if child.required and not child.many:
+                raise TypeError(f"{child_path} is required")
+            continue
+        if child.many:
+            if not isinstance(child_value, list | tuple):
+                raise TypeError(f"{child_path}: expected a list")
+            for index, item in enumerate(child_value):
+                _render_struct(element, child, item, f"{child_path}[{index}]")
+        else:
+            _render_struct(element, child, child_value, child_path)
