@@ -265,7 +265,7 @@ class SyncEngine:
         mapped = [o for o in outcomes if o.mapped is not None]
         self._resolve_identities(stream, mapping, mapped)
         _share_profile_writes(mapped)
-        self._skip_unchanged(stream, mapped, force=force)
+        self._skip_unchanged(stream, mapped, force=force or self.options.full_refresh)
         todo = [o for o in mapped if not o.skipped]
         report.unchanged += len(mapped) - len(todo)
         if todo and not self.options.dry_run:
