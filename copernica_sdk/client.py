@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
-import os
 import logging
+import os
 import re
 import threading
 from dataclasses import dataclass
