@@ -40,7 +40,7 @@ def test_a_broken_plugin_is_listed_with_its_error_and_warned_about(
 
 def test_loading_a_broken_plugin_is_a_config_error_naming_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(registry, "entry_points", fake_entry_points(BROKEN))
-    with pytest.raises(ConfigError, match="'broken'.*is broken"):
+    with pytest.raises(ConfigError, match=r"'broken'.*is broken"):
         registry.load_connector("broken", env={})
 
 
