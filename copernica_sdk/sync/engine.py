@@ -135,17 +135,26 @@ class SyncEngine:
         report = RunReport(job=self.job, dry_run=self.options.dry_run)
         run_start = self._clock().replace(microsecond=0)
         report.run_id = None if self.options.dry_run else self.state.start_run(self.job)
+        exit_code: int | None = None
         try:
             self._targets = self._resolve_targets()
             for stream in self._selected_streams():
                 report.streams.append(self._sync_stream(stream, report.run_id, run_start))
                 if report.streams[-1].exit_code is ExitCode.AUTH:
                     break
+            exit_code = int(report.exit_code)
+        except ConfigError:
+            exit_code = int(ExitCode.CONFIG)
+            raise
+        except AuthenticationError:
+            exit_code = int(ExitCode.AUTH)
+            raise
         finally:
             report.seconds = time.monotonic() - started
             if report.run_id is not None:
-                counts = report.totals()
-                self.state.finish_run(report.run_id, int(report.exit_code), counts)
+                # A crash inside the engine is recorded as "unavailable": resume next run.
+                code = exit_code if exit_code is not None else int(ExitCode.UNAVAILABLE)
+                self.state.finish_run(report.run_id, code, report.totals())
         return report
 
     def replay_dead_letters(self, stream_name: str | None = None) -> RunReport:
