@@ -1,0 +1,114 @@
+"""WooCommerce into Copernica end to end: the fake shop, the engine, the fake Copernica."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from connectors.woocommerce import WooCommerceConnector
+from connectors.woocommerce.fake_shop import FakeShop
+from copernica_sdk import CopernicaClient, RetryPolicy, schema
+from copernica_sdk.sync.engine import SyncEngine, SyncOptions
+from copernica_sdk.sync.mapping import parse_target
+from copernica_sdk.sync.report import ExitCode, RunReport
+from copernica_sdk.sync.runner import schema_for
+from copernica_sdk.sync.state import StateStore
+from copernica_sdk.testing.fake_copernica import FakeCopernica
+
+from ._helpers import NOW, connector_for
+
+
+class Sync:
+    def __init__(self, shop: FakeShop, fake: FakeCopernica, state_path: Path) -> None:
+        self.shop, self.fake = shop, fake
+        self.connector = connector_for(shop)
+        self.target = parse_target({}, self.connector.default_mapping())
+        self.client = CopernicaClient(fake.token, endpoint=fake.url,
+                                      retry=RetryPolicy(max_attempts=2, sleep=lambda _: None))
+        schema.apply(self.client, schema.plan(self.client, schema_for(self.target)))
+        self.state = StateStore(state_path)
+
+    def run(self) -> RunReport:
+        self.fake.reset_calls()
+        return SyncEngine(self.client, self.connector, self.target, self.state, job="woo",
+                          options=SyncOptions(concurrency=4)).run()
+
+    def profile_ids(self) -> dict[str, int]:
+        return {p["fields"]["customer_key"]: p["id"] for p in self.fake.profiles("Customers")}
+
+
+@pytest.fixture
+def sync(fake_copernica: FakeCopernica, tmp_path: Path) -> Iterator[Sync]:
+    with FakeShop(customers=25, orders=80, seed=11, now=NOW) as shop:
+        s = Sync(shop, fake_copernica, tmp_path / "woo.sqlite3")
+        yield s
+        s.state.close()
+
+
+def test_the_initial_sync_brings_every_order_and_line_without_duplicates(sync: Sync) -> None:
+    report = sync.run()
+    assert report.exit_code is ExitCode.OK, [s.summary() for s in report.streams]
+    orders = sync.shop.orders
+    lines = sum(len(o["line_items"]) for o in orders)
+    assert len(sync.fake.subprofiles("Orders")) == len(orders)
+    assert len(sync.fake.subprofiles("OrderItems")) == lines
+    assert sync.fake.duplicates("Customers", "customer_key") == {}
+    assert sync.fake.subprofile_duplicates("OrderItems", "item_key") == {}
+
+
+def test_a_second_run_without_changes_writes_nothing(sync: Sync) -> None:
+    sync.run()
+    sync.run()
+    assert sync.fake.write_calls() == 0
+
+
+def test_a_guest_order_and_a_registered_customer_with_one_address_share_a_profile(
+        sync: Sync) -> None:
+    customer = sync.shop.customers[0]
+    sync.shop.add_order(email=customer["email"].upper())  # a guest, same person
+    sync.run()
+    key = customer["email"].strip().lower()
+    keys = [p["fields"]["customer_key"] for p in sync.fake.profiles("Customers")]
+    assert keys.count(key) == 1
+
+
+def test_a_trashed_order_updates_its_status_in_copernica(sync: Sync) -> None:
+    sync.run()
+    live = next(o for o in sync.shop.orders if o["status"] == "processing")
+    sync.shop.advance(60)
+    sync.shop.trash_order(live["id"])
+    sync.run()
+    statuses = {s["fields"]["order_id"]: s["fields"]["status"]
+                for s in sync.fake.subprofiles("Orders")}
+    assert statuses[str(live["id"])] == "trash"
+
+
+def test_an_email_change_updates_the_existing_profile(sync: Sync) -> None:
+    sync.run()
+    customer = sync.shop.customers[1]
+    before = sync.profile_ids()[customer["email"].strip().lower()]
+    sync.shop.advance(60)
+    sync.shop.change_email(customer["id"], "brand.new@example.org")
+    sync.run()
+    after = sync.profile_ids()
+    assert after["brand.new@example.org"] == before
+    assert sync.fake.duplicates("Customers", "customer_key") == {}
+
+
+def test_a_wrong_consumer_secret_ends_the_run_with_exit_4_and_no_secret_in_the_logs(
+        fake_copernica: FakeCopernica, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    with FakeShop(customers=3, orders=3, seed=2, now=NOW) as shop:
+        sync = Sync(shop, fake_copernica, tmp_path / "s.sqlite3")
+        config = shop.source_config(consumer_secret="cs_wrong_secret_value")
+        config.pop("connector")
+        sync.connector = WooCommerceConnector(config)
+        with caplog.at_level(logging.DEBUG):
+            report = sync.run()
+        sync.state.close()
+    assert report.exit_code is ExitCode.AUTH
+    assert "WooCommerce refused" in (report.streams[0].error or "")
+    assert "cs_wrong_secret_value" not in caplog.text
+    assert all("cs_wrong_secret_value" not in (s.error or "") for s in report.streams)
