@@ -54,7 +54,10 @@ def default_mapping(shop_id: str, newsletter_meta_key: str) -> dict[str, Any]:
             "created": _datetime("date_created_gmt"),
             "modified": _datetime("date_modified_gmt"),
             "shop_id": shop,
-            "newsletter": f"meta_data[key={newsletter_meta_key}].value | bool",
+            # Customer meta is only shown to administrators' API keys: when it is
+            # missing, keep the opt-in Copernica has rather than clearing it.
+            "newsletter": {"source": f"meta_data[key={newsletter_meta_key}].value | bool",
+                           "if_missing": "keep"},
         },
     }
     order_profile = {
@@ -71,6 +74,9 @@ def default_mapping(shop_id: str, newsletter_meta_key: str) -> dict[str, Any]:
             "city": "billing.city",
             "country": "billing.country",
             "shop_id": shop,
+            # Checkout opt-ins are stored on the order; an order without one says nothing.
+            "newsletter": {"source": f"meta_data[key={newsletter_meta_key}].value | bool",
+                           "if_missing": "keep"},
         },
     }
     orders = {

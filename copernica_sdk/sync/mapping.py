@@ -48,10 +48,14 @@ and every problem is reported at once, each with its full key.
 Fields
 ------
 A field is an expression string or a table ``{ source, type = "text", length,
-index = false }``.  Types are Copernica's: ``text``, ``integer``, ``float``,
+index = false, if_missing = "clear" }``.  Types are Copernica's: ``text``, ``integer``, ``float``,
 ``date``, ``datetime``, ``email``, ``big``, ``select``, ``empty_date``,
 ``empty_datetime``, ``phone``, ``phone_fax``, ``phone_gsm``, ``country``,
 ``locale``.  ``length`` (text-like types only) defaults to 255 for ``text``.
+A value the source does not have (a missing path) empties the field, unless
+the field says ``if_missing = "keep"``: then it is left out of the write and
+Copernica keeps what it has.  Empty values for ``date``/``datetime`` fields are
+always left out (only their ``empty_*`` twins can be empty).
 The profile key field and each collection's ``key_field`` are always indexed;
 the profile key field is added with the ``key`` expression when not listed.
 A collection's ``key_field`` must be one of its fields.  Field names are
@@ -162,7 +166,7 @@ _TOP_KEYS = ("database", "profile_key", "streams")
 _STREAM_KEYS = ("profile", "collections")
 _PROFILE_KEYS = ("key", "source_id", "fields")
 _COLLECTION_KEYS = ("key_field", "each", "fields")
-_FIELD_KEYS = ("source", "type", "length", "index")
+_FIELD_KEYS = ("source", "type", "length", "index", "if_missing")
 
 
 # ---------------------------------------------------------------------------
@@ -179,8 +183,14 @@ class FieldSpec:
     type: str = "text"
     length: int | None = _AUTO_LENGTH
     index: bool = False
+    #: ``"clear"``: a missing source value empties the field; ``"keep"``: the field is
+    #: left out of the write, so Copernica keeps what it has (for values a source
+    #: does not always show, e.g. customer meta hidden from non-admin API keys).
+    if_missing: str = "clear"
 
     def __post_init__(self) -> None:
+        if self.if_missing not in ("clear", "keep"):
+            raise ConfigError(f"field {self.name}: if_missing must be 'clear' or 'keep'")
         if self.type not in FIELD_TYPES:
             raise ConfigError(f"field {self.name}: unknown type {self.type!r} "
                               f"(known: {', '.join(sorted(FIELD_TYPES))})")
@@ -310,6 +320,7 @@ class _FieldPlan(NamedTuple):
     kind: int
     length: int | None
     type: str
+    keep_when_missing: bool
 
 
 class _CollectionPlan(NamedTuple):
@@ -464,7 +475,7 @@ def _map_fields(fields: tuple[_FieldPlan, ...], item: Any, parent: Any, record: 
     """Evaluate and check one profile's or subprofile's fields.  ``scope`` is ""
     for the profile or the collection's name, ``index`` the ``each`` position."""
     out: dict[str, str] = {}
-    for name, expr, kind, length, ftype in fields:
+    for name, expr, kind, length, ftype, keep_when_missing in fields:
         try:
             value = expr.fn(item, parent, record)
         except TransformError as error:
@@ -472,7 +483,7 @@ def _map_fields(fields: tuple[_FieldPlan, ...], item: Any, parent: Any, record: 
         if type(value) is str:
             text = value
         elif value is None:
-            if ftype not in _NEVER_EMPTY:
+            if ftype not in _NEVER_EMPTY and not keep_when_missing:
                 out[name] = ""
             continue
         elif type(value) is int:
@@ -633,7 +644,8 @@ def _build_plan(stream: str, profile: ProfileMapping, collections: tuple[Collect
 
 
 def _field_plan(spec: FieldSpec, expr: Expression) -> _FieldPlan:
-    return _FieldPlan(spec.name, expr, _KINDS.get(spec.type, _K_TEXT), spec.length, spec.type)
+    return _FieldPlan(spec.name, expr, _KINDS.get(spec.type, _K_TEXT), spec.length, spec.type,
+                      spec.if_missing == "keep")
 
 
 def _check_names(specs: Iterable[FieldSpec], key: str, problems: list[str]) -> None:
@@ -952,6 +964,10 @@ def _parse_fields(table: Any, key: str, problems: list[str], *, key_field: str,
             elif ftype not in _LENGTH_TYPES:
                 problems.append(f"{fkey}.length: only text-like fields have a length, "
                                 f"not {ftype!r} fields")
+        if_missing = value.get("if_missing", "clear")
+        if if_missing not in ("clear", "keep"):
+            problems.append(f"{fkey}.if_missing: must be \"clear\" (empty the field) or "
+                            "\"keep\" (leave Copernica's value)")
         index = value.get("index", False)
         if not isinstance(index, bool):
             problems.append(f"{fkey}.index: expected true or false")
@@ -960,5 +976,6 @@ def _parse_fields(table: Any, key: str, problems: list[str], *, key_field: str,
                             "index = false")
         if len(problems) > start:
             continue
-        specs.append(FieldSpec(str(name), str(source), str(ftype), length, index or is_key))
+        specs.append(FieldSpec(str(name), str(source), str(ftype), length, index or is_key,
+                               str(if_missing)))
     return specs

@@ -762,3 +762,17 @@ def test_records_are_mapped_independently_in_bulk(target):
     assert len({m.profile.key for m in mapped}) == 2_000
     assert {s.key for s in mapped[7].subprofiles} == {"7", "7-1", "7-2"}
     assert all(m.warnings == () for m in mapped)
+
+
+def test_a_missing_value_clears_the_field_unless_it_says_keep() -> None:
+    stream = StreamMapping("s", ProfileMapping("customer_key", "k", (
+        FieldSpec("news", "meta.optin"), FieldSpec("kept", "meta.optin", if_missing="keep"))))
+    fields = stream.apply({"k": "x"}).profile.fields
+    assert fields["news"] == "" and "kept" not in fields
+    assert stream.apply({"k": "x", "meta": {"optin": "1"}}).profile.fields["kept"] == "1"
+
+
+def test_if_missing_accepts_only_clear_or_keep() -> None:
+    with pytest.raises(ConfigError, match=r"fields\.news\.if_missing"):
+        parse_target({"database": "D", "streams": {"s": {"profile": {
+            "key": "k", "fields": {"news": {"source": "n", "if_missing": "drop"}}}}}})

@@ -99,7 +99,8 @@ def test_default_mapping_keys_people_by_normalised_email_with_orders_as_collecti
     customers = mapping["streams"]["customers"]["profile"]
     orders = mapping["streams"]["orders"]
     assert customers["key"] == "email | normalize_email"
-    assert customers["fields"]["newsletter"] == "meta_data[key=mailpoet_opt_in].value | bool"
+    assert customers["fields"]["newsletter"] == {
+        "source": "meta_data[key=mailpoet_opt_in].value | bool", "if_missing": "keep"}
     assert customers["fields"]["shop_id"] == "'nl-shop'"
     assert orders["profile"]["key"] == "billing.email | normalize_email"
     assert orders["profile"]["source_id"] == "customer_id"
