@@ -126,11 +126,19 @@ class SyncEngine:
         self._clock = clock
         self._stop = threading.Event()
         self._targets: _Targets | None = None
+        self._pool: ThreadPoolExecutor | None = None
 
     # -- public -------------------------------------------------------------------
 
     def run(self) -> RunReport:
-        """Sync every mapped stream; never raises for per-record or transient trouble."""
+        """Sync every mapped stream, in the connector's order.
+
+        Per-record trouble ends in dead letters and transient trouble in a stream
+        that stops without moving its bookmark (exit code 5); neither raises.  A
+        failed stream also ends the run: later streams may depend on it (orders
+        need the customers they belong to).  Raises for what stops a run before
+        it starts: configuration, credentials, an unreachable service.
+        """
         started = time.monotonic()
         report = RunReport(job=self.job, dry_run=self.options.dry_run)
         run_start = self._clock().replace(microsecond=0)
@@ -138,10 +146,17 @@ class SyncEngine:
         exit_code: int | None = None
         try:
             self._targets = self._resolve_targets()
-            for stream in self._selected_streams():
-                report.streams.append(self._sync_stream(stream, report.run_id, run_start))
-                if report.streams[-1].exit_code is ExitCode.AUTH:
-                    break
+            # One pool for the whole run: writers are reused from page to page.
+            self._pool = ThreadPoolExecutor(max_workers=max(1, self.options.concurrency),
+                                            thread_name_prefix="copernica-writer")
+            try:
+                for stream in self._selected_streams():
+                    report.streams.append(self._sync_stream(stream, report.run_id, run_start))
+                    if report.streams[-1].exit_code in (ExitCode.AUTH, ExitCode.UNAVAILABLE):
+                        break
+            finally:
+                self._pool.shutdown()
+                self._pool = None
             exit_code = int(report.exit_code)
         except ConfigError:
             exit_code = int(ExitCode.CONFIG)
@@ -283,9 +298,11 @@ class SyncEngine:
             for outcome in todo:
                 assert outcome.mapped is not None
                 groups.setdefault(outcome.mapped.profile.key, []).append(outcome)
-            workers = max(1, min(self.options.concurrency, len(groups)))
-            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="copernica-writer") as pool:
-                list(pool.map(self._write_group, groups.values()))
+            if self._pool is None:  # replaying dead letters outside run()
+                with ThreadPoolExecutor(max_workers=max(1, self.options.concurrency)) as pool:
+                    list(pool.map(self._write_group, groups.values()))
+            else:
+                list(self._pool.map(self._write_group, groups.values()))
         elif self.options.dry_run:
             report.written += len(todo)
         for outcome in outcomes:
