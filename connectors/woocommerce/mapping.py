@@ -5,9 +5,9 @@ guest order (``customer_id = 0``) and a registered customer with the same
 address land on the same profile (as Mailchimp's plugin does, reference
 existing-integrations §2.7).  Orders and their line items are collections.
 
-Aggregates (order count, total spent, first/last order date) need a fold over
-all of a person's orders, which the mapping language does not express; they
-are left out on purpose.
+Aggregates over a person's paid orders (orders count, total spent, first and
+last order date) are computed by the engine from every order it has synced for
+that profile (``aggregates`` in the orders stream).
 """
 
 from __future__ import annotations
@@ -116,6 +116,19 @@ def default_mapping(shop_id: str, newsletter_meta_key: str) -> dict[str, Any]:
             "total": _money("total"),
         },
     }
+    # Over a person's paid orders (WooCommerce's own notion of a paying customer);
+    # a cancelled, refunded or trashed order stops counting when it changes.
+    order_aggregates = {
+        "include_when": {"status": ["completed", "processing", "on-hold"]},
+        "fields": {
+            "orders_count": {"function": "count", "type": "integer"},
+            "total_spent": {"function": "sum", "source": "total", "type": "float"},
+            "first_order": {"function": "min", "source": "date_created_gmt | datetime",
+                            "type": "empty_datetime"},
+            "last_order": {"function": "max", "source": "date_created_gmt | datetime",
+                           "type": "empty_datetime"},
+        },
+    }
     return {
         "database": "Customers",
         "profile_key": "customer_key",
@@ -124,6 +137,7 @@ def default_mapping(shop_id: str, newsletter_meta_key: str) -> dict[str, Any]:
             "orders": {
                 "profile": order_profile,
                 "collections": {"Orders": orders, "OrderItems": order_items},
+                "aggregates": order_aggregates,
             },
         },
     }

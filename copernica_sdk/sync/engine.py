@@ -288,6 +288,7 @@ class SyncEngine:
         outcomes = [self._map(stream, mapping, record, report) for record in records]
         mapped = [o for o in outcomes if o.mapped is not None]
         self._resolve_identities(stream, mapping, mapped)
+        self._apply_aggregates(stream, mapping, mapped)
         _share_profile_writes(mapped)
         self._skip_unchanged(stream, mapped, force=force or self.options.full_refresh)
         todo = [o for o in mapped if not o.skipped]
@@ -366,6 +367,25 @@ class SyncEngine:
                 rekeyed = replace(profile, key=identity.profile_key,
                                   fields={**profile.fields, profile.key_field: identity.profile_key})
                 outcome.mapped = replace(outcome.mapped, profile=rekeyed)
+
+    def _apply_aggregates(self, stream: Stream, mapping: StreamMapping,
+                          outcomes: list[_Outcome]) -> None:
+        """Fill aggregate fields (orders count, total spent…) of each profile in the
+        page from its records' stored contributions plus this page's."""
+        if mapping.aggregates is None or not outcomes:
+            return
+        keys = {o.mapped.profile.key for o in outcomes if o.mapped is not None}
+        per_key = self.state.facts(_facts_scope(stream), keys)
+        for outcome in outcomes:
+            assert outcome.mapped is not None
+            contributions = per_key.setdefault(outcome.mapped.profile.key, {})
+            contributions[outcome.record_key] = dict(outcome.mapped.facts or {})
+        totals = {key: mapping.aggregates.combine(rows.values()) for key, rows in per_key.items()}
+        for outcome in outcomes:
+            assert outcome.mapped is not None
+            profile = outcome.mapped.profile
+            fields = {**profile.fields, **totals[profile.key]}
+            outcome.mapped = replace(outcome.mapped, profile=replace(profile, fields=fields))
 
     def _skip_unchanged(self, stream: Stream, outcomes: list[_Outcome], *, force: bool) -> None:
         """Mark records whose every write has the digest stored last time."""
@@ -476,6 +496,7 @@ class SyncEngine:
         profile_digests: dict[str, str] = {}
         sub_digests: dict[str, dict[str, str]] = {}
         ids: dict[str, int] = {}
+        facts: dict[str, tuple[str, Mapping[str, str]]] = {}
         synced = 0
         owner = _owns_identities(stream, self.target.streams[stream.name])
         with self.state.checkpoint() as cp:
@@ -490,6 +511,8 @@ class SyncEngine:
                 profile = o.mapped.profile
                 if not o.skipped:
                     synced += 1
+                if o.mapped.facts is not None:
+                    facts[o.record_key] = (profile.key, o.mapped.facts)
                 if o.profile_id is not None:
                     ids[profile.key] = o.profile_id
                     profile_digests[profile.key] = profile.digest()
@@ -502,6 +525,8 @@ class SyncEngine:
             for collection, digests in sub_digests.items():
                 cp.set_hashes(f"{stream.name}:subprofile:{collection}", digests)
             cp.set_profile_ids(database_id, ids)
+            if facts:
+                cp.set_facts(_facts_scope(stream), facts)
             cp.resolve_dead_letters(stream.name, [o.record_key for o in outcomes
                                                   if o.mapped is not None and o.failure is None
                                                   and o.dead_letter is None])
@@ -516,6 +541,10 @@ class _Aborted(APIError):
     """A write not attempted because another write of the page failed first."""
 
     retryable = True
+
+
+def _facts_scope(stream: Stream) -> str:
+    return f"{stream.name}:aggregates"
 
 
 def _share_profile_writes(outcomes: list[_Outcome]) -> None:

@@ -128,6 +128,7 @@ import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple
 
 from ..values import find_forbidden_chars, sanitize_text, to_wire
@@ -163,7 +164,10 @@ _AUTO_LENGTH = -1  # "not given": resolved from the type in FieldSpec.__post_ini
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 _TOP_KEYS = ("database", "profile_key", "streams")
-_STREAM_KEYS = ("profile", "collections")
+_STREAM_KEYS = ("profile", "collections", "aggregates")
+_AGGREGATE_KEYS = ("include_when", "fields")
+_AGGREGATE_FIELD_KEYS = ("function", "source", "type")
+AGGREGATE_FUNCTIONS = ("count", "sum", "min", "max")
 _PROFILE_KEYS = ("key", "source_id", "fields")
 _COLLECTION_KEYS = ("key_field", "each", "fields")
 _FIELD_KEYS = ("source", "type", "length", "index", "if_missing")
@@ -248,6 +252,48 @@ class CollectionMapping:
 _ENCODER = json.JSONEncoder(separators=(",", ":"))
 
 
+@dataclass(frozen=True)
+class AggregateSpec:
+    """A profile field computed over every record of a stream that belongs to the
+    profile: ``count`` of records, ``sum``/``min``/``max`` of ``source``."""
+
+    name: str
+    function: str
+    source: str = ""
+    type: str = "integer"
+
+    def field_spec(self) -> FieldSpec:
+        """The Copernica field that holds the result (for the schema)."""
+        return FieldSpec(self.name, self.source or "'count'", self.type)
+
+
+@dataclass(frozen=True)
+class AggregateMapping:
+    """Aggregates of a stream.  ``include_when`` maps an expression to the values a
+    record must have to count (e.g. only paid order statuses); records that do not
+    qualify contribute nothing, and stop contributing when they change."""
+
+    fields: tuple[AggregateSpec, ...]
+    include_when: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def combine(self, contributions: Iterable[Mapping[str, str]]) -> dict[str, str]:
+        """The aggregate field values from every record's contribution."""
+        rows = list(contributions)
+        out: dict[str, str] = {}
+        for spec in self.fields:
+            values = [row[spec.name] for row in rows if row.get(spec.name, "") != ""]
+            if spec.function == "count":
+                out[spec.name] = str(len(values))
+            elif spec.function == "sum":
+                total = sum((Decimal(v) for v in values), Decimal(0))
+                out[spec.name] = to_wire(total, field=spec.name)
+            elif values:
+                out[spec.name] = min(values) if spec.function == "min" else max(values)
+            elif spec.type not in _NEVER_EMPTY:
+                out[spec.name] = ""
+        return out
+
+
 def _digest(owner: object, parts: list[Any]) -> str:
     cached: str | None = owner.__dict__.get("_digest")
     if cached is None:
@@ -297,6 +343,9 @@ class MappedRecord:
     profile: ProfileWrite
     subprofiles: tuple[SubprofileWrite, ...] = ()
     warnings: tuple[str, ...] = ()
+    #: The record's contribution to its profile's aggregates (None: the stream has
+    #: none; empty: the record does not qualify).  The engine combines them.
+    facts: Mapping[str, str] | None = None
 
 
 # ---------------------------------------------------------------------------
@@ -349,14 +398,21 @@ class StreamMapping:
     stream: str
     profile: ProfileMapping
     collections: tuple[CollectionMapping, ...] = ()
+    aggregates: AggregateMapping | None = None
     _plan: _StreamPlan = field(init=False, repr=False, compare=False)
+    _aggregate_plan: _AggregatePlan | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "collections", tuple(self.collections))
         plan, problems = _build_plan(self.stream, self.profile, self.collections, "target")
-        if plan is None:
+        aggregate_plan = None
+        if self.aggregates is not None:
+            aggregate_plan = _build_aggregate_plan(
+                self.aggregates, f"target.streams.{self.stream}.aggregates", problems)
+        if plan is None or problems:
             raise ConfigError(problems)
         object.__setattr__(self, "_plan", plan)
+        object.__setattr__(self, "_aggregate_plan", aggregate_plan)
 
     def apply(self, record: Mapping[str, Any], *, record_id: Any = None) -> MappedRecord:
         """Map one record.  ``record_id`` (default: the record's ``id``) only
@@ -380,6 +436,8 @@ class StreamMapping:
             subprofiles: list[SubprofileWrite] = []
             for collection in plan.collections:
                 _map_collection(collection, record, warnings, subprofiles)
+            facts = (None if self._aggregate_plan is None
+                     else _facts(self._aggregate_plan, record))
         except _Failure as failure:
             rid = record.get("id") if record_id is None else record_id
             shown = "(no id)" if rid is None else show_value(rid).strip("'")
@@ -388,7 +446,69 @@ class StreamMapping:
             ProfileWrite(plan.key_field, key, fields, source_id),
             tuple(subprofiles),
             tuple(warnings),
+            facts,
         )
+
+
+class _AggregatePlan(NamedTuple):
+    fields: tuple[tuple[str, str, Expression | None], ...]   # name, function, source
+    include_when: tuple[tuple[Expression, frozenset[str]], ...]
+
+
+def _build_aggregate_plan(aggregates: AggregateMapping, key: str,
+                          problems: list[str]) -> _AggregatePlan | None:
+    start = len(problems)
+    fields: list[tuple[str, str, Expression | None]] = []
+    for spec in aggregates.fields:
+        fkey = f"{key}.fields.{spec.name}"
+        if spec.function not in AGGREGATE_FUNCTIONS:
+            problems.append(f"{fkey}.function: must be one of {', '.join(AGGREGATE_FUNCTIONS)}")
+            continue
+        if spec.function != "count" and not spec.source.strip():
+            problems.append(f"{fkey}.source: required for {spec.function}")
+            continue
+        expr = None
+        if spec.source.strip() and spec.function != "count":
+            try:
+                expr = compile_expression(spec.source, key=f"{fkey}.source")
+            except ConfigError as error:
+                problems.extend(error.problems)
+                continue
+        fields.append((spec.name, spec.function, expr))
+    include: list[tuple[Expression, frozenset[str]]] = []
+    for source, allowed in aggregates.include_when.items():
+        try:
+            include.append((compile_expression(source, key=f"{key}.include_when"),
+                            frozenset(str(v) for v in allowed)))
+        except ConfigError as error:
+            problems.extend(error.problems)
+    if len(problems) > start:
+        return None
+    return _AggregatePlan(tuple(fields), tuple(include))
+
+
+def _facts(plan: _AggregatePlan, record: Mapping[str, Any]) -> dict[str, str]:
+    for condition, allowed in plan.include_when:
+        value = condition.fn(record, None, record)
+        if value is None or str(value) not in allowed:
+            return {}
+    out: dict[str, str] = {}
+    for name, function, expr in plan.fields:
+        if expr is None:
+            out[name] = "1"
+            continue
+        value = expr.fn(record, None, record)
+        if value is None or value == "":
+            continue
+        text = str(value)
+        if function == "sum":
+            try:
+                Decimal(text)
+            except InvalidOperation:
+                raise _Failure(f"aggregate {name}: {show_value(value)} from {expr.source} is "
+                               "not a number; fix the source value or the mapping") from None
+        out[name] = text
+    return out
 
 
 # Labels ("OrderItems[2].sku") are built only when a warning or an error needs
@@ -693,8 +813,12 @@ class TargetMapping:
 
 def _profile_specs(streams: Mapping[str, StreamMapping], prefix: str
                    ) -> list[tuple[str, FieldSpec]]:
-    return [(f"{prefix}.streams.{name}.profile.fields.{spec.name}", spec)
-            for name, stream in streams.items() for spec in stream.profile.fields]
+    specs = [(f"{prefix}.streams.{name}.profile.fields.{spec.name}", spec)
+             for name, stream in streams.items() for spec in stream.profile.fields]
+    specs += [(f"{prefix}.streams.{name}.aggregates.fields.{agg.name}", agg.field_spec())
+              for name, stream in streams.items() if stream.aggregates is not None
+              for agg in stream.aggregates.fields]
+    return specs
 
 
 def _collection_specs(streams: Mapping[str, StreamMapping], prefix: str
@@ -870,13 +994,62 @@ def _parse_stream(name: str, table: Any, profile_key: str, key: str, prefix: str
                                            problems)
             if collection is not None:
                 collections.append(collection)
+    aggregates = None
+    if "aggregates" in table:
+        aggregates = _parse_aggregates(table["aggregates"], f"{key}.aggregates", problems)
     if profile is None or len(problems) > start:
         return None
     plan, plan_problems = _build_plan(name, profile, tuple(collections), prefix)
-    if plan is None:
+    if aggregates is not None:
+        _build_aggregate_plan(aggregates, f"{key}.aggregates", plan_problems)
+    if plan is None or plan_problems:
         problems.extend(plan_problems)
         return None
-    return StreamMapping(name, profile, tuple(collections))
+    return StreamMapping(name, profile, tuple(collections), aggregates)
+
+
+def _parse_aggregates(table: Any, key: str, problems: list[str]) -> AggregateMapping | None:
+    """``[…aggregates]``: ``include_when = { "<expr>" = [values…] }`` and
+    ``fields.<name> = { function = count|sum|min|max, source = "<expr>", type = … }``."""
+    if not isinstance(table, Mapping):
+        problems.append(f"{key}: expected a table with `fields` (and optional `include_when`)")
+        return None
+    start = len(problems)
+    _unknown_keys(table, _AGGREGATE_KEYS, key, problems)
+    include = table.get("include_when", {})
+    include_when: dict[str, tuple[str, ...]] = {}
+    if not isinstance(include, Mapping):
+        problems.append(f"{key}.include_when: expected a table of expression = [values]")
+    else:
+        for expr, allowed in include.items():
+            if not isinstance(allowed, list) or not allowed:
+                problems.append(f"{key}.include_when.{expr}: expected a non-empty list of values")
+            else:
+                include_when[str(expr)] = tuple(str(v) for v in allowed)
+    specs: list[AggregateSpec] = []
+    fields = table.get("fields")
+    if not isinstance(fields, Mapping) or not fields:
+        problems.append(f"{key}.fields: expected a table of aggregate fields")
+        fields = {}
+    for name, spec in fields.items():
+        fkey = f"{key}.fields.{name}"
+        if not isinstance(spec, Mapping):
+            problems.append(f"{fkey}: expected {{ function = …, source = …, type = … }}")
+            continue
+        _unknown_keys(spec, _AGGREGATE_FIELD_KEYS, fkey, problems)
+        function = spec.get("function")
+        if function not in AGGREGATE_FUNCTIONS:
+            problems.append(f"{fkey}.function: must be one of {', '.join(AGGREGATE_FUNCTIONS)}")
+            continue
+        ftype = spec.get("type", "integer" if function == "count" else "text")
+        if ftype not in FIELD_TYPES:
+            problems.append(f"{fkey}.type: unknown type {ftype!r}")
+            continue
+        specs.append(AggregateSpec(str(name), str(function), str(spec.get("source", "")),
+                                   str(ftype)))
+    if len(problems) > start:
+        return None
+    return AggregateMapping(tuple(specs), include_when)
 
 
 def _parse_profile(table: Any, profile_key: str, key: str, problems: list[str]

@@ -110,6 +110,17 @@ MIGRATIONS: list[str] = [
     CREATE INDEX dead_letters_by_record ON dead_letters (stream, record_key);
     CREATE INDEX dead_letters_by_status ON dead_letters (status, id);
     """,
+    # 2: per-record contributions to profile aggregates (orders count, total spent…).
+    """
+    CREATE TABLE facts (
+        scope       TEXT    NOT NULL,
+        record_key  TEXT    NOT NULL,
+        profile_key TEXT    NOT NULL,
+        facts       TEXT    NOT NULL,
+        PRIMARY KEY (scope, record_key)
+    ) WITHOUT ROWID;
+    CREATE INDEX facts_by_profile ON facts (scope, profile_key);
+    """,
 ]
 
 #: The states a dead letter can be in.
@@ -272,6 +283,19 @@ class Checkpoint:
             "INSERT INTO hashes (scope, key, hash) VALUES (?, ?, ?) "
             "ON CONFLICT (scope, key) DO UPDATE SET hash = excluded.hash",
             ((scope, _text(k), _text(h)) for k, h in hashes.items()),
+        )
+
+    def set_facts(self, scope: str, facts: Mapping[str, tuple[str, Mapping[str, str]]]) -> None:
+        """Remember each record's contribution to its profile's aggregates:
+        ``record_key`` → ``(profile_key, {aggregate: value})``; a record that moved
+        to another profile moves with it."""
+        scope = _text(scope)
+        self._db().executemany(
+            "INSERT INTO facts (scope, record_key, profile_key, facts) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (scope, record_key) DO UPDATE SET profile_key = excluded.profile_key, "
+            "facts = excluded.facts",
+            ((scope, _text(r), _text(p), json.dumps(dict(f), sort_keys=True))
+             for r, (p, f) in facts.items()),
         )
 
     def set_profile_ids(self, database_id: int, ids: Mapping[str, int]) -> None:
@@ -524,6 +548,20 @@ class StateStore:
                 f"SELECT key, hash FROM hashes WHERE scope = ? "
                 f"AND key IN ({_marks(len(chunk))})", (scope, *chunk)).fetchall()
             out.update((back.get(k, k), h) for k, h in rows)
+        return out
+
+    def facts(self, scope: str, profile_keys: Iterable[str]) -> dict[str, dict[str, dict[str, str]]]:
+        """Stored aggregate contributions per profile key: ``{profile_key: {record_key:
+        facts}}`` for each of ``profile_keys`` that has any."""
+        scope = _text(scope)
+        out: dict[str, dict[str, dict[str, str]]] = {}
+        for chunk, back in _lookup_chunks(profile_keys):
+            rows = self._read().execute(
+                f"SELECT profile_key, record_key, facts FROM facts WHERE scope = ? "
+                f"AND profile_key IN ({_marks(len(chunk))})", (scope, *chunk)).fetchall()
+            for profile_key, record_key, facts in rows:
+                out.setdefault(back.get(profile_key, profile_key), {})[record_key] = \
+                    json.loads(facts)
         return out
 
     def profile_ids(self, database_id: int, keys: Iterable[str]) -> dict[str, int]:

@@ -23,6 +23,12 @@ MAPPING: dict[str, Any] = {
             "collections": {"Orders": {"key_field": "order_id", "fields": {
                 "order_id": "id", "status": "status",
                 "total": {"source": "total", "type": "float"}}}},
+            "aggregates": {
+                "include_when": {"status": ["processing", "completed"]},
+                "fields": {"orders_count": {"function": "count"},
+                           "total_spent": {"function": "sum", "source": "total",
+                                           "type": "float"},
+                           "last_order": {"function": "max", "source": "id"}}},
         },
     },
 }

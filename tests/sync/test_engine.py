@@ -100,7 +100,7 @@ def test_a_full_refresh_resends_everything_without_duplicates(h: Harness) -> Non
 def test_a_service_failure_mid_run_then_a_rerun_ends_exact_with_zero_duplicates(h: Harness) -> None:
     seed(h, people=6, orders=20)
     h.fake.faults.schedule([None] * 25 + ["http503"] * 4, when="after")
-    failed = h.run()
+    failed = h.run(concurrency=1)  # one writer: the scheduled faults hit one call's retries
     assert failed.exit_code is ExitCode.UNAVAILABLE
     h.fake.faults.clear()
     again = h.run()
@@ -230,3 +230,18 @@ def test_a_missing_database_is_a_config_error_naming_the_fix(fake_copernica: Fak
     with StateStore(tmp_path / "s.sqlite3") as state, \
             pytest.raises(ConfigError, match="schema apply"):
         SyncEngine(client, source, target, state).run()
+
+
+def test_aggregates_count_and_sum_a_persons_qualifying_orders_across_runs(h: Harness) -> None:
+    seed(h, people=2, orders=4)  # person 1: orders 100, 102; person 2: 101, 103
+    h.run()
+    first = h.profiles()["p0@example.com"]
+    assert (first["orders_count"], first["total_spent"], first["last_order"]) == ("2", "3", "102")
+    h.source.put("orders", id=102, status="cancelled")  # stops counting
+    h.source.put("orders", id=104, person_id=1, email="p0@example.com", name="Person 0",
+                 status="completed", total="10.25")
+    h.run()
+    after = h.profiles()["p0@example.com"]
+    assert (after["orders_count"], after["total_spent"], after["last_order"]) == (
+        "2", "10.75", "104")
+    assert h.profiles()["p1@example.com"]["orders_count"] == "2"

@@ -112,3 +112,12 @@ def test_a_wrong_consumer_secret_ends_the_run_with_exit_4_and_no_secret_in_the_l
     assert "WooCommerce refused" in (report.streams[0].error or "")
     assert "cs_wrong_secret_value" not in caplog.text
     assert all("cs_wrong_secret_value" not in (s.error or "") for s in report.streams)
+
+
+def test_every_paid_order_is_counted_once_in_some_profiles_orders_count(sync: Sync) -> None:
+    sync.run()
+    paid = [o for o in sync.shop.orders if o["status"] in ("completed", "processing", "on-hold")]
+    profiles = sync.fake.profiles("Customers")
+    assert sum(int(p["fields"].get("orders_count") or 0) for p in profiles) == len(paid)
+    spent = sum(float(p["fields"].get("total_spent") or 0) for p in profiles)
+    assert round(spent, 2) == round(sum(float(o["total"]) for o in paid), 2)
