@@ -10,7 +10,12 @@ from .main import exits_cleanly
 
 @click.group()
 def config() -> None:
-    """Inspect the configuration."""
+    """Inspect the configuration.
+
+    \b
+    Example:
+      copernica-sync config show
+    """
 
 
 @config.command()

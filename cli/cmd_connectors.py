@@ -9,7 +9,12 @@ from .main import exits_cleanly
 
 @click.group()
 def connectors() -> None:
-    """Connectors installed as plugins (entry-point group copernica_sdk.connectors)."""
+    """Connectors installed as plugins (entry-point group copernica_sdk.connectors).
+
+    \b
+    Example:
+      copernica-sync connectors list
+    """
 
 
 @connectors.command(name="list")

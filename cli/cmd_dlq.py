@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import click
 
@@ -12,7 +13,13 @@ from .main import exits_cleanly
 
 @click.group()
 def dlq() -> None:
-    """Records that could not be synced, with the reason: inspect, retry, purge."""
+    """Records that could not be synced, with the reason: inspect, retry, purge.
+
+    \b
+    Examples:
+      copernica-sync dlq list --payload
+      copernica-sync dlq retry
+    """
 
 
 @dlq.command(name="list")
@@ -20,7 +27,8 @@ def dlq() -> None:
 @click.option("--stream", metavar="NAME", help="Only this stream.")
 @click.option("--all-statuses", is_flag=True, help="Include retried and resolved letters.")
 @click.option("--payload", is_flag=True, help="Print each record as JSON too.")
-@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True,
+              help="List at most this many.")
 @click.pass_context
 @exits_cleanly
 def list_(ctx: click.Context, job_name: str | None, all_jobs: bool, stream: str | None,
@@ -65,6 +73,7 @@ def retry(ctx: click.Context, job_name: str | None, all_jobs: bool, stream: str 
 
     from .output import REDACTOR
 
+    still_failing = 0
     for job_config in selected_jobs(ctx, job_name, all_jobs):
         with open_job(job_config) as job, JobLock(f"{job.state.path}.lock", job_config.name):
             REDACTOR.add(job.secrets())
@@ -75,6 +84,9 @@ def retry(ctx: click.Context, job_name: str | None, all_jobs: bool, stream: str 
                 click.echo(f"[{job_config.name}] {s.stream}: retried {s.read}, "
                            f"synced {s.written}, still failing {s.dead_lettered}"
                            + (f" — {s.error}" if s.error else ""))
+                still_failing += s.dead_lettered
+    if still_failing:
+        sys.exit(1)  # like `run`: some records are still in the dead-letter table
 
 
 @dlq.command()

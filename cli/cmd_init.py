@@ -48,6 +48,7 @@ def init(ctx: click.Context, connector_name: str, force: bool) -> None:
       copernica-sync --config shop.toml init
     """
     from copernica_sdk.sync.config import resolve_config_path
+    from copernica_sdk.sync.errors import ConfigError
     from copernica_sdk.sync.registry import load_connector
 
     connector = load_connector(connector_name)
@@ -63,7 +64,7 @@ def init(ctx: click.Context, connector_name: str, force: bool) -> None:
         lines.append(f"{prefix}{field.name} = {value}{comment}")
     path = Path(resolve_config_path(ctx.obj.get("config_path")))
     if path.exists() and not force:
-        raise click.ClickException(f"{path} exists; use --force to overwrite it")
+        raise ConfigError(f"{path} exists; use --force to overwrite it")
     path.write_text(_HEAD.format(connector=connector_name, source="\n".join(lines) + "\n"),
                     encoding="utf-8")
     click.echo(f"wrote {path}; fill in the settings, then run `copernica-sync check`")

@@ -40,7 +40,7 @@ def run(ctx: click.Context, job_name: str | None, all_jobs: bool, full_refresh: 
     Examples:
       copernica-sync run
       copernica-sync --config /etc/copernica/shops.toml run --all
-      */10 * * * *  copernica-sync --config /etc/copernica/shop.toml run -q
+      */10 * * * *  copernica-sync --config /etc/copernica/shop.toml -q run
     """
     from copernica_sdk.sync.runner import open_job, run_job
 
@@ -52,7 +52,7 @@ def run(ctx: click.Context, job_name: str | None, all_jobs: bool, full_refresh: 
         prefix = f"[{job_config.name}] " if len(jobs) > 1 else ""
         REDACTOR.add(job_config.secrets())
         try:
-            with open_job(job_config) as job:
+            with open_job(job_config, dry_run=dry_run) as job:
                 REDACTOR.add(job.secrets())
                 progress = Progress()
                 report = run_job(job, job.options(full_refresh=full_refresh, dry_run=dry_run,
@@ -60,8 +60,8 @@ def run(ctx: click.Context, job_name: str | None, all_jobs: bool, full_refresh: 
                                  progress=progress)
                 progress.done()
         except Exception as exc:
-            code = report_error(exc, prefix=prefix)
-            if code is None or len(jobs) == 1:
+            code = report_error(exc, prefix=prefix, resumes=True)
+            if code is None:
                 raise
             codes.append(code)
             continue
@@ -69,6 +69,10 @@ def run(ctx: click.Context, job_name: str | None, all_jobs: bool, full_refresh: 
             line = prefix + ("(dry run) " if dry_run else "") + stream.summary()
             if not ctx.obj.get("quiet") or stream.error:
                 click.echo(REDACTOR.redact(line), err=bool(stream.error))
+        dead = report.totals()["dead_lettered"]
+        if dead:  # said even with -q: cron mail must tell why the exit code is 1
+            click.echo(f"{prefix}{dead} record(s) could not be synced and were dead-lettered; "
+                       "see `copernica-sync dlq list`", err=True)
         log.info("run finished in %.1f s with exit code %d", report.seconds,
                  int(report.exit_code),
                  extra={"event": "run_finished", "job": job_config.name,

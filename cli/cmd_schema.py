@@ -14,13 +14,17 @@ def schema() -> None:
 
     Creates databases, collections, fields and indexes on key fields.  Never
     deletes or retypes anything: a type conflict is reported with the fix.
+
+    \b
+    Examples:
+      copernica-sync schema plan
+      copernica-sync schema apply
     """
 
 
 def _plans(ctx: click.Context, job_name: str | None, all_jobs: bool, apply: bool) -> None:
-    from copernica_sdk.sync.mapping import parse_target
-
     from copernica_sdk import schema as schema_mod
+    from copernica_sdk.sync.mapping import parse_target
     from copernica_sdk.sync.registry import load_connector
     from copernica_sdk.sync.runner import build_client, schema_for
 

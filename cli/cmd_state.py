@@ -10,7 +10,13 @@ from .main import exits_cleanly
 
 @click.group()
 def state() -> None:
-    """What a job remembers between runs: bookmarks, change digests, runs."""
+    """What a job remembers between runs: bookmarks, change digests, runs.
+
+    \b
+    Examples:
+      copernica-sync state show
+      copernica-sync state reset --stream orders --yes
+    """
 
 
 @state.command()
@@ -61,6 +67,7 @@ def reset(ctx: click.Context, job_name: str | None, all_jobs: bool, stream: str 
     Example:
       copernica-sync state reset --stream orders --yes
     """
+    from copernica_sdk.sync.lock import JobLock
     from copernica_sdk.sync.runner import state_path_for
     from copernica_sdk.sync.state import StateStore
 
@@ -68,6 +75,8 @@ def reset(ctx: click.Context, job_name: str | None, all_jobs: bool, stream: str 
         what = f"stream {stream!r}" if stream else "every stream"
         if not yes and not click.confirm(f"[{job.name}] forget the bookmarks of {what}?"):
             continue
-        with StateStore(state_path_for(job)) as store:
+        path = state_path_for(job)
+        # Not while a run is going: it would write its bookmarks back over the reset.
+        with JobLock(f"{path}.lock", job.name), StateStore(path) as store:
             store.reset(stream)
         click.echo(f"[{job.name}] reset {what}; the next run resends everything")

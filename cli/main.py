@@ -85,7 +85,7 @@ def main(ctx: click.Context, config_path: str | None, verbose: int, quiet: bool,
     ctx.obj = {"config_path": config_path, "log_format": log_format, "quiet": quiet}
 
 
-def report_error(exc: BaseException, *, prefix: str = "") -> int | None:
+def report_error(exc: BaseException, *, prefix: str = "", resumes: bool = False) -> int | None:
     """Print one clear line (or list) for an SDK error; return its exit code.
 
     Returns None for exceptions that are not the SDK's (a bug: let it propagate).
@@ -112,15 +112,20 @@ def report_error(exc: BaseException, *, prefix: str = "") -> int | None:
     if isinstance(exc, JobLockedError):
         say(str(exc))
         return 75
-    if isinstance(exc, AuthenticationError | SourceAuthError):
+    if isinstance(exc, AuthenticationError):
+        say(f"Authentication failed: Copernica refused the credentials ({exc.message}). "
+            "Check copernica.access_token (Copernica → Admin → Access tokens; the token must "
+            "belong to this account), or username/password when auth = \"login\".")
+        return 4
+    if isinstance(exc, SourceAuthError):
         say(f"Authentication failed: {exc}")
         return 4
     if isinstance(exc, UnsafeRequestError):
         say(f"Refused: {exc}")
         return 2
     if isinstance(exc, TransportError | HTTPStatusError | SourceError):
-        say(f"Unavailable: {exc} — nothing was lost; the next run resumes where this one "
-            "stopped")
+        say(f"Unavailable: {exc}" + (" — nothing was lost; the next run resumes where this "
+                                     "one stopped" if resumes else "; try again later"))
         return 5
     if isinstance(exc, CopernicaError):
         say(f"Error: {exc}")

@@ -115,9 +115,13 @@ class SchemaPlan:
         return not self.changes
 
     def describe(self) -> str:
-        lines = [c.describe() for c in self.changes] or [
-            f"database {self.schema.name!r} is up to date"]
+        lines = [c.describe() for c in self.changes]
         lines += [f"! {c}" for c in self.conflicts]
+        if not lines:
+            lines = [f"database {self.schema.name!r} is up to date"]
+        elif self.conflicts:
+            lines.append(f"{len(self.conflicts)} conflict(s) need a decision (see ! lines); "
+                         "nothing is ever deleted or retyped")
         return "\n".join(lines)
 
 

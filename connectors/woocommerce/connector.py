@@ -56,9 +56,6 @@ class WooCommerceConnector(Connector):
 
     def __init__(self, config: Mapping[str, Any], *, client: WooClient | None = None) -> None:
         super().__init__(config)
-        problems = self._problems()
-        if problems:
-            raise ConfigError(problems)
         start_date = self.config.get("start_date")
         self.start_date: str | None = to_wc(start_date) if start_date else None
         self.role: str = self.config["role"]
@@ -81,22 +78,22 @@ class WooCommerceConnector(Connector):
         self.client = client
         self._streams: list[Stream] = [CustomersStream(self), OrdersStream(self)]
 
-    def _problems(self) -> list[str]:
-        cfg = self.config
+    @classmethod
+    def config_problems(cls, config: Mapping[str, Any]) -> list[str]:
         problems = []
-        if not 1 <= cfg["per_page"] <= MAX_PER_PAGE:
-            problems.append(f"source.per_page: must be between 1 and {MAX_PER_PAGE}")
-        if cfg["timeout"] < 1:
-            problems.append("source.timeout: must be at least 1 second")
-        if cfg.get("start_date"):
+        if not 1 <= config["per_page"] <= MAX_PER_PAGE:
+            problems.append(f"per_page: must be between 1 and {MAX_PER_PAGE}")
+        if config["timeout"] < 1:
+            problems.append("timeout: must be at least 1 second")
+        if config.get("start_date"):
             try:
-                to_wc(cfg["start_date"])
+                to_wc(config["start_date"])
             except ValueError:
-                problems.append("source.start_date: must be an ISO date such as 2024-01-31")
-        if cfg.get("shop_id") and _UNSAFE_IN_LITERAL.search(cfg["shop_id"]):
-            problems.append("source.shop_id: must not contain quotes, pipes, braces or backslashes")
-        if _UNSAFE_IN_META_KEY.search(cfg["newsletter_meta_key"]):
-            problems.append("source.newsletter_meta_key: must not contain brackets, '=', '|', "
+                problems.append("start_date: must be an ISO date such as 2024-01-31")
+        if config.get("shop_id") and _UNSAFE_IN_LITERAL.search(config["shop_id"]):
+            problems.append("shop_id: must not contain quotes, pipes, braces or backslashes")
+        if _UNSAFE_IN_META_KEY.search(config["newsletter_meta_key"]):
+            problems.append("newsletter_meta_key: must not contain brackets, '=', '|', "
                             "quotes, braces or spaces")
         return problems
 

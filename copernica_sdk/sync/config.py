@@ -176,9 +176,50 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str] = os.enviro
         job = _build_job(name, merged, prefix, problems, origins)
         if job is not None:
             jobs[name] = job
+    problems += _env_problems(env) + _shared_state_paths(jobs)
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(_one_per_key(problems))
     return ConfigFile(path=file, jobs=jobs)
+
+
+def _one_per_key(problems: list[str]) -> list[str]:
+    """The first problem of each key: an unset ${VAR} need not also say "required"."""
+    seen: set[str] = set()
+    out = []
+    for problem in problems:
+        key = problem.split(":", 1)[0]
+        if key not in seen:
+            seen.add(key)
+            out.append(problem)
+    return out
+
+
+def _env_problems(env: Mapping[str, str]) -> list[str]:
+    problems = []
+    for var in env:
+        if not var.startswith(ENV_PREFIX):
+            continue
+        parts = var[len(ENV_PREFIX):].lower().split("__")
+        if len(parts) != 2 or parts[0] not in SECTIONS or not parts[1]:
+            problems.append(f"{var}: not a setting; overrides are named {ENV_PREFIX}SECTION__KEY "
+                            f"with SECTION one of {', '.join(s.upper() for s in SECTIONS)}")
+    return problems
+
+
+def _shared_state_paths(jobs: Mapping[str, JobConfig]) -> list[str]:
+    """Two jobs in one state file would read each other's bookmarks and skip data."""
+    owners: dict[Path, str] = {}
+    problems = []
+    for name, job in jobs.items():
+        if not job.sync.state_path:
+            continue  # the default path is per job
+        path = Path(job.sync.state_path).expanduser().resolve()
+        if path in owners:
+            problems.append(f"jobs.{name}.sync.state_path: the same file as job "
+                            f"{owners[path]!r} ({path}); give every job its own state_path "
+                            "(or leave it out: the default is per job)")
+        owners.setdefault(path, name)
+    return problems
 
 
 def _merge(base: Any, override: Any) -> Any:
@@ -199,16 +240,18 @@ def _apply_env_overrides(merged: dict[str, Any], env: Mapping[str, str],
         if len(parts) != 2 or parts[0] not in SECTIONS:
             continue
         section, key = parts
-        merged.setdefault(section, {})[key] = _literal(value)
+        merged.setdefault(section, {})[key] = value if section == "source" else _scalar(value)
         origins[f"{section}.{key}"] = f"env:{var}"
 
 
-def _literal(text: str) -> Any:
-    """Read an environment value as a TOML literal (``8``, ``true``), else as a string."""
+def _scalar(text: str) -> Any:
+    """An environment value as a number or boolean where it reads as one, else text.
+    (``[source]`` values stay text: the connector's spec decides their types.)"""
     try:
-        return tomllib.loads(f"v = {text}")["v"]
+        value = tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
         return text
+    return value if isinstance(value, bool | int | float) else text
 
 
 def _interpolate(value: Any, env: Mapping[str, str], key: str, problems: list[str],
@@ -227,6 +270,20 @@ def _interpolate(value: Any, env: Mapping[str, str], key: str, problems: list[st
             return env[var]
         return _VAR.sub(replace, value)
     return value
+
+
+def _source_problems(source: Mapping[str, Any], prefix: str) -> list[str]:
+    """The connector's own settings, checked with the rest so all problems come at once."""
+    from .registry import load_connector  # the registry loads plugins: only when needed
+
+    try:
+        connector = load_connector(str(source["connector"]))
+        connector.validate_config({k: v for k, v in source.items() if k != "connector"},
+                                  prefix=f"{prefix}source")
+    except ConfigError as exc:
+        return [problem if problem.startswith(prefix) else f"{prefix}{problem}"
+                for problem in exc.problems]
+    return []
 
 
 def _build_job(name: str, merged: dict[str, Any], prefix: str, problems: list[str],
@@ -265,6 +322,8 @@ def _build_job(name: str, merged: dict[str, Any], prefix: str, problems: list[st
     if not source.get("connector"):
         problems.append(f"{prefix}source.connector: required (see `copernica-sync connectors "
                         "list`)")
+    else:
+        problems += _source_problems(source, prefix)
     if len(problems) > count:
         return None
     for key, default in (("auth", "token"), ("endpoint", CopernicaSettings.endpoint),

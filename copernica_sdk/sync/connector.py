@@ -70,6 +70,23 @@ class ConfigField:
             raise ValueError(f"ConfigField {self.name!r}: type must be one of {sorted(_TYPES)}")
 
 
+def _coerce(value: Any, type_name: str) -> Any:
+    """Environment overrides arrive as text: read ``"50"`` as a number where one is due."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    try:
+        if type_name == "int":
+            return int(text)
+        if type_name == "float":
+            return float(text)
+    except ValueError:
+        return value
+    if type_name == "bool" and text.lower() in ("true", "false", "1", "0", "yes", "no"):
+        return text.lower() in ("true", "1", "yes")
+    return value
+
+
 class Connector(ABC):
     """Base class of every connector.  Subclasses set :attr:`name` and
     :attr:`config_spec` and implement :meth:`check` and :meth:`streams`."""
@@ -103,7 +120,7 @@ class Connector(ABC):
                                                            if field.description else ""))
                 out[field.name] = field.default
                 continue
-            value = config[field.name]
+            value = _coerce(config[field.name], field.type)
             allowed = _TYPES[field.type]
             if not isinstance(value, allowed) or (field.type != "bool"
                                                   and isinstance(value, bool)):
@@ -114,9 +131,22 @@ class Connector(ABC):
                 problems.append(f"{key}: must be one of {', '.join(map(str, field.choices))}")
                 continue
             out[field.name] = value
+        # Range and format checks need every setting typed; unknown keys do not matter.
+        field_keys = {f"{prefix}.{f.name}" for f in cls.config_spec}
+        if not any(problem.split(":", 1)[0] in field_keys for problem in problems):
+            problems += [f"{prefix}.{problem}" for problem in cls.config_problems(out)]
         if problems:
             raise ConfigError(problems)
         return out
+
+    @classmethod
+    def config_problems(cls, config: Mapping[str, Any]) -> list[str]:
+        """Checks beyond types (ranges, formats), as ``"key: what is wrong"``.
+
+        Called with the typed settings (defaults filled in) so that every problem
+        is reported at once with the rest of the configuration.  Override it.
+        """
+        return []
 
     @classmethod
     def secret_fields(cls) -> frozenset[str]:

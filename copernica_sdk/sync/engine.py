@@ -198,12 +198,9 @@ class SyncEngine:
                                         force=True)
             if stream_report.exit_code in (ExitCode.OK, ExitCode.DEAD_LETTERED):
                 # Records that now sync resolve their letters in the commit; those that
-                # fail again get a fresh letter with today's reason, the old one is "retried".
+                # fail again update their open letter with today's reason.
                 self._commit(streams[name], outcomes, report.run_id, bookmark=None,
                              report=stream_report)
-                failed = {o.record_key for o in outcomes if o.dead_letter is not None}
-                self.state.mark_dead_letters(
-                    [i.id for i in items if i.record_key in failed], "retried")
         self.state.finish_run(report.run_id, int(report.exit_code), report.totals())
         return report
 

@@ -41,7 +41,7 @@ class StreamReport:
                 f"({self.profiles_written} profile and {self.subprofiles_written} subprofile "
                 f"upserts), unchanged {self.unchanged}, dead-lettered {self.dead_lettered}")
         if self.warnings:
-            text += f", {self.warnings} values repaired (see warnings)"
+            text += f", {self.warnings} value{'s' if self.warnings != 1 else ''} repaired (see warnings)"
         if self.bookmark:
             text += f", bookmark {self.bookmark}"
         if self.error:

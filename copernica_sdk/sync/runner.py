@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
+from tempfile import TemporaryDirectory
 from typing import Any
 
 from ..auth import AccessTokenAuth, Auth, BearerAuth, LoginAuth
@@ -81,15 +82,24 @@ class Job:
 
 
 @contextmanager
-def open_job(config: JobConfig, *, pool: ConnectionPool | None = None) -> Iterator[Job]:
-    """Validate the source config and mapping, then build client, connector and state."""
+def open_job(config: JobConfig, *, pool: ConnectionPool | None = None,
+             dry_run: bool = False) -> Iterator[Job]:
+    """Validate the source config and mapping, then build client, connector and state.
+
+    ``dry_run``: a job that never ran gets a throw-away state file, so trying a
+    config leaves nothing behind.
+    """
     connector_cls = load_connector(config.connector)
     connector = connector_cls({k: v for k, v in config.source.items() if k != "connector"})
     try:
         target = parse_target(config.target, connector.default_mapping())
         client = build_client(config.copernica, pool=pool)
+        path = state_path_for(config)
         try:
-            with StateStore(state_path_for(config)) as state:
+            with ExitStack() as stack:
+                if dry_run and not path.exists():
+                    path = Path(stack.enter_context(TemporaryDirectory())) / path.name
+                state = stack.enter_context(StateStore(path))
                 yield Job(config, client, connector, target, state)
         finally:
             client.close()

@@ -338,13 +338,23 @@ class Checkpoint:
         """Keep a failed record with why it failed; returns the dead letter's id.
 
         ``payload`` is stored as JSON; values JSON does not know are stored as
-        their ``str()``.  The caller redacts secrets before handing it over.
+        their ``str()``.  The caller redacts secrets before handing it over.  A
+        record that already has an open letter (read again within the lookback
+        window) updates that letter instead of opening a second one.
         """
-        cur = self._db().execute(
+        db = self._db()
+        args = (_text(stream), _text(record_key))
+        found = db.execute("SELECT id FROM dead_letters WHERE stream = ? AND record_key = ? "
+                           "AND status = 'open' ORDER BY id DESC LIMIT 1", args).fetchone()
+        if found is not None:
+            db.execute("UPDATE dead_letters SET run_id = ?, reason = ?, payload = ?, "
+                       "attempts = attempts + 1 WHERE id = ?",
+                       (run_id, _text(reason), _dump_payload(payload), found[0]))
+            return int(found[0])
+        cur = db.execute(
             "INSERT INTO dead_letters (run_id, stream, record_key, reason, payload, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            (run_id, _text(stream), _text(record_key), _text(reason),
-             _dump_payload(payload), _now()),
+            (run_id, *args, _text(reason), _dump_payload(payload), _now()),
         )
         assert cur.lastrowid is not None  # an INSERT into a rowid table always has one
         return cur.lastrowid

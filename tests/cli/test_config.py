@@ -123,8 +123,6 @@ def test_file_level_problems_are_all_reported_at_once(project: Project) -> None:
         assert f"  - {key}:" in result.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="an unknown connector is only reported once every other "
-                                       "problem is fixed (load_config never looks the connector up)")
 def test_an_unknown_connector_is_reported_together_with_the_other_problems(
         project: Project) -> None:
     tables = project.tables(copernica={"colour": "blue"}, sync={"concurrency": 0},
@@ -138,8 +136,6 @@ def test_an_unknown_connector_is_reported_together_with_the_other_problems(
         assert f"  - {key}:" in result.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="the connector's [source] settings are validated only "
-                                       "after the rest of the file is valid: two rounds of fixes")
 def test_source_settings_are_checked_together_with_the_rest_of_the_file(
         project: Project) -> None:
     tables = project.tables(sync={"concurrency": 0}, source={"per_pagee": 10})
@@ -150,8 +146,6 @@ def test_source_settings_are_checked_together_with_the_rest_of_the_file(
     assert "  - source.per_pagee:" in result.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="a [source] value out of range (per_page = 1000) is only "
-                                       "reported after the unknown/mistyped source keys are fixed")
 def test_all_source_problems_are_reported_at_once(project: Project) -> None:
     project.write(project.tables(source={"per_page": 1000, "colour": "blue"}))
     result = project.invoke("check")
@@ -160,8 +154,6 @@ def test_all_source_problems_are_reported_at_once(project: Project) -> None:
     assert "  - source.per_page:" in result.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="an unset ${VAR} in access_token is reported twice for the "
-                                       "same key ('variable … is not set' and 'required')")
 def test_each_key_is_reported_once(project: Project) -> None:
     project.write(project.tables(copernica={"access_token": "${COPERNICA_ACCESS_TOKEN}"}))
     result = project.invoke("check")
@@ -169,8 +161,6 @@ def test_each_key_is_reported_once(project: Project) -> None:
     assert result.stderr.count("copernica.access_token") == 1, result.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="`run` prints the error lines twice: cmd_run reports the "
-                                       "error, re-raises, and exits_cleanly reports it again")
 def test_run_prints_config_problems_once(project: Project) -> None:
     project.write(project.tables(source={"per_page": 1000}))  # found when the job opens
     result = project.run("run")
@@ -214,9 +204,6 @@ def test_job_must_be_chosen_when_the_file_has_several(project: Project) -> None:
     assert "no job 'c'" in unknown.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="COPERNICA_SYNC__SOURCE__START_DATE=2024-01-31 is read as a "
-                                       "TOML date: 'expected str, got date datetime.date(2024, 1, "
-                                       "31)'; string settings cannot be overridden with such values")
 def test_an_override_of_a_text_setting_takes_the_value_as_text(ready: Project) -> None:
     result = ready.invoke("check", env={"COPERNICA_SYNC__SOURCE__START_DATE": "2024-01-31",
                                         "COPERNICA_SYNC__SOURCE__SHOP_ID": "1234"})
@@ -230,8 +217,6 @@ def test_an_override_of_a_number_setting_is_read_as_a_number(ready: Project) -> 
     assert "sync.lookback_minutes = 0.5    (env:" in result.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="a misspelt override (COPERNICA_SYNC__SYNCC__CONCURRENCY) "
-                                       "is ignored without a word")
 def test_a_misspelt_override_variable_is_reported(ready: Project) -> None:
     result = ready.invoke("check", env={"COPERNICA_SYNC__SYNCC__CONCURRENCY": "3"})
     assert result.exit_code == 2, describe(result)

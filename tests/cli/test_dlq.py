@@ -52,8 +52,6 @@ def test_the_run_summary_counts_the_dead_letter(phone_typed: Project) -> None:
                      re.MULTILINE)
 
 
-@pytest.mark.xfail(strict=True, reason="`-q run` that dead-letters records exits 1 and prints "
-                                       "nothing at all: cron mail is empty, nobody learns why")
 def test_quiet_run_with_dead_letters_still_says_so(phone_typed: Project) -> None:
     result = phone_typed.run("-q", "run")
     assert result.returncode == 1, describe(result)
@@ -73,8 +71,6 @@ def test_dlq_list_filters_by_stream(dead_letter: tuple[Project, int]) -> None:
         == "[default] no dead letters\n"
 
 
-@pytest.mark.xfail(strict=True, reason="a re-run within the lookback window dead-letters the same "
-                                       "record again: a second open letter for one record")
 def test_a_rerun_does_not_duplicate_an_open_dead_letter(dead_letter: tuple[Project, int]) -> None:
     project, _ = dead_letter
     assert project.run("run").returncode == 1
@@ -136,8 +132,6 @@ def test_dlq_list_with_no_state_yet(ready: Project) -> None:
     assert result.stdout == "[default] no dead letters\n"
 
 
-@pytest.mark.xfail(strict=True, reason="`dlq retry` exits 0 even when letters still fail; a "
-                                       "scripted retry cannot tell (run exits 1 in that case)")
 def test_dlq_retry_that_still_fails_exits_1(dead_letter: tuple[Project, int]) -> None:
     project, _ = dead_letter
     assert project.invoke("dlq", "retry").exit_code == 1

@@ -21,9 +21,6 @@ def test_a_wrong_copernica_token_exits_4_with_a_clear_message(ready: Project) ->
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="the auth error names neither Copernica's setting "
-                                       "(copernica.access_token) nor what to do; it shows the SOAP "
-                                       "operation (Account_database) instead")
 def test_a_wrong_copernica_token_names_the_setting_and_the_fix(ready: Project) -> None:
     ready.write(ready.tables(copernica={"access_token": WRONG_TOKEN}))
     result = ready.run("run")
@@ -32,8 +29,6 @@ def test_a_wrong_copernica_token_names_the_setting_and_the_fix(ready: Project) -
     assert "Access tokens" in result.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="`run` prints its error twice (report_error in cmd_run, "
-                                       "then again in exits_cleanly)")
 def test_run_prints_an_auth_error_once(ready: Project) -> None:
     ready.write(ready.tables(copernica={"access_token": WRONG_TOKEN}))
     result = ready.run("run")
@@ -91,7 +86,6 @@ def test_an_overlapping_run_on_a_fresh_state_directory_exits_75(ready: Project) 
     assert result.returncode == 75, describe(result)
 
 
-@pytest.mark.xfail(strict=True, reason="`run` prints the 'already running' line twice")
 def test_an_overlapping_run_says_so_once(ready: Project) -> None:
     with JobLock(f"{ready.state_path}.lock", "default"):
         result = ready.run("run")
@@ -106,8 +100,6 @@ def test_dlq_retry_respects_the_job_lock(ready: Project) -> None:
     assert result.returncode == 75, describe(result)
 
 
-@pytest.mark.xfail(strict=True, reason="`state reset` does not take the job lock: it resets "
-                                       "bookmarks under a running sync, which then saves its own")
 def test_state_reset_refuses_while_the_job_runs(ready: Project) -> None:
     ok(ready.invoke("run"))
     with JobLock(f"{ready.state_path}.lock", "default"):

@@ -100,10 +100,6 @@ def test_state_and_dlq_commands_take_all(two_shops: Project) -> None:
     assert listed == "[north] no dead letters\n[south] no dead letters\n"
 
 
-@pytest.mark.xfail(strict=True, reason="jobs may share one state file (one [sync] state_path): "
-                                       "state is keyed by stream, not job, so the second job "
-                                       "inherits the first one's bookmarks, digests and identities "
-                                       "and silently skips its own customers")
 def test_jobs_sharing_a_state_file_are_refused_or_kept_apart(two_shops: Project) -> None:
     text = two_shops.config.read_text(encoding="utf-8")
     two_shops.write(text.replace(str(two_shops.tmp / "south.sqlite3"),

@@ -96,8 +96,6 @@ def test_dry_run_writes_nothing_and_saves_no_state(ready: Project) -> None:
     assert counts["customers"]["written"] == len(ready.shop.customers)
 
 
-@pytest.mark.xfail(strict=True, reason="--dry-run creates the state file (open_job opens the "
-                                       "StateStore) although it 'saves nothing'")
 def test_dry_run_creates_no_state_file(ready: Project) -> None:
     ok(ready.invoke("run", "--dry-run"))
     assert not ready.state_path.exists()

@@ -15,6 +15,8 @@ access_token = "${TOKEN}"
 [source]
 connector = "woocommerce"
 url = "https://shop.example.com"
+consumer_key = "ck_1"
+consumer_secret = "cs_1"
 """
 
 

@@ -494,11 +494,11 @@ def test_unknown_dead_letter_status_is_refused(store: StateStore) -> None:
 
 def test_record_that_later_synced_resolves_its_open_and_retried_dead_letters(
         store: StateStore) -> None:
-    ids = add_letters(store, "orders", ["o1", "o1", "o2", "o3"])
+    ids = add_letters(store, "orders", ["o1", "o2", "o3"])
     add_letters(store, "customers", ["o1"])
-    store.mark_dead_letters([ids[2]], "retried")
+    store.mark_dead_letters([ids[1]], "retried")
     with store.checkpoint() as cp:
-        assert cp.resolve_dead_letters("orders", ["o1", "o2", "o9"]) == 3
+        assert cp.resolve_dead_letters("orders", ["o1", "o2", "o9"]) == 2
     with store.checkpoint() as cp:
         assert cp.resolve_dead_letters("orders", ["o1"]) == 0
     open_now = [(d.stream, d.record_key) for d in store.dead_letters()]
@@ -609,3 +609,14 @@ def test_closing_the_store_closes_every_thread_s_reader(db_path: Path) -> None:
     assert [type(e) for e in errors] == [sqlite3.ProgrammingError]
     with pytest.raises(sqlite3.ProgrammingError):
         s.counts()
+
+
+def test_a_record_failing_again_updates_its_open_letter_instead_of_adding_one(
+        store: StateStore) -> None:
+    first = add_letters(store, "orders", ["o1"])[0]
+    with store.checkpoint() as cp:
+        again = cp.add_dead_letter(run_id=None, stream="orders", record_key="o1",
+                                   reason="still broken", payload={"id": "o1"})
+    letters = store.dead_letters()
+    assert again == first and len(letters) == 1
+    assert letters[0].reason == "still broken" and letters[0].attempts == 1
