@@ -1,0 +1,165 @@
+"""``GenericCmsConnector``: any REST/JSON API or CSV export, by configuration."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import platformdirs
+
+from copernica_sdk.retry import RetryPolicy
+from copernica_sdk.sync.connector import ConfigField, Connector, Stream
+from copernica_sdk.sync.errors import ConfigError, SourceError
+
+from .client import SourceClient
+from .config import AuthConfig, CsvStreamConfig, HttpStreamConfig, parse_auth, parse_streams
+from .csv_source import CsvStream, Ledger
+from .streams import ConfiguredStream, HttpStream, stream_class
+
+__all__ = ["GenericCmsConnector"]
+
+
+class GenericCmsConnector(Connector):
+    """Users/contacts (and orders) of any CMS with a REST/JSON API or CSV exports.
+
+    Streams are declared under ``[source.streams.NAME]``; see
+    ``docs/connectors/cms_generic.md`` and the presets in
+    ``connectors/cms_generic/presets/``.  ``default_mapping()`` is empty: each
+    stream's Copernica mapping goes in ``[target.streams.NAME]``.
+    """
+
+    name = "cms_generic"
+    description = "Any CMS by configuration: REST/JSON APIs (6 pagination styles) and CSV exports"
+    config_spec: ClassVar[tuple[ConfigField, ...]] = (
+        ConfigField("streams", "dict",
+                    description="the streams: [source.streams.NAME] tables with path, "
+                                "primary_key, paginate, incremental (or type = \"csv\")"),
+        ConfigField("base_url", required=False,
+                    description="the site's address, e.g. https://cms.example.com"),
+        ConfigField("auth", "dict", required=False,
+                    description="{ type = none|basic|bearer|api_key, … }"),
+        ConfigField("headers", "dict", required=False, default=None,
+                    description="headers sent with every request"),
+        ConfigField("timeout", "int", default=60, description="read timeout per request, seconds"),
+        ConfigField("max_pages", "int", default=1000,
+                    description="most pages per listing (a stream may override it)"),
+        ConfigField("retry_attempts", "int", default=5,
+                    description="attempts per request on 429/5xx/timeouts"),
+        ConfigField("verify_tls", "bool", default=True,
+                    description="verify the site's TLS certificate"),
+        ConfigField("ledger_path", required=False,
+                    description="JSON file remembering processed CSV files (default: in the "
+                                "user state directory, one per set of CSV streams)"),
+    )
+
+    @classmethod
+    def validate_config(cls, config: Mapping[str, Any], *, prefix: str = "source") -> dict[str, Any]:
+        """The flat settings (framework) plus the inner shape of ``auth``,
+        ``headers`` and ``streams``, every problem in one :class:`ConfigError`."""
+        problems: list[str] = []
+        try:
+            out = super().validate_config(config, prefix=prefix)
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+            out = {f.name: config.get(f.name, f.default) for f in cls.config_spec}
+        cls._nested(out, problems)
+        if problems:
+            raise ConfigError(problems)
+        return out
+
+    @staticmethod
+    def _nested(cfg: Mapping[str, Any], problems: list[str]
+                ) -> tuple[AuthConfig, list[HttpStreamConfig | CsvStreamConfig]]:
+        def number(key: str, minimum: int, default: int) -> int:
+            value = cfg.get(key)
+            if not isinstance(value, int) or isinstance(value, bool):
+                return default  # a wrong type is reported by the framework's check
+            if value < minimum:
+                problems.append(f"source.{key}: must be at least {minimum}")
+            return value
+
+        number("timeout", 1, 60)
+        max_pages = number("max_pages", 1, 1000)
+        number("retry_attempts", 1, 5)
+        base_url = cfg.get("base_url") if isinstance(cfg.get("base_url"), str) else None
+        if base_url and not base_url.startswith(("http://", "https://")):
+            problems.append("source.base_url: must start with http:// or https://, "
+                            "e.g. https://cms.example.com")
+        auth = parse_auth(cfg.get("auth"), problems) if isinstance(cfg.get("auth"), Mapping) \
+            or cfg.get("auth") is None else AuthConfig()
+        headers = cfg.get("headers")
+        if isinstance(headers, Mapping):
+            for key, value in headers.items():
+                if not isinstance(value, str):
+                    problems.append(f"source.headers.{key}: expected a string")
+        streams: list[HttpStreamConfig | CsvStreamConfig] = []
+        if isinstance(cfg.get("streams"), Mapping):
+            streams = parse_streams(cfg["streams"], base_url=base_url or None,
+                                    max_pages=max(1, max_pages), problems=problems)
+        return auth, streams
+
+    def __init__(self, config: Mapping[str, Any], *, policy: RetryPolicy | None = None) -> None:
+        # Nested secrets are collected before validation so even the first
+        # ConfigError can be redacted by the framework.
+        self._nested_secrets = _auth_secrets(config.get("auth"))
+        super().__init__(config)
+        cfg = self.config
+        self.auth, self.stream_configs = self._nested(cfg, [])
+        headers = cfg.get("headers") or {}
+        base_policy = policy or RetryPolicy()
+        self.client = SourceClient(
+            self.auth, headers=headers, timeout=cfg["timeout"],
+            policy=base_policy.with_(max_attempts=cfg["retry_attempts"]),
+            verify=cfg["verify_tls"])
+        self.ledger = Ledger(Path(cfg["ledger_path"]).expanduser() if cfg.get("ledger_path")
+                             else _default_ledger(self.stream_configs))
+        self._streams: list[Stream] = []
+        for sc in self.stream_configs:
+            base: type[ConfiguredStream] = HttpStream if isinstance(sc, HttpStreamConfig) \
+                else CsvStream
+            cls = stream_class(base, sc, cursor=isinstance(sc, CsvStreamConfig)
+                               or sc.incremental is not None)
+            self._streams.append(cls(self, sc))
+
+    def secrets(self) -> list[str]:
+        """Flat secrets plus ``auth.password``, ``auth.token`` and ``auth.key``."""
+        return [*super().secrets(), *self._nested_secrets]
+
+    def check(self) -> None:
+        """Fetch the first page of every HTTP stream and list every CSV stream's files."""
+        for stream in self._streams:
+            if isinstance(stream, HttpStream):
+                cfg = stream.config
+                # First page only: proves reachability, auth and the record path.
+                stream._fetch(cfg.url, {**cfg.params})
+            elif isinstance(stream, CsvStream) and not stream.files():
+                raise SourceError(f"{stream.name}: no file matches "
+                                  f"{', '.join(stream.config.paths)}")
+
+    def streams(self) -> Sequence[Stream]:
+        """The streams in the order of the config file."""
+        return list(self._streams)
+
+    def default_mapping(self) -> Mapping[str, Any]:
+        """Empty: a generic source has no known fields, so the job's ``[target]``
+        maps every stream (the presets ship one)."""
+        return {}
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _auth_secrets(raw: Any) -> list[str]:
+    if not isinstance(raw, Mapping):
+        return []
+    return [str(raw[k]) for k in ("password", "token", "key") if raw.get(k)]
+
+
+def _default_ledger(streams: Sequence[object]) -> Path:
+    """One ledger per set of CSV sources, in the user's state directory."""
+    paths = sorted(p for s in streams if isinstance(s, CsvStreamConfig) for p in s.paths)
+    digest = hashlib.sha256(json.dumps(paths).encode()).hexdigest()[:16]
+    return platformdirs.user_state_path("copernica-sync") / "cms_generic" / f"ledger-{digest}.json"

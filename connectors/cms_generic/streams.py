@@ -1,0 +1,135 @@
+"""HTTP streams built from configuration.
+
+Every record gets ``_cursor``: its cursor field normalised to
+``YYYY-MM-DDTHH:MM:SS`` UTC, because the framework reads the replication value
+from a top-level key and cursors often sit deeper (``attributes.changed``) or
+come as epoch seconds.  A nested primary key is copied to ``_id`` likewise.
+The source's own fields are left as they are, so mappings use the API's paths.
+
+Incremental reads: with ``incremental.filter_params`` the start (bookmark minus
+the lookbacks) is sent to the API; records before the start are dropped
+client-side in every case, which also covers APIs that silently ignore the filter.
+Streams that are not declared ``sorted`` get their bookmark promoted by the
+framework once the stream completes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from copernica_sdk.sync.connector import Record, Stream
+from copernica_sdk.sync.errors import SourceError
+
+from . import _time
+from ._paths import MISSING, get_path
+from .config import HttpStreamConfig, IncrementalConfig, StreamConfig
+from .paginators import Page, paginate
+
+if TYPE_CHECKING:
+    from .connector import GenericCmsConnector
+
+__all__ = ["CURSOR_KEY", "ID_KEY", "ConfiguredStream", "HttpStream", "stream_class"]
+
+log = logging.getLogger("connectors.cms_generic")
+
+#: Top-level key holding the normalised cursor value of every record.
+CURSOR_KEY = "_cursor"
+#: Top-level key holding a nested primary key's value.
+ID_KEY = "_id"
+
+
+class ConfiguredStream(Stream):
+    """A stream whose name, keys and sortedness come from its config."""
+
+    connector: GenericCmsConnector
+    config: StreamConfig
+
+    def __init__(self, connector: GenericCmsConnector, config: StreamConfig) -> None:
+        super().__init__(connector)
+        self.config = config
+
+    def _start(self, start: str | None, inc: IncrementalConfig | None) -> str | None:
+        """The framework's start moved back by the stream's own lookback."""
+        if start is None or inc is None:
+            return start
+        begin = _time.normalize(start)
+        return _time.shift(begin, -inc.lookback_seconds) if inc.lookback_seconds else begin
+
+    def _decorate(self, record: Record, where: str) -> Record:
+        """Add ``_cursor`` (and ``_id`` for nested keys) to one record."""
+        cfg = self.config
+        if len(cfg.primary_key_path) != 1 or cfg.primary_key_path[0] != cfg.primary_key:
+            value = get_path(record, cfg.primary_key_path)
+            record[ID_KEY] = None if value is MISSING else value
+        inc = cfg.incremental
+        if inc is not None:
+            raw = get_path(record, inc.cursor_path)
+            try:
+                record[CURSOR_KEY] = _time.normalize(raw)
+            except (ValueError, OverflowError, OSError):
+                log.warning("%s: a record of %s has no usable %s (%r); it is synced every run",
+                            self.name, where, inc.cursor_field, None if raw is MISSING else raw)
+        return record
+
+
+def stream_class(base: type[ConfiguredStream], config: StreamConfig,
+                 *, cursor: bool) -> type[ConfiguredStream]:
+    """A subclass of ``base`` carrying the class-level attributes the framework reads."""
+    nested = len(config.primary_key_path) != 1 or config.primary_key_path[0] != config.primary_key
+    attrs: dict[str, Any] = {
+        "name": config.name,
+        "primary_key": ID_KEY if nested else config.primary_key,
+        "replication_key": CURSOR_KEY if cursor else None,
+        "is_sorted": bool(cursor and config.incremental is not None and config.incremental.sorted),
+    }
+    return type(f"{base.__name__}_{config.name}", (base,), attrs)
+
+
+class HttpStream(ConfiguredStream):
+    """Records of one REST/JSON listing."""
+
+    config: HttpStreamConfig
+
+    def read(self, start: str | None, until: str) -> Iterator[list[Record]]:
+        cfg = self.config
+        inc = cfg.incremental
+        begin = self._start(start, inc)
+        params = dict(cfg.params)
+        if inc is not None and begin is not None:
+            for key, template in inc.filter_params.items():
+                params[key] = (template.replace("{start}", begin)
+                               .replace("{start_epoch}", str(_time.epoch(begin))))
+        client = self.connector.client
+        for page in paginate(self._fetch, cfg.url, params, cfg.paginate, client.show):
+            kept = []
+            for record in page.records:
+                self._decorate(record, page.response.shown)
+                cursor = record.get(CURSOR_KEY)
+                if begin is not None and isinstance(cursor, str) and cursor < begin:
+                    continue
+                kept.append(record)
+            if kept:
+                yield kept
+
+    def _fetch(self, url: str, params: Mapping[str, str]) -> Page:
+        cfg = self.config
+        response = self.connector.client.request_json(
+            cfg.method, url, params, body=cfg.body, headers=cfg.headers)
+        found = get_path(response.body, cfg.records_path)
+        if found is MISSING or found is None:
+            if response.body in (None, [], {}):
+                return Page([], response)
+            raise SourceError(f"{response.shown}: no records at "
+                              f"{_shown_path(cfg.records_path)} in the answer (check records)")
+        if not isinstance(found, list) or not all(isinstance(r, dict) for r in found):
+            raise SourceError(f"{response.shown}: {_shown_path(cfg.records_path)} is not a list "
+                              "of objects (check records)")
+        return Page(found, response)
+
+
+def _shown_path(steps: tuple[str | int, ...]) -> str:
+    if not steps:
+        return "the top level"
+    return "".join(f"[{s}]" if isinstance(s, int) else f".{s}" for s in steps).lstrip(".")

@@ -1,0 +1,263 @@
+"""``FakeCms``: a loopback fake of CMS APIs for tests of configs and of this connector.
+
+One WSGI app (werkzeug) serves, over the same set of contacts:
+
+- ``/wp-json/wp/v2/users`` — WordPress core: ``page``/``per_page`` (≤ 100),
+  ``X-WP-Total``/``X-WP-TotalPages`` and ``Link`` headers, HTTP Basic
+  (application password), ``email`` etc. only with ``context=edit``;
+- ``/jsonapi/user/user`` — Drupal JSON:API: ``page[offset]``/``page[limit]``
+  (≤ 50), ``links.next.href``, ``filter[changed][condition][…]`` on epoch
+  seconds, ``sort=changed``; records under ``data`` with ``attributes``;
+- ``/api/<style>/contacts`` — one listing per pagination style (``page``,
+  ``offset``, ``cursor``, ``next``, ``link``, ``single``) plus faults:
+  ``/api/loop``, ``/api/same``, ``/api/html``, ``/api/malformed``, ``/api/text``,
+  ``/api/flaky`` (503 with ``Retry-After`` ``flaky_failures`` times).
+
+Auth for ``/api`` is ``FakeCms(auth=…)``: ``none``, ``basic``, ``bearer``,
+``header`` (``X-API-Key``) or ``query`` (``api_key``).  ``requests`` records
+every request (path and query) that arrived.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlencode
+
+from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.wrappers import Request, Response
+
+__all__ = ["FakeCms"]
+
+USER = "admin"
+PASSWORD = "abcd EFGH 1234 ijkl"
+TOKEN = "tok-3f9a7c1e5b"
+API_KEY = "key-8d2e4b6a0c"
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+class FakeCms:
+    """The fake on ``127.0.0.1`` (ephemeral port); a context manager."""
+
+    def __init__(self, contacts: int = 25, *, auth: str = "none", flaky_failures: int = 2,
+                 base: datetime | None = None) -> None:
+        self.auth = auth
+        self.flaky_failures = flaky_failures
+        self.requests: list[str] = []
+        start = base or (datetime.now(UTC).replace(microsecond=0) - timedelta(days=30))
+        self.contacts: list[dict[str, Any]] = [
+            {"id": i, "email": f"person{i}@example.com", "first_name": f"First{i}",
+             "last_name": f"Last{i}", "registered": _iso(start + timedelta(hours=i)),
+             "modified": start + timedelta(hours=i, minutes=(i * 7) % 60)}
+            for i in range(1, contacts + 1)]
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def __enter__(self) -> FakeCms:
+        self._server = make_server("127.0.0.1", 0, self._app, threaded=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "start the FakeCms first (with FakeCms() as cms)"
+        return f"http://127.0.0.1:{self._server.server_port}"
+
+    # ------------------------------------------------------------------- helpers
+
+    def touch(self, count: int, *, now: datetime | None = None) -> list[int]:
+        """Rename the first ``count`` contacts and stamp them modified ``now``."""
+        moment = (now or datetime.now(UTC)).replace(microsecond=0)
+        touched = []
+        with self._lock:
+            for contact in self.contacts[:count]:
+                contact["first_name"] += "X"
+                contact["modified"] = moment
+                touched.append(contact["id"])
+        return touched
+
+    def sorted_contacts(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(c) for c in self.contacts]
+
+    # ---------------------------------------------------------------------- app
+
+    def _app(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        request = Request(environ)
+        self.requests.append(request.full_path.rstrip("?"))
+        response = self._route(request)
+        return response(environ, start_response)
+
+    def _route(self, request: Request) -> Response:
+        path = request.path
+        if path == "/wp-json/wp/v2/users":
+            return self._wordpress(request)
+        if path == "/jsonapi/user/user":
+            return self._drupal(request)
+        if path.startswith("/api/"):
+            refused = self._check_api_auth(request)
+            if refused is not None:
+                return refused
+            return self._api(request, path.removeprefix("/api/"))
+        return _json({"error": "not found"}, 404)
+
+    def _basic_ok(self, request: Request) -> bool:
+        expected = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+        return request.headers.get("Authorization") == expected
+
+    def _check_api_auth(self, request: Request) -> Response | None:
+        ok = {
+            "none": True,
+            "basic": self._basic_ok(request),
+            "bearer": request.headers.get("Authorization") == f"Bearer {TOKEN}",
+            "header": request.headers.get("X-API-Key") == API_KEY,
+            "query": request.args.get("api_key") == API_KEY,
+        }[self.auth]
+        return None if ok else _json({"message": "Invalid credentials"}, 401)
+
+    # WordPress core /wp/v2/users
+    def _wordpress(self, request: Request) -> Response:
+        if not self._basic_ok(request):
+            return _json({"code": "rest_not_logged_in",
+                          "message": "You are not currently logged in.", "data": {"status": 401}},
+                         401)
+        per_page = int(request.args.get("per_page", 10))
+        page = int(request.args.get("page", 1))
+        if not 1 <= per_page <= 100:
+            return _json({"code": "rest_invalid_param", "message": "Invalid parameter(s): per_page"},
+                         400)
+        users = sorted(self.sorted_contacts(), key=lambda c: c["id"])
+        total = len(users)
+        pages = max(1, -(-total // per_page))
+        if page > pages:
+            return _json({"code": "rest_post_invalid_page_number",
+                          "message": "The page number requested is larger than the number of "
+                                     "pages available."}, 400)
+        edit = request.args.get("context") == "edit"
+        chunk = users[(page - 1) * per_page: page * per_page]
+        body = []
+        for u in chunk:
+            item: dict[str, Any] = {"id": u["id"], "name": f"{u['first_name']} {u['last_name']}",
+                                    "slug": f"person{u['id']}", "link": f"{self.url}/author/{u['id']}"}
+            if edit:
+                item.update(email=u["email"], first_name=u["first_name"],
+                            last_name=u["last_name"], username=f"person{u['id']}",
+                            registered_date=u["registered"] + "+00:00", roles=["subscriber"])
+            body.append(item)
+        response = _json(body)
+        response.headers["X-WP-Total"] = str(total)
+        response.headers["X-WP-TotalPages"] = str(pages)
+        if page < pages:
+            args = {**request.args.to_dict(), "page": str(page + 1)}
+            response.headers["Link"] = f'<{self.url}{request.path}?{urlencode(args)}>; rel="next"'
+        return response
+
+    # Drupal core JSON:API /jsonapi/user/user
+    def _drupal(self, request: Request) -> Response:
+        if not self._basic_ok(request):
+            return _json({"errors": [{"title": "Unauthorized", "status": "401",
+                                      "detail": "No authentication credentials provided."}]}, 401)
+        limit = min(50, int(request.args.get("page[limit]", 50)))
+        offset = int(request.args.get("page[offset]", 0))
+        users = self.sorted_contacts()
+        cond = "filter[changed][condition]"
+        if request.args.get(f"{cond}[path]") == "changed":
+            if request.args.get(f"{cond}[operator]") != ">=":
+                return _json({"errors": [{"title": "Bad Request", "detail": "operator"}]}, 400)
+            since = int(request.args[f"{cond}[value]"])
+            users = [u for u in users if u["modified"].timestamp() >= since]
+        if request.args.get("sort") == "changed":
+            users.sort(key=lambda u: (u["modified"], u["id"]))
+        chunk = users[offset: offset + limit]
+        data = [{"type": "user--user", "id": f"uuid-{u['id']:04d}",
+                 "attributes": {"drupal_internal__uid": u["id"], "name": f"person{u['id']}",
+                                "mail": u["email"], "display_name": u["first_name"],
+                                "created": u["registered"] + "+00:00",
+                                "changed": u["modified"].strftime("%Y-%m-%dT%H:%M:%S+00:00")}}
+                for u in chunk]
+        body: dict[str, Any] = {"jsonapi": {"version": "1.0"}, "data": data,
+                                "links": {"self": {"href": request.url}}}
+        if offset + limit < len(users):
+            args = {**request.args.to_dict(), "page[offset]": str(offset + limit),
+                    "page[limit]": str(limit)}
+            body["links"]["next"] = {"href": f"{self.url}{request.path}?{urlencode(args)}"}
+        return _json(body, content_type="application/vnd.api+json")
+
+    # Generic listings and faults
+    def _records(self) -> list[dict[str, Any]]:
+        return [{**c, "modified": _iso(c["modified"]) + "Z"} for c in self.sorted_contacts()]
+
+    def _api(self, request: Request, rest: str) -> Response:
+        args = request.args
+        records = self._records()
+        style = rest.split("/")[0]
+        if style == "page":
+            size = int(args.get("per_page", 10))
+            page = int(args.get("page", 1))
+            chunk = records[(page - 1) * size: page * size]
+            return _json({"items": chunk, "meta": {"total_pages": -(-len(records) // size)}})
+        if style == "offset":
+            offset, limit = int(args.get("offset", 0)), int(args.get("limit", 10))
+            return _json({"results": records[offset: offset + limit], "total": len(records)})
+        if style == "cursor":
+            start = int(args.get("after", 0))
+            chunk = [r for r in records if r["id"] > start][:7]
+            more = chunk and chunk[-1]["id"] < records[-1]["id"]
+            return _json({"data": chunk, "paging": {"next": str(chunk[-1]["id"]) if more else None}})
+        if style in ("next", "link"):
+            offset = int(args.get("o", 0))
+            chunk = records[offset: offset + 8]
+            nxt = f"/api/{style}/contacts?o={offset + 8}" if offset + 8 < len(records) else None
+            if style == "next":
+                return _json({"records": chunk, "next": nxt})
+            response = _json(chunk)
+            if nxt:
+                response.headers["Link"] = f'<{self.url}{nxt}>; rel="next", <{self.url}/api/' \
+                                           f'{style}/contacts>; rel="first"'
+            return response
+        if style == "single":
+            return _json(records)
+        if style == "loop":
+            return _json({"records": records[:3], "next": "/api/loop/contacts?o=0"})
+        if style == "same":
+            return _json(records[:5])
+        if style == "html":
+            return Response("<!DOCTYPE html><html><head><title>Site under maintenance</title>"
+                            "</head><body>Back soon</body></html>", 200, content_type="text/html")
+        if style == "malformed":
+            return Response('{"items": [{"id": 1,', 200, content_type="application/json")
+        if style == "text":
+            return Response("OK", 200, content_type="text/plain")
+        if style == "flaky":
+            with self._lock:
+                self.flaky_failures -= 1
+                failing = self.flaky_failures >= 0
+            if failing:
+                return Response("busy", 503, headers={"Retry-After": "1"})
+            return _json(records[:2])
+        if style == "server_error":
+            return Response("<html><title>Fatal error</title></html>", 500,
+                            content_type="text/html")
+        return _json({"error": "not found"}, 404)
+
+
+def _json(body: Any, status: int = 200, *, content_type: str = "application/json") -> Response:
+    return Response(json.dumps(body), status, content_type=content_type)

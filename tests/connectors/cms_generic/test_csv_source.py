@@ -1,0 +1,94 @@
+"""CSV streams: globbing, the processed-files ledger, dead-lettered bad rows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from connectors.cms_generic import GenericCmsConnector
+from connectors.cms_generic.csv_source import BadRow
+from copernica_sdk.sync.errors import MappingError, SourceError
+
+from ._helpers import connector, preset_source, read_all, write_csv
+
+ROWS = [(1, "a@example.com", "Ann", "A", "yes", "2024-05-01 10:00:00"),
+        (2, "b@example.com", "Bob", "B", "no", "2024-05-02 10:00:00"),
+        (3, "c@example.com", "Cas", "C", "1", "2024-05-03T10:00:00Z")]
+
+
+def _conn(tmp_path: Path) -> GenericCmsConnector:
+    config = preset_source("csv", ledger_path=str(tmp_path / "ledger.json"))
+    config["streams"] = {"contacts": {**config["streams"]["contacts"],
+                                      "path": str(tmp_path / "contacts-*.csv")}}
+    return connector(config)
+
+
+def test_rows_become_records_with_renamed_columns_and_a_utc_cursor(tmp_path: Path) -> None:
+    write_csv(tmp_path / "contacts-1.csv", ROWS)
+    records = read_all(_conn(tmp_path), "contacts")
+    assert [r["contact_id"] for r in records] == ["1", "2", "3"]
+    assert records[0]["email"] == "a@example.com"
+    assert [r["_cursor"] for r in records] == ["2024-05-01T10:00:00", "2024-05-02T10:00:00",
+                                               "2024-05-03T10:00:00"]
+
+
+def test_a_rerun_with_a_bookmark_skips_files_already_processed(tmp_path: Path) -> None:
+    write_csv(tmp_path / "contacts-1.csv", ROWS)
+    assert len(read_all(_conn(tmp_path), "contacts")) == 3
+    # The next run starts at the bookmark: the processed file is not even parsed.
+    assert read_all(_conn(tmp_path), "contacts", "2024-05-03T10:00:01") == []
+    # A new export is read; the old one is still skipped.
+    write_csv(tmp_path / "contacts-2.csv", [(4, "d@example.com", "Dee", "D", "no",
+                                             "2024-06-01 09:00:00")])
+    assert [r["contact_id"] for r in read_all(_conn(tmp_path), "contacts",
+                                              "2024-05-03T10:00:01")] == ["4"]
+
+
+def test_without_a_bookmark_the_ledger_is_ignored_so_a_fresh_state_resyncs(
+        tmp_path: Path) -> None:
+    write_csv(tmp_path / "contacts-1.csv", ROWS)
+    read_all(_conn(tmp_path), "contacts")
+    assert len(read_all(_conn(tmp_path), "contacts", None)) == 3
+
+
+def test_a_changed_file_is_reread_and_only_changed_rows_pass(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "contacts-1.csv", ROWS)
+    read_all(_conn(tmp_path), "contacts")
+    write_csv(path, [*ROWS[:2], (3, "c@example.com", "Cas", "C", "0", "2024-07-01 00:00:00")])
+    again = read_all(_conn(tmp_path), "contacts", "2024-05-03T10:00:01")
+    assert [(r["contact_id"], r["newsletter"]) for r in again] == [("3", "0")]
+
+
+def test_a_file_is_recorded_only_after_its_last_page_was_handed_over(tmp_path: Path) -> None:
+    write_csv(tmp_path / "contacts-1.csv", ROWS)
+    conn = _conn(tmp_path)
+    pages = conn.streams()[0].read("2024-01-01T00:00:00", "2999-01-01T00:00:00")
+    next(pages)
+    pages.close()  # the run stopped before the engine asked for more
+    assert not (tmp_path / "ledger.json").exists()
+
+
+def test_bad_rows_are_dead_lettered_with_their_line_number(tmp_path: Path) -> None:
+    (tmp_path / "contacts-1.csv").write_text(
+        "Contact ID;E-mail;First name;Last name;Newsletter;Updated\n"
+        "1;a@example.com;Ann;A;yes;2024-05-01 10:00:00\n"
+        "2;b@example.com;Bob\n"
+        ";c@example.com;Cas;C;no;2024-05-01 10:00:00\n"
+        "4;d@example.com;Dee;D;no;yesterday\n", encoding="utf-8")
+    records = read_all(_conn(tmp_path), "contacts")
+    bad = [r for r in records if isinstance(r, BadRow)]
+    assert [r.problem for r in bad] == [
+        "contacts contacts-1.csv line 3: the row has 3 columns, the header 6",
+        "contacts contacts-1.csv line 4: the row has no contact_id",
+        "contacts contacts-1.csv line 5: the row updated_at 'yesterday' is not a date/time",
+    ]
+    assert bad[1]["contact_id"] == "contacts-1.csv line 4"
+    with pytest.raises(MappingError, match="line 3"):
+        bad[0].get("email")
+
+
+def test_a_missing_csv_file_fails_check_and_read(tmp_path: Path) -> None:
+    conn = _conn(tmp_path)
+    with pytest.raises(SourceError, match="no file matches"):
+        conn.check()
