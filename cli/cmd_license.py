@@ -32,7 +32,13 @@ def _duration(text: str) -> timedelta:
 
 @click.group()
 def license() -> None:
-    """Partner tools: make signing keys, issue and check plugin licenses."""
+    """Partner tools: make signing keys, issue and check plugin licenses.
+
+    \b
+    Examples:
+      copernica-sync license keygen --out keys
+      copernica-sync license inspect shopbv.cpl
+    """
 
 
 @license.command()

@@ -9,7 +9,12 @@ from .main import exits_cleanly
 
 @click.group()
 def partner() -> None:
-    """Partner economics: what reselling and pooling earns."""
+    """Partner economics: what reselling and pooling earns.
+
+    \b
+    Example:
+      copernica-sync partner margin docs/examples/partner-margin/plan.toml docs/examples/partner-margin/usage.csv
+    """
 
 
 @partner.command()
@@ -32,7 +37,12 @@ def margin(plan_path: str, usage_path: str) -> None:
 
 @click.group()
 def statement() -> None:
-    """Statement previews for a customer (not invoices)."""
+    """Statement previews for a customer (not invoices).
+
+    \b
+    Example:
+      copernica-sync statement preview --ledger partner.sqlite3 --plan plan.toml --customer cus_123 --period 2025-05
+    """
 
 
 @statement.command()

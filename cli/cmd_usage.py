@@ -34,7 +34,13 @@ def _state_option(func: F) -> F:
 
 @click.group()
 def usage() -> None:
-    """Usage recorded for licensed plugins: show, export, flush to the partner, ingest."""
+    """Usage recorded for licensed plugins: show, export, flush to the partner, ingest.
+
+    \b
+    Examples:
+      copernica-sync usage show
+      copernica-sync usage export --period 2025-05 --out exports/
+    """
 
 
 @usage.command()

@@ -27,6 +27,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "dlq": ("cli.cmd_dlq:dlq", "List, retry or purge records that could not be synced."),
     "connectors": ("cli.cmd_connectors:connectors", "List the installed connectors."),
     "config": ("cli.cmd_config:config", "Show the effective configuration, secrets masked."),
+    "license": ("cli.cmd_license:license",
+                "Partner tools: make keys, issue, verify and inspect plugin licenses."),
+    "usage": ("cli.cmd_usage:usage",
+              "Show, export, flush or ingest usage recorded for licensed plugins."),
+    "statement": ("cli.cmd_partner:statement",
+                  "Preview a customer's statement for a period (not an invoice)."),
+    "partner": ("cli.cmd_partner:partner", "Partner economics: margin from pooled usage."),
     "demo": ("cli.cmd_demo:demo",
              "Sync a fake WooCommerce shop into a fake Copernica, in-process: no account needed."),
 }
@@ -97,6 +104,7 @@ def report_error(exc: BaseException, *, prefix: str = "", resumes: bool = False)
         TransportError,
         UnsafeRequestError,
     )
+    from copernica_sdk.licensing.errors import LicenseRefusedError
     from copernica_sdk.sync.errors import ConfigError, JobLockedError, SourceAuthError, SourceError
 
     from .output import REDACTOR
@@ -112,6 +120,9 @@ def report_error(exc: BaseException, *, prefix: str = "", resumes: bool = False)
     if isinstance(exc, JobLockedError):
         say(str(exc))
         return 75
+    if isinstance(exc, LicenseRefusedError):
+        say(str(exc))
+        return 3
     if isinstance(exc, AuthenticationError):
         say(f"Authentication failed: Copernica refused the credentials ({exc.message}). "
             "Check copernica.access_token (Copernica → Admin → Access tokens; the token must "

@@ -97,6 +97,13 @@ class Connector(ABC):
     config_spec: ClassVar[tuple[ConfigField, ...]] = ()
     #: One line for ``copernica-sync connectors list``.
     description: ClassVar[str] = ""
+    #: Licensing (see docs/licensing.md): the plugin id licenses are issued for, the
+    #: pinned public keys (key id → base64 raw Ed25519), accepted issuers, and the
+    #: entitlement each optional stream needs.  None: the connector is not licensed.
+    license_plugin_id: ClassVar[str | None] = None
+    license_public_keys: ClassVar[Mapping[str, str]] = {}
+    license_issuers: ClassVar[tuple[str, ...] | None] = None
+    license_gates: ClassVar[Mapping[str, str]] = {}
 
     def __init__(self, config: Mapping[str, Any]) -> None:
         self.config: Mapping[str, Any] = self.validate_config(config)

@@ -77,5 +77,5 @@ def test_connectors_list_shows_woocommerce(project: Project) -> None:
 
 def test_connectors_list_skips_disabled_plugins(project: Project) -> None:
     result = ok(project.invoke("connectors", "list",
-                               env={"COPERNICA_SYNC_DISABLE_PLUGINS": "woocommerce"}))
+                               env={"COPERNICA_SYNC_DISABLE_PLUGINS": "woocommerce,cms_generic"}))
     assert result.stdout == "no connectors installed\n"

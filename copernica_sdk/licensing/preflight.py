@@ -1,0 +1,239 @@
+"""Preflight: decide once, before a run, whether and how it is licensed.
+
+Reads the token (``COPERNICA_PLUGIN_LICENSE`` or ``[license] file``), the
+plugin id and pinned keys the connector class declares, and the install id and
+clock high-water mark from the state file — read only: preflight never writes,
+so a refused run leaves the state byte-identical.  The decision is frozen for
+the run; an expiry that passes mid-run changes nothing.
+
+A partner declares on their connector class::
+
+    class AcmeWoo(Connector):
+        name = "acme_woo"
+        license_plugin_id: ClassVar[str | None] = "acme-woo"
+        license_public_keys: ClassVar[Mapping[str, str]] = {"3f1c…": "base64…"}
+        license_issuers: ClassVar[tuple[str, ...] | None] = ("acme",)   # optional
+        license_gates: ClassVar[Mapping[str, str]] = {"carts": "carts"}  # stream → entitlement
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ..sync.config import JobConfig
+from ..sync.errors import ConfigError
+from .clock import Clock, SystemClock
+from .errors import LicenseKeyError, LicenseRefusedError
+from .install import Install, environment_of, normalize_shop, read_install
+from .keys import KeyRing
+from .meter import MeterContext, UsageMeter, high_water_cap
+from .policy import Mode, Verdict, decide, effective_mode
+from .token import read_token_file
+from .verify import LicenseStatus, State, verify_token
+
+__all__ = ["ENV_TOKEN", "LicenseDecision", "LicenseSettings", "preflight"]
+
+log = logging.getLogger("copernica_sdk.licensing")
+
+#: The environment variable a shop owner can put the license token in.
+ENV_TOKEN = "COPERNICA_PLUGIN_LICENSE"
+_SHOP_KEYS = ("shop_url", "url", "base_url", "site_url", "store_url")
+
+
+@dataclass(frozen=True)
+class LicenseSettings:
+    """The ``[license]`` table of a job."""
+
+    mode: Mode = Mode.WARN
+    file: str | None = None
+    shop_url: str | None = None
+    trial_days: int = 0
+    export_dir: str | None = None
+    collector_url: str | None = None
+
+    @classmethod
+    def from_table(cls, table: Mapping[str, Any]) -> LicenseSettings:
+        known = {"mode", "file", "shop_url", "trial_days", "export_dir", "collector_url"}
+        problems = [f"license.{k}: unknown setting (known: {', '.join(sorted(known))})"
+                    for k in table if k not in known]
+        mode = str(table.get("mode", "warn"))
+        if mode not in {m.value for m in Mode}:
+            problems.append(f"license.mode: {mode!r} is not observe, warn or enforce")
+        trial = table.get("trial_days", 0)
+        if isinstance(trial, bool) or not isinstance(trial, int) or trial < 0:
+            problems.append("license.trial_days: a whole number of days ≥ 0")
+        if problems:
+            raise ConfigError(problems)
+        def opt(key: str) -> str | None:
+            value = table.get(key)
+            return None if value in (None, "") else str(value)
+        return cls(Mode(mode), opt("file"), opt("shop_url"), int(trial), opt("export_dir"),
+                   opt("collector_url"))
+
+
+@dataclass(frozen=True)
+class LicenseDecision:
+    """The frozen outcome of :func:`preflight`."""
+
+    allow_run: bool
+    mode: Mode
+    status: LicenseStatus
+    install: Install
+    plugin_id: str | None
+    verdict: Verdict
+    settings: LicenseSettings = field(default_factory=LicenseSettings)
+    gates: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.allow_run else 3
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return self.verdict.warnings
+
+    @property
+    def unlicensed(self) -> bool:
+        return not self.status.state.licensed
+
+    def allows(self, entitlement: str) -> bool:
+        """Whether an optional feature gated by ``entitlement`` may run."""
+        ent = self.verdict.entitlements
+        return ent is None or entitlement in ent
+
+    def skipped_streams(self, names: Iterable[str]) -> list[str]:
+        """The streams whose entitlement is missing: skipped, never failed."""
+        return [n for n in names if n in self.gates and not self.allows(self.gates[n])]
+
+    def refusal_message(self) -> str:
+        """What the shop owner reads when enforce mode refuses to start."""
+        claims = self.status.claims
+        who = f"'{claims.iss}'" if claims else "your plugin supplier"
+        where = self.settings.file or f"the {ENV_TOKEN} environment variable"
+        return (f"Sync not started: {self.verdict.refusal} (plugin {self.plugin_id}). "
+                f"Nothing was synced and nothing was changed; your data is safe. "
+                f"Ask {who} for a new license and put it in {where}. "
+                f"`copernica-sync usage export` and `usage flush` keep working.")
+
+    def raise_if_refused(self) -> None:
+        """Raise :class:`LicenseRefusedError` when the run must not start."""
+        if not self.allow_run:
+            raise LicenseRefusedError(self.refusal_message())
+
+    def meter_context(self) -> MeterContext:
+        claims = self.status.claims
+        cap = (high_water_cap(claims.exp, claims.grace_days)
+               if claims is not None and self.status.ok else None)
+        return MeterContext(
+            plugin_id=self.plugin_id or "", install=self.install,
+            lid=claims.lid if claims else "", customer_ref=claims.customer_ref if claims else "",
+            license_state=str(self.status.state), flags=self.status.flags,
+            mode=str(self.mode), high_water_cap=cap)
+
+    def hooks(self, clock: Clock | None = None) -> list[UsageMeter]:
+        """The checkpoint hooks for the run: the usage meter, when the connector is a
+        licensed plugin (a connector without ``license_plugin_id`` is not metered)."""
+        if self.plugin_id is None or not self.allow_run:
+            return []
+        return [UsageMeter(self.meter_context(), clock=clock)]
+
+    def log(self) -> None:
+        """Warnings to the log (stderr); observe-mode notes at INFO."""
+        for warning in self.verdict.warnings:
+            log.warning("%s", warning)
+        for note in self.verdict.notes:
+            log.info("%s", note)
+
+
+def _token(settings: LicenseSettings, env: Mapping[str, str]) -> tuple[str | None, str]:
+    text = env.get(ENV_TOKEN, "").strip()
+    if text:
+        if not text.startswith("CPL1.") and Path(text).is_file():
+            return read_token_file(text), f"file {text} (from {ENV_TOKEN})"
+        return text, ENV_TOKEN
+    if settings.file:
+        path = Path(settings.file).expanduser()
+        if path.is_file():
+            return read_token_file(path), f"file {path}"
+        return None, f"file {path} (not found)"
+    return None, "none"
+
+
+def _shop(settings: LicenseSettings, job: JobConfig) -> str:
+    if settings.shop_url:
+        return settings.shop_url
+    for key in _SHOP_KEYS:
+        value = job.source.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return ""
+
+
+def _read_state(state_path: Path) -> tuple[tuple[str, str] | None, datetime | None]:
+    """(install id, created_at) and the clock high-water mark; never writes."""
+    if not state_path.exists():
+        return None, None
+    conn = sqlite3.connect(f"{state_path.resolve().as_uri()}?mode=ro", uri=True, timeout=30.0)
+    try:
+        install = read_install(conn)
+        try:
+            row = conn.execute("SELECT high_water FROM license_clock").fetchone()
+        except sqlite3.OperationalError:
+            row = None
+    finally:
+        conn.close()
+    high = datetime.fromisoformat(row[0].replace("Z", "+00:00")) if row else None
+    return install, high
+
+
+def preflight(job_config: JobConfig, connector_class: type, state_path: str | os.PathLike[str],
+              clock: Clock | None = None, *, env: Mapping[str, str] | None = None
+              ) -> LicenseDecision:
+    """Verify the license for a job's next run and decide whether it may start.
+
+    Never raises for a license problem (that is the decision); raises
+    :class:`ConfigError` for a bad ``[license]`` table.
+    """
+    clock = clock or SystemClock()
+    env = os.environ if env is None else env
+    now = clock.now()
+    settings = LicenseSettings.from_table(job_config.license)
+    plugin_id: str | None = getattr(connector_class, "license_plugin_id", None)
+    gates: Mapping[str, str] = dict(getattr(connector_class, "license_gates", {}) or {})
+    stored, high_water = _read_state(Path(state_path))
+    shop = normalize_shop(_shop(settings, job_config))
+    if stored is not None:
+        install = Install(stored[0], shop, environment_of(shop), stored[1])
+    else:
+        install = Install.new(shop)
+    if plugin_id is None:
+        # Not a licensed plugin: nothing to verify, nothing to meter.
+        status = LicenseStatus(State.MISSING, reasons=("the connector declares no "
+                                                       "license_plugin_id",))
+        verdict = Verdict(True, entitlements=None)
+        return LicenseDecision(True, Mode.OBSERVE, status, install, None, verdict, settings)
+    token, source = _token(settings, env)
+    try:
+        keyring = KeyRing(getattr(connector_class, "license_public_keys", {}) or {})
+    except LicenseKeyError as exc:
+        keyring = KeyRing()
+        log.error("licensing: %s", exc)
+    issuers = getattr(connector_class, "license_issuers", None)
+    status = verify_token(token, keyring=keyring, plugin_id=plugin_id, now=now,
+                          issuers=issuers, shop=shop, install_id=install.install_id,
+                          high_water=high_water)
+    mode = effective_mode(settings.mode, status.claims.enforce if status.claims else None)
+    first_run = (datetime.fromisoformat(stored[1].replace("Z", "+00:00"))
+                 if stored is not None else None)
+    verdict = decide(status, mode, now=now, first_run_at=first_run,
+                     trial_days=settings.trial_days)
+    log.debug("licensing: token from %s, state %s, mode %s", source, status.state, mode)
+    return LicenseDecision(verdict.allow_run, mode, status, install, plugin_id, verdict,
+                           settings, gates)
