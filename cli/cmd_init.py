@@ -9,7 +9,7 @@ import click
 from .main import exits_cleanly
 
 _HEAD = """\
-# copernica-sync configuration — https://github.com/…/copernica-sdk (docs/cli.md)
+# copernica-sync configuration; every setting is described in docs/cli.md of copernica-sdk.
 # ${{VAR}} is replaced by an environment variable: keep secrets out of this file.
 
 [copernica]
