@@ -8,9 +8,16 @@ import pytest
 
 from connectors.cms_generic import GenericCmsConnector
 from connectors.cms_generic.csv_source import BadRow
+from copernica_sdk import CopernicaClient, schema
+from copernica_sdk.sync.engine import SyncEngine
 from copernica_sdk.sync.errors import MappingError, SourceError
+from copernica_sdk.sync.mapping import parse_target
+from copernica_sdk.sync.report import ExitCode
+from copernica_sdk.sync.runner import schema_for
+from copernica_sdk.sync.state import StateStore
+from copernica_sdk.testing.fake_copernica import FakeCopernica
 
-from ._helpers import connector, preset_source, read_all, write_csv
+from ._helpers import connector, preset, preset_source, read_all, write_csv
 
 ROWS = [(1, "a@example.com", "Ann", "A", "yes", "2024-05-01 10:00:00"),
         (2, "b@example.com", "Bob", "B", "no", "2024-05-02 10:00:00"),
@@ -92,3 +99,25 @@ def test_a_missing_csv_file_fails_check_and_read(tmp_path: Path) -> None:
     conn = _conn(tmp_path)
     with pytest.raises(SourceError, match="no file matches"):
         conn.check()
+
+
+def test_through_the_engine_bad_rows_land_in_dead_letters_and_the_rest_syncs(
+        tmp_path: Path, fake_copernica: FakeCopernica) -> None:
+    (tmp_path / "contacts-1.csv").write_text(
+        "Contact ID;E-mail;First name;Last name;Newsletter;Updated\n"
+        "1;a@example.com;Ann;A;yes;2024-05-01 10:00:00\n"
+        "2;b@example.com;Bob\n"
+        "3;c@example.com;Cas;C;no;2024-05-02 10:00:00\n", encoding="utf-8")
+    conn = _conn(tmp_path)
+    target = parse_target(preset("csv")["target"], conn.default_mapping())
+    client = CopernicaClient(fake_copernica.token, endpoint=fake_copernica.url)
+    schema.apply(client, schema.plan(client, schema_for(target)))
+    with StateStore(tmp_path / "state.sqlite3") as state:
+        report = SyncEngine(client, conn, target, state, job="csv").run()
+        letters = state.dead_letters()
+    assert report.exit_code is ExitCode.DEAD_LETTERED
+    assert [(d.stream, d.reason) for d in letters] == [
+        ("contacts", "contacts contacts-1.csv line 3: the row has 3 columns, the header 6")]
+    synced = sorted(p["fields"]["email"] for p in fake_copernica.profiles("Customers"))
+    assert synced == ["a@example.com", "c@example.com"]
+    assert report.totals()["written"] + report.totals()["dead_lettered"] == 3
