@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import os
 import re
@@ -15,6 +14,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from . import __version__
+from ._net import is_loopback
 from ._safety import FieldNameCache
 from ._services import (
     CollectionsService,
@@ -68,20 +68,11 @@ def _check_endpoint(endpoint: str) -> str:
     host = parts.hostname or ""
     if parts.scheme == "https" and host:
         return endpoint
-    if parts.scheme == "http" and host and _is_loopback(host):
+    if parts.scheme == "http" and host and is_loopback(host):
         return endpoint  # the bundled fakes run on loopback without TLS
     raise ConfigurationError(
         f"endpoint {endpoint!r} must be an https:// URL (plain http is allowed only for "
         "loopback addresses such as the fake service on 127.0.0.1)")
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _session_for(endpoint: str) -> requests.Session:

@@ -23,6 +23,8 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from types import MappingProxyType
 from typing import Any
 
@@ -30,7 +32,15 @@ import tenacity
 
 from .errors import APIError, CopernicaError, HTTPStatusError, RateLimitError, TransportError
 
-__all__ = ["DEFAULT_RETRY", "NO_RETRY", "OPERATION_KINDS", "CallKind", "RetryPolicy", "kind_of"]
+__all__ = [
+    "DEFAULT_RETRY",
+    "NO_RETRY",
+    "OPERATION_KINDS",
+    "CallKind",
+    "RetryPolicy",
+    "kind_of",
+    "parse_retry_after",
+]
 
 log = logging.getLogger("copernica_sdk.retry")
 
@@ -62,6 +72,24 @@ OPERATION_KINDS: Mapping[str, CallKind] = MappingProxyType({
     "Collection_unsubscribe": _I, "SubProfile_moveToProfile": _I, "Profile_move": _I,
     # Everything named *_create* is a plain WRITE (the default).
 })
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def kind_of(operation: str) -> CallKind:

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 
 from lxml import etree
 
@@ -28,8 +26,9 @@ from ..errors import (
     ResponseParseError,
     ValidationError,
 )
+from ..retry import parse_retry_after
 
-__all__ = ["parse_response", "parse_retry_after"]
+__all__ = ["parse_response"]
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12_ENV = "http://www.w3.org/2003/05/soap-envelope"
@@ -84,22 +83,6 @@ def parse_response(
             return child
     # The service always sends <result>; be lenient with an answer that left it out.
     return etree.Element("result")
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _parse(body: bytes, operation: str) -> etree._Element:

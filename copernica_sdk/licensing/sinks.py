@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import enum
 import hashlib
-import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,6 +17,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from .._net import is_loopback
 from .ledger import UsageEvent
 
 __all__ = ["HttpCollectorSink", "Outcome", "SinkResult", "UsageSink", "idempotency_key"]
@@ -58,15 +58,6 @@ def idempotency_key(events: Sequence[UsageEvent]) -> str:
     return hashlib.sha256("\n".join(sorted(e.event_id for e in events)).encode()).hexdigest()
 
 
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 class HttpCollectorSink:
     """POSTs batches to the partner's collector: ``{"events": [...]}`` with an
     ``Idempotency-Key`` header; expects ``{"results": [{"event_id", "outcome"}]}``.
@@ -81,7 +72,7 @@ class HttpCollectorSink:
                  session: requests.Session | None = None) -> None:
         parts = urlsplit(url)
         if parts.scheme != "https" and not (parts.scheme == "http"
-                                            and _loopback(parts.hostname or "")):
+                                            and is_loopback(parts.hostname or "")):
             raise ValueError(f"collector URL must be https:// (got {parts.scheme}://)")
         self.url = url
         self.name = name
