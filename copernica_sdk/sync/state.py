@@ -640,15 +640,7 @@ class StateStore:
     def dead_letters(self, *, stream: str | None = None, status: str | None = "open",
                      limit: int | None = None) -> list[DeadLetter]:
         """Dead letters, oldest first; ``status=None`` lists every status."""
-        where: list[str] = []
-        params: list[Any] = []
-        if stream is not None:
-            where.append("stream = ?")
-            params.append(_text(stream))
-        if status is not None:
-            _check_status(status)
-            where.append("status = ?")
-            params.append(status)
+        where, params = _letter_filter(stream, status)
         sql = ("SELECT id, run_id, stream, record_key, reason, payload, created_at, status, "
                "attempts FROM dead_letters")
         if where:
@@ -677,15 +669,7 @@ class StateStore:
                            status: str | None = None) -> int:
         """Delete dead letters matching every given filter (none: all of them);
         returns how many were deleted.  An empty ``ids`` deletes nothing."""
-        where: list[str] = []
-        params: list[Any] = []
-        if stream is not None:
-            where.append("stream = ?")
-            params.append(_text(stream))
-        if status is not None:
-            _check_status(status)
-            where.append("status = ?")
-            params.append(status)
+        where, params = _letter_filter(stream, status)
         base = "DELETE FROM dead_letters"
         deleted = 0
         with self._transaction():
@@ -740,6 +724,20 @@ class StateStore:
     def _transaction(self) -> Iterator[None]:
         with self.checkpoint():
             yield
+
+
+def _letter_filter(stream: str | None, status: str | None) -> tuple[list[str], list[Any]]:
+    """WHERE clauses and parameters selecting dead letters by stream and status."""
+    where: list[str] = []
+    params: list[Any] = []
+    if stream is not None:
+        where.append("stream = ?")
+        params.append(_text(stream))
+    if status is not None:
+        _check_status(status)
+        where.append("status = ?")
+        params.append(status)
+    return where, params
 
 
 def _int_chunks(ids: Iterable[int]) -> Iterator[list[int]]:
