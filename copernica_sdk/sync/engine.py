@@ -85,6 +85,7 @@ class _Outcome:
     mapped: MappedRecord | None = None
     profile_id: int | None = None
     profile_unchanged: bool = False
+    unchanged_subprofiles: frozenset[str] = frozenset()
     rekey_from: str | None = None
     wrote_profile: bool = False
     subprofiles_written: int = 0
@@ -361,8 +362,10 @@ class SyncEngine:
             if owner:
                 outcome.rekey_from = identity.profile_key
             else:
+                # The person's own record (customers) owns their profile fields: an
+                # order's billing address must not overwrite them, only attach to them.
                 rekeyed = replace(profile, key=identity.profile_key,
-                                  fields={**profile.fields, profile.key_field: identity.profile_key})
+                                  fields={profile.key_field: identity.profile_key})
                 outcome.mapped = replace(outcome.mapped, profile=rekeyed)
 
     def _apply_aggregates(self, stream: Stream, mapping: StreamMapping,
@@ -407,9 +410,11 @@ class SyncEngine:
             if force or outcome.profile_id is None:
                 continue
             outcome.profile_unchanged = digests.get(profile.key) == profile.digest()
-            same_subs = all(stored_subs[s.collection].get(s.key) == s.digest()
-                            for s in outcome.mapped.subprofiles)
-            outcome.skipped = outcome.profile_unchanged and same_subs
+            outcome.unchanged_subprofiles = frozenset(
+                f"{s.collection}\x1f{s.key}" for s in outcome.mapped.subprofiles
+                if stored_subs[s.collection].get(s.key) == s.digest())
+            outcome.skipped = outcome.profile_unchanged and \
+                len(outcome.unchanged_subprofiles) == len(outcome.mapped.subprofiles)
 
     # -- writing ------------------------------------------------------------------
 
@@ -444,22 +449,33 @@ class SyncEngine:
         assert outcome.mapped is not None and self._targets is not None
         profile = outcome.mapped.profile
         database = self._targets.database
+        known_id = outcome.profile_id
         if outcome.profile_id is None or not outcome.profile_unchanged:
             outcome.profile_id = self._upsert_profile(database, profile, outcome.rekey_from)
             outcome.wrote_profile = True
+        # Subprofiles Copernica already holds unchanged (an order's lines when only its
+        # status changed) are skipped, unless the profile is not the one they were on.
+        skip = outcome.unchanged_subprofiles if outcome.profile_id == known_id else frozenset()
+        try:
+            self._write_subprofiles(outcome, skip)
+        except NotFoundError:
+            if outcome.wrote_profile:
+                raise
+            # The cached profile was removed in Copernica: create it again, with
+            # every subprofile, once.
+            outcome.profile_id = self._upsert_profile(database, profile)
+            outcome.wrote_profile = True
+            outcome.subprofiles_written = 0
+            self._write_subprofiles(outcome, frozenset())
+
+    def _write_subprofiles(self, outcome: _Outcome, skip: frozenset[str]) -> None:
+        assert outcome.mapped is not None and self._targets is not None
+        assert outcome.profile_id is not None, "the profile is written first"
         for sub in outcome.mapped.subprofiles:
-            collection = self._targets.collections[sub.collection]
-            try:
-                self.client.subprofiles.upsert(outcome.profile_id, collection,
-                                               key={sub.key_field: sub.key}, fields=sub.fields)
-            except NotFoundError:
-                if outcome.wrote_profile:
-                    raise
-                # The cached profile was removed in Copernica: create it again, once.
-                outcome.profile_id = self._upsert_profile(database, profile)
-                outcome.wrote_profile = True
-                self.client.subprofiles.upsert(outcome.profile_id, collection,
-                                               key={sub.key_field: sub.key}, fields=sub.fields)
+            if f"{sub.collection}\x1f{sub.key}" in skip:
+                continue
+            self.client.subprofiles.upsert(outcome.profile_id, self._targets.collections[
+                sub.collection], key={sub.key_field: sub.key}, fields=sub.fields)
             outcome.subprofiles_written += 1
 
     def _upsert_profile(self, database: Database, profile: ProfileWrite,

@@ -245,3 +245,4 @@ def test_aggregates_count_and_sum_a_persons_qualifying_orders_across_runs(h: Har
     assert (after["orders_count"], after["total_spent"], after["last_order"]) == (
         "2", "10.75", "104")
     assert h.profiles()["p1@example.com"]["orders_count"] == "2"
+

@@ -121,3 +121,14 @@ def test_every_paid_order_is_counted_once_in_some_profiles_orders_count(sync: Sy
     assert sum(int(p["fields"].get("orders_count") or 0) for p in profiles) == len(paid)
     spent = sum(float(p["fields"].get("total_spent") or 0) for p in profiles)
     assert round(spent, 2) == round(sum(float(o["total"]) for o in paid), 2)
+
+
+def test_a_status_change_rewrites_the_order_but_not_its_unchanged_lines(sync: Sync) -> None:
+    sync.run()
+    order = next(o for o in sync.shop.orders
+                 if o["status"] == "processing" and len(o["line_items"]) > 1)
+    sync.shop.advance(60)
+    sync.shop.update_order(order["id"], status="on-hold")  # still paid: aggregates unchanged
+    sync.run()
+    assert sync.fake.calls.get("Profile_updateSubProfiles") == 1
+    assert sync.fake.calls.get("Database_updateProfiles") is None
