@@ -35,6 +35,7 @@ from ..errors import (
     UnsafeRequestError,
     ValidationError,
 )
+from ._bookmarks import format_ts, max_ts, min_ts, minus, replication_max
 from .connector import Connector, Record, Stream
 from .errors import ConfigError, MappingError, SourceAuthError, SourceError
 from .mapping import MappedRecord, ProfileWrite, StreamMapping, TargetMapping
@@ -243,9 +244,9 @@ class SyncEngine:
     def _sync_stream(self, stream: Stream, run_id: int | None, run_start: datetime) -> StreamReport:
         report = StreamReport(stream=stream.name)
         mapping = self.target.streams[stream.name]
-        until = _format_ts(run_start)
+        until = format_ts(run_start)
         bookmark = None if self.options.full_refresh else self.state.bookmark(stream.name)
-        start = _minus(bookmark, self.options.lookback) if bookmark else None
+        start = minus(bookmark, self.options.lookback) if bookmark else None
         report.bookmark = bookmark
         highest: str | None = None
         completed = False
@@ -258,10 +259,10 @@ class SyncEngine:
                 outcomes = self._write_page(stream, mapping, page, report)
                 if report.exit_code in (ExitCode.UNAVAILABLE, ExitCode.AUTH):
                     return report  # nothing of this page is committed: the next run redoes it
-                highest = _max_ts(highest, _replication_max(stream, page))
+                highest = max_ts(highest, replication_max(stream, page))
                 new_bookmark = None
                 if stream.is_sorted and highest is not None:
-                    new_bookmark = _min_ts(highest, until)
+                    new_bookmark = min_ts(highest, until)
                 self._commit(stream, outcomes, run_id, bookmark=new_bookmark, report=report)
                 if self.progress is not None:
                     self.progress.on_page(report)
@@ -277,7 +278,7 @@ class SyncEngine:
             return report
         if completed and not stream.is_sorted and highest is not None:
             # Unsorted streams promote their bookmark only once every page is in.
-            self._commit(stream, [], run_id, bookmark=_min_ts(highest, until), report=report)
+            self._commit(stream, [], run_id, bookmark=min_ts(highest, until), report=report)
         return report
 
     def _write_page(self, stream: Stream, mapping: StreamMapping, records: Sequence[Record],
@@ -578,49 +579,3 @@ def _share_profile_writes(outcomes: list[_Outcome]) -> None:
 def _owns_identities(stream: Stream, mapping: StreamMapping) -> bool:
     source_id = mapping.profile.source_id
     return source_id is not None and source_id.strip() == stream.primary_key
-
-
-def _parse_ts(value: str) -> datetime | None:
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed.replace(tzinfo=None) if parsed.tzinfo is None else \
-        parsed.astimezone(UTC).replace(tzinfo=None)
-
-
-def _format_ts(value: datetime) -> str:
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
-
-
-def _minus(bookmark: str, delta: timedelta) -> str:
-    parsed = _parse_ts(bookmark)
-    return bookmark if parsed is None else (parsed - delta).isoformat(timespec="seconds")
-
-
-def _max_ts(a: str | None, b: str | None) -> str | None:
-    if a is None or b is None:
-        return a or b
-    pa, pb = _parse_ts(a), _parse_ts(b)
-    if pa is not None and pb is not None:
-        return a if pa >= pb else b
-    return max(a, b)
-
-
-def _min_ts(a: str, b: str) -> str:
-    pa, pb = _parse_ts(a), _parse_ts(b)
-    if pa is not None and pb is not None:
-        return a if pa <= pb else b
-    return min(a, b)
-
-
-def _replication_max(stream: Stream, page: Sequence[Record]) -> str | None:
-    key = stream.replication_key
-    if key is None:
-        return None
-    highest: str | None = None
-    for record in page:
-        value = record.get(key) if isinstance(record, Mapping) else None
-        if value:
-            highest = _max_ts(highest, str(value))
-    return highest
