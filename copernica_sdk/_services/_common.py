@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol, TypeVar
 
 from .._safety import FieldNameCache
 from .._soap import SoapResult
-from ..models import Requirement
+from ..errors import NotFoundError
+from ..models import Page, Requirement
 from ..values import WireValue, to_wire, to_wire_fields
 
 __all__ = [
@@ -18,7 +20,11 @@ __all__ = [
     "encode_requirements",
     "id_of",
     "to_requirements",
+    "upserted",
 ]
+
+log = logging.getLogger("copernica_sdk")
+T = TypeVar("T")
 
 
 class _HasId(Protocol):
@@ -70,6 +76,24 @@ def encode_requirements(requirements: Sequence[Requirement]) -> dict[str, Any]:
          "casesensitive": r.case_sensitive}
         for r in requirements
     ]}
+
+
+def upserted(page: Page[T], search: Callable[[], Page[T]], *, what: str, where: str,
+             key: Mapping[str, WireValue], operation: str) -> T:
+    """The object an upsert left behind: from its answer, else by searching the key.
+
+    The service may not report the objects it touched (unverified), hence the
+    search.  More than one match means duplicates existed before: all were updated.
+    """
+    if not page.items:
+        page = search()
+    if not page.items:
+        raise NotFoundError(f"upsert of {dict(key)!r} left no {what} behind",
+                            operation=operation)
+    if page.total > 1:
+        log.warning("key %s matches %d %ss %s; all were updated", sorted(key), page.total,
+                    what, where)
+    return page.items[0]
 
 
 def encode_fields(fields: Mapping[str, WireValue]) -> dict[str, Any]:

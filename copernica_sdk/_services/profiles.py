@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -19,11 +18,11 @@ from ._common import (
     encode_requirements,
     id_of,
     to_requirements,
+    upserted,
 )
 
 __all__ = ["ProfilesService"]
 
-log = logging.getLogger("copernica_sdk")
 
 
 class ProfilesService:
@@ -115,16 +114,9 @@ class ProfilesService:
                                    fields={"firstname": "Ann"})
         """
         page = self.update_many(database, key, {**key, **fields}, create=True)
-        if not page.items:
-            # The service may not report the affected profiles; look the key up.
-            page = self.search(database, key, length=2)
-        if not page.items:
-            raise NotFoundError(f"upsert of {dict(key)!r} left no profile behind",
-                                operation="Database_updateProfiles")
-        if page.total > 1:
-            log.warning("key %s matches %d profiles in database %s; all were updated",
-                        sorted(key), page.total, id_of(database, "database"))
-        return page.items[0]
+        return upserted(page, lambda: self.search(database, key, length=2), what="profile",
+                        where=f"in database {id_of(database, 'database')}", key=key,
+                        operation="Database_updateProfiles")
 
     def update_many(self, database: IdLike, requirements: RequirementsLike,
                     fields: Mapping[str, WireValue], *, create: bool = False) -> Page[Profile]:

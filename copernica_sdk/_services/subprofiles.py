@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -19,11 +18,11 @@ from ._common import (
     encode_requirements,
     id_of,
     to_requirements,
+    upserted,
 )
 
 __all__ = ["SubprofilesService"]
 
-log = logging.getLogger("copernica_sdk")
 
 
 class SubprofilesService:
@@ -125,15 +124,9 @@ class SubprofilesService:
             "allproperties": True,
         }
         page = self._client._call("Profile_updateSubProfiles", params).page(Subprofile)
-        if not page.items:
-            page = self.search(profile_id, collection_id, key, length=2)
-        if not page.items:
-            raise NotFoundError(f"upsert of {dict(key)!r} left no subprofile behind",
-                                operation="Profile_updateSubProfiles")
-        if page.total > 1:
-            log.warning("key %s matches %d subprofiles of profile %d; all were updated",
-                        sorted(key), page.total, profile_id)
-        return page.items[0]
+        return upserted(page, lambda: self.search(profile_id, collection_id, key, length=2),
+                        what="subprofile", where=f"of profile {profile_id}", key=key,
+                        operation="Profile_updateSubProfiles")
 
     def remove(self, subprofile: IdLike) -> None:
         self._client._call("SubProfile_remove", {"id": id_of(subprofile, "subprofile")})
