@@ -8,7 +8,7 @@ from typing import Any, Protocol, TypeVar
 
 from .._safety import FieldNameCache
 from .._soap import SoapResult
-from ..errors import NotFoundError
+from ..errors import ConstraintError, NotFoundError
 from ..models import Page, Requirement
 from ..values import WireValue, to_wire, to_wire_fields
 
@@ -19,6 +19,7 @@ __all__ = [
     "encode_fields",
     "encode_requirements",
     "id_of",
+    "set_fields",
     "to_requirements",
     "upserted",
 ]
@@ -94,6 +95,17 @@ def upserted(page: Page[T], search: Callable[[], Page[T]], *, what: str, where: 
         log.warning("key %s matches %d %ss %s; all were updated", sorted(key), page.total,
                     what, where)
     return page.items[0]
+
+
+def set_fields(client: ClientCore, operation: str, what: str, object_id: int,
+               fields: Mapping[str, WireValue]) -> None:
+    """``Profile_updateFields``/``SubProfile_updateFields``: the service answers false
+    (not a fault) when a value fails its field's type, and changes nothing."""
+    result = client._call(operation, {"id": object_id, "fields": encode_fields(fields)})
+    if not result.succeeded():
+        raise ConstraintError(
+            f"{what} {object_id}: a value failed its field's type check (fields: "
+            f"{', '.join(sorted(fields))}); nothing was changed", operation=operation)
 
 
 def encode_fields(fields: Mapping[str, WireValue]) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from .._paging import auto_paging
 from .._safety import check_requirements
-from ..errors import ConstraintError, NotFoundError
+from ..errors import NotFoundError
 from ..models import Page, Profile
 from ..values import WireValue
 from ._common import (
@@ -17,12 +17,12 @@ from ._common import (
     encode_fields,
     encode_requirements,
     id_of,
+    set_fields,
     to_requirements,
     upserted,
 )
 
 __all__ = ["ProfilesService"]
-
 
 
 class ProfilesService:
@@ -92,14 +92,8 @@ class ProfilesService:
 
     def update_fields(self, profile: IdLike, fields: Mapping[str, WireValue]) -> None:
         """Set fields of one profile; :class:`ConstraintError` if a value fails its type."""
-        profile_id = id_of(profile, "profile")
-        result = self._client._call("Profile_updateFields", {
-            "id": profile_id, "fields": encode_fields(fields)})
-        if not result.succeeded():
-            raise ConstraintError(
-                f"profile {profile_id}: a value failed its field's type check (fields: "
-                f"{', '.join(sorted(fields))}); nothing was changed",
-                operation="Profile_updateFields")
+        set_fields(self._client, "Profile_updateFields", "profile", id_of(profile, "profile"),
+                   fields)
 
     def upsert(self, database: IdLike, *, key: Mapping[str, WireValue],
                fields: Mapping[str, WireValue]) -> Profile:

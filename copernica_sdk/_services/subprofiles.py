@@ -7,7 +7,7 @@ from typing import Any
 
 from .._paging import auto_paging
 from .._safety import check_requirements
-from ..errors import ConstraintError, NotFoundError
+from ..errors import NotFoundError
 from ..models import Page, Subprofile
 from ..values import WireValue
 from ._common import (
@@ -17,12 +17,12 @@ from ._common import (
     encode_fields,
     encode_requirements,
     id_of,
+    set_fields,
     to_requirements,
     upserted,
 )
 
 __all__ = ["SubprofilesService"]
-
 
 
 class SubprofilesService:
@@ -94,14 +94,8 @@ class SubprofilesService:
 
     def update_fields(self, subprofile: IdLike, fields: Mapping[str, WireValue]) -> None:
         """Set fields of one subprofile; :class:`ConstraintError` if a value fails its type."""
-        subprofile_id = id_of(subprofile, "subprofile")
-        result = self._client._call("SubProfile_updateFields", {
-            "id": subprofile_id, "fields": encode_fields(fields)})
-        if not result.succeeded():
-            raise ConstraintError(
-                f"subprofile {subprofile_id}: a value failed its field's type check (fields: "
-                f"{', '.join(sorted(fields))}); nothing was changed",
-                operation="SubProfile_updateFields")
+        set_fields(self._client, "SubProfile_updateFields", "subprofile",
+                   id_of(subprofile, "subprofile"), fields)
 
     def upsert(self, profile: IdLike, collection: IdLike, *, key: Mapping[str, WireValue],
                fields: Mapping[str, WireValue]) -> Subprofile:
