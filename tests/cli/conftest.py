@@ -8,7 +8,6 @@ ways: in-process through click's ``CliRunner`` (fast; most tests) and as a real
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import socket
@@ -29,45 +28,20 @@ from cli.output import REDACTOR
 from connectors.woocommerce.fake_shop import FakeShop
 from copernica_sdk.testing.fake_copernica import FakeCopernica
 
+from ..config_files import ENV_PREFIXES, clean_env, toml_text
+
 #: Distinctive secrets, so a leak is found by a plain substring search.
 TOKEN = "cop-token-S3CRET-7f3a9e1b5c"
 TOKEN_B = "cop-token-S3CRET-b-20d4c8aa"
 EXECUTABLE = Path(sys.executable).parent / "copernica-sync"
 
 # Variables that would change what the CLI reads; tests set what they need.
-_ENV_PREFIXES = ("COPERNICA_SYNC", "COPERNICA_ACCESS_TOKEN", "WOOCOMMERCE_")
 
 
-def toml_value(value: Any) -> str:
-    """A TOML literal for a Python value (JSON strings are valid TOML basic strings)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + " }"
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    raise TypeError(f"no TOML for {value!r}")
 
 
-def toml_text(tables: Mapping[str, Mapping[str, Any]]) -> str:
-    """``{"copernica": {...}, "jobs.a.source": {...}}`` as TOML tables."""
-    out: list[str] = []
-    for name, values in tables.items():
-        out.append(f"[{name}]")
-        out.extend(f"{key} = {toml_value(value)}" for key, value in values.items())
-        out.append("")
-    return "\n".join(out)
 
 
-def clean_env(**extra: str) -> dict[str, str]:
-    """The process environment without copernica-sync settings, plus ``extra``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(_ENV_PREFIXES)}
-    env.update(extra)
-    return env
 
 
 def closed_port() -> int:
@@ -169,7 +143,7 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]
     """No copernica-sync settings from the developer's environment, a clean cwd,
     and logging as it was."""
     for key in list(os.environ):
-        if key.startswith(_ENV_PREFIXES):
+        if key.startswith(ENV_PREFIXES):
             monkeypatch.delenv(key)
     monkeypatch.chdir(tmp_path)
     with preserved_logging():

@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from .conftest import TOKEN, Project, describe, ok, toml_text
+from ..config_files import toml_text
+from .conftest import TOKEN, Project, describe, ok
 
 
 def _line(text: str, key: str) -> str:

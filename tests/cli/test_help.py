@@ -12,7 +12,8 @@ from click.testing import CliRunner
 
 from cli.main import COMMANDS, main
 
-from .conftest import EXECUTABLE, clean_env, describe, preserved_logging
+from ..config_files import clean_env
+from .conftest import EXECUTABLE, describe, preserved_logging
 
 
 def _all_commands() -> list[tuple[str, ...]]:

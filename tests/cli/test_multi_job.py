@@ -10,7 +10,8 @@ import pytest
 from copernica_sdk import CopernicaClient
 from copernica_sdk.testing.fake_copernica import FakeCopernica
 
-from .conftest import TOKEN, TOKEN_B, Project, describe, make_shop, ok, toml_text
+from ..config_files import toml_text
+from .conftest import TOKEN, TOKEN_B, Project, describe, make_shop, ok
 from .test_run import summaries
 
 

@@ -11,7 +11,8 @@ import threading
 
 import pytest
 
-from .conftest import EXECUTABLE, Project, clean_env, describe, ok
+from ..config_files import clean_env
+from .conftest import EXECUTABLE, Project, describe, ok
 
 SUMMARY = re.compile(
     r"^(?P<stream>\w+): read (?P<read>\d+), written (?P<written>\d+) \((?P<profiles>\d+) profile "

@@ -7,8 +7,6 @@ it, and the test can inspect their state directly.
 
 from __future__ import annotations
 
-import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
@@ -30,12 +28,12 @@ from copernica_sdk.sync.runner import schema_for
 from copernica_sdk.sync.state import StateStore
 from copernica_sdk.testing.fake_copernica import FakeCopernica
 
+from ..config_files import clean_env, toml_text
+
 #: Distinctive secrets, so a leak is found by a plain substring search.
 TOKEN = "cop-token-REL-S3CRET-4b8d0e2f91"
 EXECUTABLE = Path(sys.executable).parent / "copernica-sync"
 ROOT = Path(__file__).resolve().parents[2]
-_ENV_PREFIXES = ("COPERNICA_SYNC", "COPERNICA_ACCESS_TOKEN", "WOOCOMMERCE_",
-                 "COPERNICA_PLUGIN_LICENSE")
 
 #: Snapshot of one Copernica account: what the sync is expected to leave behind.
 Snapshot = dict[str, dict[str, Any]]
@@ -152,29 +150,10 @@ def reference_snapshot(shop: FakeShop, tmp: Path) -> Snapshot:
 
 # -- the real command --------------------------------------------------------------------
 
-def toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    raise TypeError(f"no TOML for {value!r}")
 
 
-def toml_text(tables: Mapping[str, Mapping[str, Any]]) -> str:
-    out: list[str] = []
-    for name, values in tables.items():
-        out.append(f"[{name}]")
-        out.extend(f"{key} = {toml_value(value)}" for key, value in values.items())
-        out.append("")
-    return "\n".join(out)
 
 
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(_ENV_PREFIXES)}
-    env.update(extra)
-    return env
 
 
 @dataclass
