@@ -79,7 +79,18 @@ def retry(ctx: click.Context, job_name: str | None, all_jobs: bool, stream: str 
             REDACTOR.add(job.secrets())
             engine = SyncEngine(job.client, job.connector, job.target, job.state,
                                 job=job_config.name, options=job.options())
-            report = engine.replay_dead_letters(stream)
+            # A payload older than what the source now has is not sent again: it
+            # would overwrite newer data.  A run reads the current data.
+            stale = []
+            for letter in job.state.dead_letters(stream=stream, status="open"):
+                why = job.connector.stale_payload(letter.stream, letter.payload)
+                if why is not None:
+                    stale.append(letter.id)
+                    click.echo(f"[{job_config.name}] {letter.stream}: dead letter #{letter.id} "
+                               f"({letter.record_key}) not retried: {why}; run "
+                               "`copernica-sync run` instead", err=True)
+            still_failing += len(stale)
+            report = engine.replay_dead_letters(stream, skip=stale)
             for s in report.streams:
                 click.echo(f"[{job_config.name}] {s.stream}: retried {s.read}, "
                            f"synced {s.written}, still failing {s.dead_lettered}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-__all__ = ["FORMAT", "epoch", "normalize", "shift"]
+__all__ = ["FORMAT", "epoch", "normalize", "parse", "shift"]
 
 FORMAT = "%Y-%m-%dT%H:%M:%S"
 
@@ -30,6 +30,11 @@ def _parse(value: object) -> datetime:
         return datetime(day.year, day.month, day.day, tzinfo=UTC)
     parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T", 1))
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def parse(value: object) -> datetime:
+    """Like :func:`normalize`, as an aware UTC ``datetime`` (naive input = UTC)."""
+    return _parse(value).astimezone(UTC)
 
 
 def normalize(value: object) -> str:

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._formats import COLUMN_TYPES, DEFAULT_FALSE_WORDS, DEFAULT_TRUE_WORDS, ValueFormats
 from ._paths import PathError, compile_path
 
 __all__ = [
@@ -115,9 +116,13 @@ class CsvStreamConfig:
     primary_key_path: Path
     delimiter: str = ","
     quotechar: str = '"'
-    encoding: str = "utf-8-sig"
+    encoding: str = "auto"
     columns: Mapping[str, str] = field(default_factory=dict)
     incremental: IncrementalConfig | None = None
+    # Locale (see ._formats): typed columns and how their values are written.
+    types: Mapping[str, str] = field(default_factory=dict)
+    formats: ValueFormats = field(default_factory=ValueFormats)
+    null_values: tuple[str, ...] = ()
 
 
 StreamConfig = HttpStreamConfig | CsvStreamConfig
@@ -244,7 +249,9 @@ def parse_auth(raw: Any, problems: list[str], prefix: str = "source.auth") -> Au
 _HTTP_KEYS = ("type", "path", "url", "method", "params", "headers", "body", "records",
               "primary_key", "paginate", "incremental")
 _CSV_KEYS = ("type", "path", "paths", "delimiter", "quotechar", "encoding", "columns",
-             "primary_key", "incremental")
+             "primary_key", "incremental",
+             # locale settings (issue 18), parsed by _csv_formats
+             "types", "date_format", "decimal_comma", "true_words", "false_words", "null_values")
 _PAGINATE_KEYS = ("style", "page_param", "first_page", "size_param", "page_size",
                   "total_pages_header", "total_pages_path", "offset_param", "limit_param",
                   "total_path", "cursor_path", "cursor_param", "next_url_path", "max_pages")
@@ -408,15 +415,56 @@ def _csv_stream(name: str, raw: Mapping[str, Any], prefix: str,
     quotechar = t.text("quotechar", '"') or '"'
     if len(quotechar) != 1:
         problems.append(f"{prefix}.quotechar: expected one character")
-    encoding = t.text("encoding", "utf-8-sig") or "utf-8-sig"
-    try:
-        "".encode(encoding)
-    except LookupError:
-        problems.append(f"{prefix}.encoding: unknown encoding {encoding!r} (e.g. utf-8, latin-1)")
-        encoding = "utf-8-sig"
+    encoding = t.text("encoding", "auto") or "auto"
+    if encoding != "auto":
+        try:
+            "".encode(encoding)
+        except LookupError:
+            problems.append(f"{prefix}.encoding: unknown encoding {encoding!r} (auto, utf-8, "
+                            "cp1252, latin-1, …)")
+            encoding = "auto"
     primary_key, pk_path = _primary_key(t)
     inc = _incremental(t, problems)
     if inc is not None and inc.filter_params:
         problems.append(f"{prefix}.incremental.filter_params: CSV streams filter client-side only")
+    types, formats, nulls = _csv_formats(t)
     return CsvStreamConfig(name, tuple(paths), primary_key, pk_path, delimiter[:1], quotechar[:1],
-                           encoding, t.str_table("columns"), inc)
+                           encoding, t.str_table("columns"), inc, types, formats, nulls)
+
+
+def _csv_formats(t: _Table) -> tuple[dict[str, str], ValueFormats, tuple[str, ...]]:
+    """``types``, ``date_format``, ``decimal_comma``, ``true_words``/``false_words``,
+    ``null_values``."""
+    types: dict[str, str] = {}
+    for column, kind in t.table("types").items():
+        if kind not in COLUMN_TYPES:
+            t.problems.append(f"{t.prefix}.types.{column}: expected one of "
+                              f"{', '.join(COLUMN_TYPES)}; got {kind!r}")
+        else:
+            types[str(column)] = str(kind)
+
+    def words(key: str, default: tuple[str, ...]) -> tuple[str, ...]:
+        value = t.raw.get(key)
+        if value is None:
+            return default
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not value \
+                or not all(isinstance(v, str) and v.strip() for v in value):
+            t.problems.append(f"{t.prefix}.{key}: expected a list of words, e.g. "
+                              "[\"WAAR\", \"ja\"]")
+            return default
+        return tuple(v.strip() for v in value)
+
+    date_formats = words("date_format", ())
+    for fmt in date_formats:
+        if "%" not in fmt:
+            t.problems.append(f"{t.prefix}.date_format: {fmt!r} has no %-codes; write it like "
+                              "\"%d-%m-%Y %H:%M\" (day-month-year hours:minutes)")
+    true_words = words("true_words", DEFAULT_TRUE_WORDS)
+    false_words = words("false_words", DEFAULT_FALSE_WORDS)
+    both = {w.casefold() for w in true_words} & {w.casefold() for w in false_words}
+    if both:
+        t.problems.append(f"{t.prefix}.true_words: {', '.join(sorted(both))} also in false_words")
+    return types, ValueFormats(date_formats, t.flag("decimal_comma", False), true_words,
+                               false_words), words("null_values", ())

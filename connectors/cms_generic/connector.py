@@ -139,6 +139,12 @@ class GenericCmsConnector(Connector):
                 raise SourceError(f"{stream.name}: no file matches "
                                   f"{', '.join(stream.config.paths)}")
 
+    def stale_payload(self, stream: str, payload: Mapping[str, Any]) -> str | None:
+        """A CSV row's dead letter is stale when its file changed (or it could not be
+        read at all): a run reads the file again."""
+        found = next((s for s in self._streams if s.name == stream), None)
+        return found.stale_payload(payload) if isinstance(found, CsvStream) else None
+
     def streams(self) -> Sequence[Stream]:
         """The streams in the order of the config file."""
         return list(self._streams)

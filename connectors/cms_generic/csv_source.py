@@ -23,6 +23,7 @@ file and line.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import glob
 import hashlib
@@ -31,7 +32,7 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -40,11 +41,12 @@ from copernica_sdk.sync.connector import Record
 from copernica_sdk.sync.errors import MappingError, SourceError
 
 from . import _time
+from ._formats import FormatError
 from ._paths import get_path
 from .config import CsvStreamConfig
 from .streams import CURSOR_KEY, ID_KEY, ConfiguredStream
 
-__all__ = ["BadRow", "CsvStream", "Ledger"]
+__all__ = ["FILE_KEY", "BadRow", "CsvStream", "Ledger", "content_digest"]
 
 log = logging.getLogger("connectors.cms_generic")
 
@@ -53,6 +55,16 @@ PAGE_ROWS = 500
 #: Ledger entries kept per stream (oldest dropped first).
 LEDGER_LIMIT = 5000
 _GLOB_CHARS = frozenset("*?[")
+#: Key every CSV record carries: the file it was read from, so ``dlq retry`` can
+#: tell when the file holds newer data for a dead-lettered row.
+FILE_KEY = "_file"
+#: Set on rows the stream could not read (their payload is the raw row).
+UNREAD_KEY = "_unread"
+
+
+def content_digest(content: bytes) -> str:
+    """The ledger's key of a file: SHA-256 of its bytes."""
+    return hashlib.sha256(content).hexdigest()
 
 
 class BadRow(dict[str, Any]):
@@ -76,7 +88,9 @@ class BadRow(dict[str, Any]):
 
 
 class Ledger:
-    """Processed CSV files of a job: ``{stream: {sha256: {path, cursor, seen_at}}}`` in JSON.
+    """Processed CSV files of a job: ``{stream: {sha256: {path, cursor, settings,
+    seen_at}}}`` in JSON, keyed by the SHA-256 of the file's content; ``settings``
+    is the fingerprint of the stream settings the file was read with.
 
     Written atomically (temp file + rename) so a crash never leaves half a ledger.
     """
@@ -102,11 +116,12 @@ class Ledger:
         entry = self._load().get(stream, {}).get(digest)
         return entry if isinstance(entry, dict) else None
 
-    def add(self, stream: str, digest: str, path: str, cursor: str | None) -> None:
+    def add(self, stream: str, digest: str, path: str, cursor: str | None,
+            settings: str | None = None) -> None:
         data = self._load()
         entries = data.setdefault(stream, {})
         entries.pop(digest, None)
-        entries[digest] = {"path": path, "cursor": cursor,
+        entries[digest] = {"path": path, "cursor": cursor, "settings": settings,
                            "seen_at": datetime.now(UTC).strftime(_time.FORMAT)}
         while len(entries) > LEDGER_LIMIT:
             entries.pop(next(iter(entries)))
@@ -137,46 +152,90 @@ class CsvStream(ConfiguredStream):
 
     def read(self, start: str | None, until: str) -> Iterator[list[Record]]:
         begin = self._start(start, self.config.incremental)
+        floor = _time.normalize(start) if start is not None else None
         ledger = self.connector.ledger
+        settings = self.settings_digest()
         for path in self.files():
             try:
                 content = path.read_bytes()
                 mtime = path.stat().st_mtime
             except OSError as exc:
                 raise SourceError(f"{self.name}: cannot read {path}: {exc.strerror}") from None
-            digest = hashlib.sha256(content).hexdigest()
+            digest = content_digest(content)
             entry = ledger.get(self.name, digest)
             seen = entry.get("cursor") if entry else None
-            if begin is not None and isinstance(seen, str) and seen < begin:
+            if begin is not None and isinstance(seen, str) and seen < begin \
+                    and entry is not None and entry.get("settings") == settings:
                 log.info("%s: %s was already synced (same content); skipped", self.name, path)
                 continue
+            # A file with new content is read in full: a corrected export may carry
+            # rows older than the bookmark.  Rows that did not change are skipped by
+            # the engine (their write has the digest stored last time).
             file_cursor = seen if isinstance(seen, str) else _time.normalize(int(mtime))
             highest: str | None = None
+            bad = 0
             page: list[Record] = []
             for record in self._rows(path, content, file_cursor):
+                record[FILE_KEY] = str(path)
+                bad += isinstance(record, BadRow)
                 cursor = record.get(CURSOR_KEY)
-                if isinstance(cursor, str):
-                    if highest is None or cursor > highest:
-                        highest = cursor
-                    if begin is not None and cursor < begin:
-                        continue
+                if floor is not None and isinstance(cursor, str) and cursor < floor:
+                    # The row reached us with this file's new content, i.e. after the
+                    # start: its replication value says so (never before the start).
+                    record[CURSOR_KEY] = cursor = floor
+                if isinstance(cursor, str) and (highest is None or cursor > highest):
+                    highest = cursor
                 page.append(record)
                 if len(page) >= PAGE_ROWS:
                     yield page
                     page = []
             if page:
                 yield page
-            # Reached only after the engine committed the file's last page.
-            ledger.add(self.name, digest, str(path), highest)
+            # Reached only after the engine committed the file's last page.  A file
+            # with unreadable rows is not entered: it is read again every run (its
+            # dead letters updated, not duplicated) until the file or the stream's
+            # settings are fixed, and then its rows sync.
+            if bad:
+                log.warning("%s: %s has %d unreadable row(s), dead-lettered; the file is read "
+                            "again next run", self.name, path, bad)
+            else:
+                ledger.add(self.name, digest, str(path), highest, settings)
+
+    def settings_digest(self) -> str:
+        """A fingerprint of how this stream reads a file: other settings, other values."""
+        cfg = self.config
+        parts = [cfg.delimiter, cfg.quotechar, cfg.encoding, sorted(cfg.columns.items()),
+                 cfg.primary_key, cfg.incremental.cursor_field if cfg.incremental else None,
+                 sorted(cfg.types.items()), list(cfg.formats.date_formats),
+                 cfg.formats.decimal_comma, list(cfg.formats.true_words),
+                 list(cfg.formats.false_words)]
+        return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:16]
+
+    def stale_payload(self, payload: Mapping[str, Any]) -> str | None:
+        """Why a dead letter of this stream should not be sent again as stored: the
+        file it came from now holds other data for the row (or none), or the row
+        could not be read at all (a run reads the file again)."""
+        where = payload.get(FILE_KEY)
+        if not isinstance(where, str):
+            return None
+        try:
+            content = Path(where).read_bytes()
+            key = payload.get(self.primary_key)
+            fresh = next((r for r in self._rows(Path(where), content, "")
+                          if r.get(self.primary_key) == key), None)
+        except (OSError, SourceError):
+            return f"it was read from {where}, which is gone or no longer readable"
+        if fresh is None:
+            return f"the row is no longer in {where}"
+        if _comparable(fresh) != _comparable(payload):
+            return f"{where} holds newer data for the row"
+        if payload.get(UNREAD_KEY):
+            return f"the row could not be read from {where}"
+        return None
 
     def _rows(self, path: Path, content: bytes, file_cursor: str) -> Iterator[Record]:
         cfg = self.config
-        try:
-            text = content.decode(cfg.encoding)
-        except UnicodeDecodeError as exc:
-            line = content[: exc.start].count(b"\n") + 1
-            raise SourceError(f"{self.name}: {path} line {line} is not {cfg.encoding} text; "
-                              "set the stream's encoding (e.g. latin-1)") from None
+        text = self._decode(path, content)
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=cfg.delimiter,
                             quotechar=cfg.quotechar)
         try:
@@ -200,6 +259,9 @@ class CsvStream(ConfiguredStream):
             line = reader.line_num
             if not row or all(not cell.strip() for cell in row):
                 continue
+            if cfg.null_values:
+                # phpMyAdmin writes SQL NULL as the word NULL: an empty cell, not a name.
+                row = ["" if cell in cfg.null_values else cell for cell in row]
             record: Record = dict(zip(names, row, strict=False))
             problem = None
             if len(row) != len(names):
@@ -212,17 +274,67 @@ class CsvStream(ConfiguredStream):
             if inc is not None:
                 raw = get_path(record, inc.cursor_path)
                 try:
-                    record[CURSOR_KEY] = _time.normalize(raw)
+                    record[CURSOR_KEY] = cfg.formats.cursor(raw)
+                except FormatError as exc:
+                    problem = problem or f"{inc.cursor_field} {exc}"
+                    record[CURSOR_KEY] = file_cursor
                 except (ValueError, OverflowError, OSError):
                     problem = problem or f"{inc.cursor_field} {str(raw)[:40]!r} is not a date/time"
                     record[CURSOR_KEY] = file_cursor
             else:
                 record[CURSOR_KEY] = file_cursor
+            if not problem:
+                problem = self._convert(record)
             if problem:
                 where = f"{path.name} line {first_line}"
                 if not isinstance(record.get(key_field), str) or not record.get(key_field):
                     record[key_field] = where
+                record[UNREAD_KEY] = True
                 yield BadRow(record, f"{self.name} {where}: the row {problem}",
                              frozenset({key_field, CURSOR_KEY}))
                 continue
             yield record
+
+    def _convert(self, record: Record) -> str | None:
+        """Type the ``types`` columns in place; the first problem, or ``None``."""
+        formats = self.config.formats
+        for column, kind in self.config.types.items():
+            value = record.get(column)
+            if isinstance(value, str):
+                try:
+                    record[column] = formats.convert(kind, value)
+                except FormatError as exc:
+                    return f"{column} {exc}"
+        return None
+
+    def _decode(self, path: Path, content: bytes) -> str:
+        """The file's text.  ``auto``: a byte-order mark decides; else UTF-8 when the
+        whole file is valid UTF-8, else Windows-1252 (what Excel and most Windows
+        tools write in Western Europe).  Both are strict: bytes that are not text in
+        the chosen encoding stop the stream naming the line, never a silent guess."""
+        encoding = self.config.encoding
+        if encoding == "auto":
+            if content.startswith(codecs.BOM_UTF8):
+                encoding = "utf-8-sig"
+            elif content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+                encoding = "utf-16"
+            else:
+                try:
+                    return content.decode("utf-8")
+                except UnicodeDecodeError:
+                    encoding = "cp1252"
+                    log.info("%s: %s is not UTF-8; read as Windows-1252", self.name, path)
+        try:
+            text = content.decode(encoding)
+        except UnicodeDecodeError as exc:
+            line = content[: exc.start].count(b"\n") + 1
+            tried = "neither UTF-8 nor Windows-1252" if self.config.encoding == "auto" \
+                else f"not {encoding}"
+            raise SourceError(f"{self.name}: {path} line {line} is {tried} text; "
+                              "set the stream's encoding (e.g. latin-1, utf-16)") from None
+        return text.removeprefix("\ufeff")
+
+
+def _comparable(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A row's data without what the stream adds per read (cursor, file)."""
+    return {k: v for k, v in record.items() if k not in (CURSOR_KEY, FILE_KEY)}

@@ -171,6 +171,14 @@ class Connector(ABC):
     def streams(self) -> Sequence[Stream]:
         """The streams this connector offers, in the order they should sync."""
 
+    def stale_payload(self, stream: str, payload: Mapping[str, Any]) -> str | None:
+        """Why a dead letter's stored ``payload`` must not be sent again as it is (the
+        source has newer data for it, e.g. the file it came from changed), or ``None``.
+
+        ``copernica-sync dlq retry`` leaves such letters alone and says why; a run
+        reads the current data.  The default: payloads never go stale."""
+        return None
+
     def default_mapping(self) -> Mapping[str, Any]:
         """The connector's default ``[target]`` mapping (same shape as the TOML table)."""
         return {}

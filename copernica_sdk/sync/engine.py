@@ -174,17 +174,21 @@ class SyncEngine:
                 self.state.finish_run(report.run_id, code, report.totals())
         return report
 
-    def replay_dead_letters(self, stream_name: str | None = None) -> RunReport:
+    def replay_dead_letters(self, stream_name: str | None = None, *,
+                            skip: Iterable[int] = ()) -> RunReport:
         """Send the open dead letters again (after fixing the mapping or the data).
 
         Bookmarks do not move.  Records that now sync are resolved; the others
-        stay open with the new reason.
+        stay open with the new reason.  Letters whose id is in ``skip`` (stale
+        payloads, see :meth:`Connector.stale_payload`) are left open as they are.
         """
         report = RunReport(job=self.job)
         report.run_id = self.state.start_run(self.job)
         self._targets = self._resolve_targets()
         streams = {s.name: s for s in self.connector.streams()}
-        letters = self.state.dead_letters(stream=stream_name, status="open")
+        skipped = set(skip)
+        letters = [letter for letter in self.state.dead_letters(stream=stream_name, status="open")
+                   if letter.id not in skipped]
         by_stream: dict[str, list[Any]] = {}
         for letter in letters:
             by_stream.setdefault(letter.stream, []).append(letter)

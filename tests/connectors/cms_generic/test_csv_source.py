@@ -59,12 +59,15 @@ def test_without_a_bookmark_the_ledger_is_ignored_so_a_fresh_state_resyncs(
     assert len(read_all(_conn(tmp_path), "contacts", None)) == 3
 
 
-def test_a_changed_file_is_reread_and_only_changed_rows_pass(tmp_path: Path) -> None:
+def test_a_changed_file_is_reread_in_full(tmp_path: Path) -> None:
+    # Issue 18: rows older than the bookmark in a corrected export must not be dropped;
+    # the engine skips the unchanged ones by their digest.
     path = write_csv(tmp_path / "contacts-1.csv", ROWS)
     read_all(_conn(tmp_path), "contacts")
     write_csv(path, [*ROWS[:2], (3, "c@example.com", "Cas", "C", "0", "2024-07-01 00:00:00")])
     again = read_all(_conn(tmp_path), "contacts", "2024-05-03T10:00:01")
-    assert [(r["contact_id"], r["newsletter"]) for r in again] == [("3", "0")]
+    assert [(r["contact_id"], r["newsletter"]) for r in again] == [
+        ("1", True), ("2", False), ("3", False)]
 
 
 def test_a_file_is_recorded_only_after_its_last_page_was_handed_over(tmp_path: Path) -> None:
@@ -88,7 +91,9 @@ def test_bad_rows_are_dead_lettered_with_their_line_number(tmp_path: Path) -> No
     assert [r.problem for r in bad] == [
         "contacts contacts-1.csv line 3: the row has 3 columns, the header 6",
         "contacts contacts-1.csv line 4: the row has no contact_id",
-        "contacts contacts-1.csv line 5: the row updated_at 'yesterday' is not a date/time",
+        "contacts contacts-1.csv line 5: the row updated_at 'yesterday' is not a date/time "
+        "in the stream's date_format (none configured) nor ISO-8601 (set date_format, e.g. "
+        "\"%d-%m-%Y %H:%M\")",
     ]
     assert bad[1]["contact_id"] == "contacts-1.csv line 4"
     with pytest.raises(MappingError, match="line 3"):
