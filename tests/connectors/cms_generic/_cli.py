@@ -1,0 +1,88 @@
+"""Running ``copernica-sync`` in-process on a cms_generic config against the fakes."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner, Result
+
+from cli.main import main
+from cli.output import REDACTOR
+from copernica_sdk.testing.fake_copernica import FakeCopernica
+
+from ...cli.conftest import describe, preserved_logging
+from ...config_files import ENV_PREFIXES
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "csv"
+
+__all__ = ["FIXTURES", "describe", "invoke", "toml", "write_config"]
+
+
+def _key(name: str) -> str:
+    return name if name.replace("_", "a").replace("-", "a").isalnum() else json.dumps(name)
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, Mapping):
+        return "{ " + ", ".join(f"{_key(k)} = {_value(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_value(v) for v in value) + "]"
+    raise TypeError(f"no TOML for {value!r}")
+
+
+def toml(tables: Mapping[str, Mapping[str, Any]]) -> str:
+    """Top-level tables, nested values written inline (keys quoted where needed)."""
+    out: list[str] = []
+    for name, values in tables.items():
+        out.append(f"[{name}]")
+        out.extend(f"{_key(k)} = {_value(v)}" for k, v in values.items())
+        out.append("")
+    return "\n".join(out)
+
+
+def write_config(path: Path, copernica: FakeCopernica, source: Mapping[str, Any],
+                 target: Mapping[str, Any]) -> Path:
+    """A single-job config: the fake Copernica, ``source``, ``target``, state beside it."""
+    path.write_text(toml({
+        "copernica": {"access_token": copernica.token, "endpoint": copernica.url},
+        "source": source,
+        "target": target,
+        "sync": {"state_path": str(path.parent / "state.sqlite3")},
+    }), encoding="utf-8")
+    return path
+
+
+@contextmanager
+def _clean_environment() -> Iterator[None]:
+    saved = {k: v for k, v in os.environ.items() if k.startswith(ENV_PREFIXES)}
+    for key in saved:
+        del os.environ[key]
+    try:
+        with preserved_logging():
+            yield
+    finally:
+        os.environ.update(saved)
+
+
+def invoke(config: Path, *args: str, env: Mapping[str, str] | None = None,
+           code: int | None = None) -> Result:
+    """``copernica-sync --config CONFIG ARGS`` in-process; checks the exit code if given."""
+    REDACTOR.secrets.clear()
+    with _clean_environment():
+        result = CliRunner().invoke(main, ["--config", str(config), *args], env=dict(env or {}),
+                                    catch_exceptions=True)
+    if code is not None:
+        assert result.exit_code == code, describe(result)
+    return result
+
