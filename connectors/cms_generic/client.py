@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import re
@@ -164,6 +165,7 @@ class SourceClient:
         except ValueError:
             match = _TITLE.search(text)
             message = match.group(1) if match else _TAGS.sub(" ", text)
+            message = _TAGS.sub(" ", message)
         else:
             if isinstance(data, dict):
                 for key in ("message", "error", "detail", "title"):
@@ -174,7 +176,8 @@ class SourceClient:
                 if not message and isinstance(errors, list) and errors \
                         and isinstance(errors[0], dict):
                     message = str(errors[0].get("detail") or errors[0].get("title") or "")
-        message = " ".join(message.split())[:160]
+        # WordPress and its plugins put markup in messages (<strong>Error:</strong> …).
+        message = " ".join(html.unescape(_TAGS.sub("", message)).split())[:160]
         return f": {self.redact(message)}" if message else ""
 
     def _decode(self, response: requests.Response, shown: str) -> Response:

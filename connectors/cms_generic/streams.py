@@ -18,9 +18,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from copernica_sdk.sync.connector import Record, Stream
-from copernica_sdk.sync.errors import SourceError
+from copernica_sdk.sync.errors import SourceAuthError, SourceError
 
 from . import _time
 from ._paths import MISSING, get_path
@@ -115,8 +116,19 @@ class HttpStream(ConfiguredStream):
 
     def _fetch(self, url: str, params: Mapping[str, str]) -> Page:
         cfg = self.config
-        response = self.connector.client.request_json(
-            cfg.method, url, params, body=cfg.body, headers=cfg.headers)
+        try:
+            response = self.connector.client.request_json(
+                cfg.method, url, params, body=cfg.body, headers=cfg.headers)
+        except SourceAuthError as exc:
+            if self.connector.auth.type == "basic" and urlsplit(url).scheme == "http":
+                # WordPress ignores application passwords unless the site is on HTTPS
+                # (or WP_ENVIRONMENT_TYPE is local): the refusal is about the scheme.
+                raise SourceAuthError(
+                    f"{exc}. The address is plain http: WordPress accepts application "
+                    "passwords only over HTTPS — use https:// in source.base_url (for a "
+                    "development site: define WP_ENVIRONMENT_TYPE as 'local' in "
+                    "wp-config.php)") from None
+            raise
         found = get_path(response.body, cfg.records_path)
         if found is MISSING or found is None:
             if response.body in (None, [], {}):

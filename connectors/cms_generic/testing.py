@@ -4,7 +4,13 @@ One WSGI app (werkzeug) serves, over the same set of contacts:
 
 - ``/wp-json/wp/v2/users`` — WordPress core: ``page``/``per_page`` (≤ 100),
   ``X-WP-Total``/``X-WP-TotalPages`` and ``Link`` headers, HTTP Basic
-  (application password), ``email`` etc. only with ``context=edit``;
+  (application password), ``email`` etc. only with ``context=edit``; also as
+  ``/?rest_route=/wp/v2/users`` (a site without pretty permalinks).  As a real
+  WordPress: names come through its HTML filter (``Tom &amp; Jerry``), ``roles``
+  filters by role (``wp_roles`` sets a contact's roles; default subscriber),
+  ``application_passwords=False`` is a site over plain http (Basic credentials
+  ignored: 401 ``rest_user_cannot_view`` / ``rest_forbidden_context``) and a wrong
+  password gets WordPress's HTML error message;
 - ``/jsonapi/user/user`` — Drupal JSON:API: ``page[offset]``/``page[limit]``
   (≤ 50), ``links.next.href``, ``filter[changed][condition][…]`` on epoch
   seconds, ``sort=changed``; records under ``data`` with ``attributes``;
@@ -21,9 +27,10 @@ every request (path and query) that arrived.
 from __future__ import annotations
 
 import base64
+import html
 import json
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any
@@ -48,15 +55,18 @@ class FakeCms:
     """The fake on ``127.0.0.1`` (ephemeral port); a context manager."""
 
     def __init__(self, contacts: int = 25, *, auth: str = "none", flaky_failures: int = 2,
-                 base: datetime | None = None) -> None:
+                 base: datetime | None = None, wp_roles: Mapping[int, list[str]] | None = None,
+                 application_passwords: bool = True) -> None:
         self.auth = auth
+        self.application_passwords = application_passwords
         self.flaky_failures = flaky_failures
         self.requests: list[str] = []
         start = base or (datetime.now(UTC).replace(microsecond=0) - timedelta(days=30))
         self.contacts: list[dict[str, Any]] = [
             {"id": i, "email": f"person{i}@example.com", "first_name": f"First{i}",
              "last_name": f"Last{i}", "registered": _iso(start + timedelta(hours=i)),
-             "modified": start + timedelta(hours=i, minutes=(i * 7) % 60)}
+             "modified": start + timedelta(hours=i, minutes=(i * 7) % 60),
+             "roles": list((wp_roles or {}).get(i, ["subscriber"]))}
             for i in range(1, contacts + 1)]
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
@@ -108,6 +118,8 @@ class FakeCms:
 
     def _route(self, request: Request) -> Response:
         path = request.path
+        if path in ("/", "/index.php") and "rest_route" in request.args:
+            path = "/wp-json" + request.args["rest_route"]  # plain permalinks
         if path == "/wp-json/wp/v2/users":
             return self._wordpress(request)
         if path == "/jsonapi/user/user":
@@ -135,16 +147,37 @@ class FakeCms:
 
     # WordPress core /wp/v2/users
     def _wordpress(self, request: Request) -> Response:
-        if not self._basic_ok(request):
-            return _json({"code": "rest_not_logged_in",
-                          "message": "You are not currently logged in.", "data": {"status": 401}},
-                         401)
+        given = request.headers.get("Authorization", "")
+        logged_in = self._basic_ok(request) and self.application_passwords
+        if given.startswith("Basic ") and not self._basic_ok(request):
+            return _json({"code": "incorrect_password",
+                          "message": f"<strong>Error:</strong> The password you entered for the "
+                                     f"username <strong>{USER}</strong> is incorrect.",
+                          "data": None}, 401)
+        if not logged_in:
+            # wp-includes/rest-api/endpoints/class-wp-rest-users-controller.php,
+            # get_items_permissions_check: 401 when nobody is logged in.
+            if request.args.get("roles"):
+                return _json({"code": "rest_user_cannot_view",
+                              "message": "Sorry, you are not allowed to filter users by role.",
+                              "data": {"status": 401}}, 401)
+            if request.args.get("context") == "edit":
+                return _json({"code": "rest_forbidden_context",
+                              "message": "Sorry, you are not allowed to list users.",
+                              "data": {"status": 401}}, 401)
+            if not given:
+                return _json({"code": "rest_not_logged_in",
+                              "message": "You are not currently logged in.",
+                              "data": {"status": 401}}, 401)
         per_page = int(request.args.get("per_page", 10))
         page = int(request.args.get("page", 1))
         if not 1 <= per_page <= 100:
             return _json({"code": "rest_invalid_param", "message": "Invalid parameter(s): per_page"},
                          400)
         users = sorted(self.sorted_contacts(), key=lambda c: c["id"])
+        roles = {r.strip() for r in request.args.get("roles", "").split(",") if r.strip()}
+        if roles:
+            users = [u for u in users if roles & set(u["roles"])]
         total = len(users)
         pages = max(1, -(-total // per_page))
         if page > pages:
@@ -155,12 +188,14 @@ class FakeCms:
         chunk = users[(page - 1) * per_page: page * per_page]
         body = []
         for u in chunk:
-            item: dict[str, Any] = {"id": u["id"], "name": f"{u['first_name']} {u['last_name']}",
+            # WordPress's HTML filter (wp_filter_kses) stores & < > as entities.
+            first, last = _kses(u["first_name"]), _kses(u["last_name"])
+            item: dict[str, Any] = {"id": u["id"], "name": f"{first} {last}",
                                     "slug": f"person{u['id']}", "link": f"{self.url}/author/{u['id']}"}
             if edit:
-                item.update(email=u["email"], first_name=u["first_name"],
-                            last_name=u["last_name"], username=f"person{u['id']}",
-                            registered_date=u["registered"] + "+00:00", roles=["subscriber"])
+                item.update(email=u["email"], first_name=first, last_name=last,
+                            username=f"person{u['id']}",
+                            registered_date=u["registered"] + "+00:00", roles=list(u["roles"]))
             body.append(item)
         response = _json(body)
         response.headers["X-WP-Total"] = str(total)
@@ -257,6 +292,10 @@ class FakeCms:
             return Response("<html><title>Fatal error</title></html>", 500,
                             content_type="text/html")
         return _json({"error": "not found"}, 404)
+
+
+def _kses(text: str) -> str:
+    return html.escape(text, quote=False)
 
 
 def _json(body: Any, status: int = 200, *, content_type: str = "application/json") -> Response:

@@ -28,6 +28,7 @@ value are applied to every element of a list, so ``coupon_lines[*].code | upper
 from __future__ import annotations
 
 import difflib
+import html
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
@@ -471,6 +472,12 @@ def _t_upper(arg: str | None) -> Transform:
     return _each(lambda v: _text(v, "upper").upper())
 
 
+def _t_html_unescape(arg: str | None) -> Transform:
+    # WordPress stores names through its HTML filter: "Tom & Jerry" arrives as "Tom &amp; Jerry".
+    _no_arg("html_unescape", arg)
+    return _each(lambda v: html.unescape(_text(v, "html_unescape")))
+
+
 def _t_strip(arg: str | None) -> Transform:
     _no_arg("strip", arg)
     return _each(lambda v: _text(v, "strip").strip())
@@ -702,6 +709,7 @@ _FACTORIES: dict[str, Callable[[str | None], Transform]] = {
     "date": _t_date,
     "datetime": _t_datetime,
     "default": _t_default,
+    "html_unescape": _t_html_unescape,
     "int": _t_int,
     "join": _t_join,
     "lower": _t_lower,

@@ -85,6 +85,8 @@ SOURCE is
 Transforms (those that take one value also work on each element of a list):
 
 - ``lower``, ``upper``: change case.  ``strip``: remove surrounding whitespace.
+- ``html_unescape``: decode HTML entities (``Tom &amp; Jerry`` → ``Tom & Jerry``,
+  ``&#039;`` → ``'``), as CMSes that filter names through HTML (WordPress) send them.
 - ``normalize_email``: strip and lowercase; the record fails unless the result
   looks like an address (one ``@``, a local part, a dot in the domain, no
   whitespace).  Empty gives nothing.

@@ -202,7 +202,7 @@ def test_a_template_placeholder_giving_a_list_is_a_mapping_error():
 def test_known_transforms_are_the_documented_ones():
     assert set(KNOWN_TRANSFORMS) == {"lower", "upper", "strip", "normalize_email", "date",
                                      "datetime", "number", "int", "bool", "join", "default",
-                                     "truncate", "split"}
+                                     "truncate", "split", "html_unescape"}
 
 
 @pytest.mark.parametrize(("text", "value", "expected"), [
