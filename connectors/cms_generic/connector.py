@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
+from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -138,6 +139,14 @@ class GenericCmsConnector(Connector):
             elif isinstance(stream, CsvStream) and not stream.files():
                 raise SourceError(f"{stream.name}: no file matches "
                                   f"{', '.join(stream.config.paths)}")
+
+    @classmethod
+    def presets(cls) -> Mapping[str, str]:
+        """``wordpress``, ``drupal`` and ``csv``: the files in ``presets/``."""
+        folder = resources.files(__package__ or "connectors.cms_generic") / "presets"
+        return {entry.name.removesuffix(".toml"): entry.read_text(encoding="utf-8")
+                for entry in sorted(folder.iterdir(), key=lambda e: e.name)
+                if entry.name.endswith(".toml")}
 
     def stale_payload(self, stream: str, payload: Mapping[str, Any]) -> str | None:
         """A CSV row's dead letter is stale when its file changed (or it could not be

@@ -171,6 +171,13 @@ class Connector(ABC):
     def streams(self) -> Sequence[Stream]:
         """The streams this connector offers, in the order they should sync."""
 
+    @classmethod
+    def presets(cls) -> Mapping[str, str]:
+        """Ready configurations of this connector for well-known sources: name → TOML
+        text with ``[source]`` and ``[target]`` tables, which ``copernica-sync init
+        --preset NAME`` writes.  The default: none."""
+        return {}
+
     def stale_payload(self, stream: str, payload: Mapping[str, Any]) -> str | None:
         """Why a dead letter's stored ``payload`` must not be sent again as it is (the
         source has newer data for it, e.g. the file it came from changed), or ``None``.
