@@ -123,6 +123,8 @@ class CsvStreamConfig:
     types: Mapping[str, str] = field(default_factory=dict)
     formats: ValueFormats = field(default_factory=ValueFormats)
     null_values: tuple[str, ...] = ()
+    #: Each run's files are a full export: rows gone since the last run are marked deleted.
+    mark_missing_as_deleted: bool = False
 
 
 StreamConfig = HttpStreamConfig | CsvStreamConfig
@@ -251,7 +253,8 @@ _HTTP_KEYS = ("type", "path", "url", "method", "params", "headers", "body", "rec
 _CSV_KEYS = ("type", "path", "paths", "delimiter", "quotechar", "encoding", "columns",
              "primary_key", "incremental",
              # locale settings (issue 18), parsed by _csv_formats
-             "types", "date_format", "decimal_comma", "true_words", "false_words", "null_values")
+             "types", "date_format", "decimal_comma", "true_words", "false_words", "null_values",
+             "mark_missing_as_deleted")
 _PAGINATE_KEYS = ("style", "page_param", "first_page", "size_param", "page_size",
                   "total_pages_header", "total_pages_path", "offset_param", "limit_param",
                   "total_path", "cursor_path", "cursor_param", "next_url_path", "max_pages")
@@ -429,7 +432,8 @@ def _csv_stream(name: str, raw: Mapping[str, Any], prefix: str,
         problems.append(f"{prefix}.incremental.filter_params: CSV streams filter client-side only")
     types, formats, nulls = _csv_formats(t)
     return CsvStreamConfig(name, tuple(paths), primary_key, pk_path, delimiter[:1], quotechar[:1],
-                           encoding, t.str_table("columns"), inc, types, formats, nulls)
+                           encoding, t.str_table("columns"), inc, types, formats, nulls,
+                           t.flag("mark_missing_as_deleted", False))
 
 
 def _csv_formats(t: _Table) -> tuple[dict[str, str], ValueFormats, tuple[str, ...]]:

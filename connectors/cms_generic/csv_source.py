@@ -60,6 +60,17 @@ _GLOB_CHARS = frozenset("*?[")
 FILE_KEY = "_file"
 #: Set on rows the stream could not read (their payload is the raw row).
 UNREAD_KEY = "_unread"
+#: With ``mark_missing_as_deleted``: ``""``, or when the row left the export.
+DELETED_KEY = "_deleted_at"
+
+
+def _write_json(path: Path, data: Any) -> None:
+    """Atomically (temp file + rename): a crash never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".ledger-", suffix=".json")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=1, sort_keys=True, ensure_ascii=False, default=str)
+    os.replace(tmp, path)
 
 
 def content_digest(content: bytes) -> str:
@@ -125,11 +136,26 @@ class Ledger:
                            "seen_at": datetime.now(UTC).strftime(_time.FORMAT)}
         while len(entries) > LEDGER_LIMIT:
             entries.pop(next(iter(entries)))
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".ledger-", suffix=".json")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=1, sort_keys=True)
-        os.replace(tmp, self.path)
+        _write_json(self.path, data)
+
+
+    def _rows_path(self, stream: str) -> Path:
+        return self.path.with_name(f"{self.path.stem}.{stream}.rows.json")
+
+    def rows(self, stream: str) -> dict[str, dict[str, Any]]:
+        """The rows of the last complete read of ``stream`` (``mark_missing_as_deleted``)."""
+        try:
+            raw = json.loads(self._rows_path(stream).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as exc:
+            log.warning("ignoring unreadable CSV snapshot %s (%s): no deletions this run",
+                        self._rows_path(stream), exc)
+            return {}
+        return raw if isinstance(raw, dict) else {}
+
+    def set_rows(self, stream: str, rows: Mapping[str, Mapping[str, Any]]) -> None:
+        _write_json(self._rows_path(stream), rows)
 
 
 class CsvStream(ConfiguredStream):
@@ -155,6 +181,8 @@ class CsvStream(ConfiguredStream):
         floor = _time.normalize(start) if start is not None else None
         ledger = self.connector.ledger
         settings = self.settings_digest()
+        deletions = self.config.mark_missing_as_deleted
+        present: dict[str, Record | None] = {}  # key → row (None: unreadable this time)
         for path in self.files():
             try:
                 content = path.read_bytes()
@@ -164,7 +192,7 @@ class CsvStream(ConfiguredStream):
             digest = content_digest(content)
             entry = ledger.get(self.name, digest)
             seen = entry.get("cursor") if entry else None
-            if begin is not None and isinstance(seen, str) and seen < begin \
+            if begin is not None and isinstance(seen, str) and seen < begin and not deletions \
                     and entry is not None and entry.get("settings") == settings:
                 log.info("%s: %s was already synced (same content); skipped", self.name, path)
                 continue
@@ -185,6 +213,11 @@ class CsvStream(ConfiguredStream):
                     record[CURSOR_KEY] = cursor = floor
                 if isinstance(cursor, str) and (highest is None or cursor > highest):
                     highest = cursor
+                if deletions:
+                    key = str(record.get(self.primary_key))
+                    present[key] = None if isinstance(record, BadRow) else record
+                    if not isinstance(record, BadRow):
+                        record[DELETED_KEY] = ""
                 page.append(record)
                 if len(page) >= PAGE_ROWS:
                     yield page
@@ -200,6 +233,33 @@ class CsvStream(ConfiguredStream):
                             "again next run", self.name, path, bad)
             else:
                 ledger.add(self.name, digest, str(path), highest, settings)
+        if deletions:
+            yield from self._mark_deleted(present, until)
+
+    def _mark_deleted(self, present: dict[str, Record | None], until: str
+                      ) -> Iterator[list[Record]]:
+        """Rows of the last run that this run's files no longer have, once, with
+        ``_deleted_at`` set to the run's start; then the new snapshot is kept."""
+        ledger = self.connector.ledger
+        before = ledger.rows(self.name)
+        if not present:
+            if before:
+                log.warning("%s: the files hold no rows; not marking %d row(s) as deleted "
+                            "(an empty export is more likely a failed one)", self.name,
+                            len(before))
+            return
+        when = _time.normalize(until)
+        gone = [{**row, DELETED_KEY: when, CURSOR_KEY: when}
+                for key, row in before.items() if key not in present]
+        if gone:
+            log.info("%s: %d row(s) are no longer in the export; marked deleted",
+                     self.name, len(gone))
+        for start in range(0, len(gone), PAGE_ROWS):
+            yield gone[start: start + PAGE_ROWS]
+        # Unreadable rows keep their last good version: they are not deleted.
+        snapshot = {key: row if row is not None else before[key]
+                    for key, row in present.items() if row is not None or key in before}
+        ledger.set_rows(self.name, snapshot)
 
     def settings_digest(self) -> str:
         """A fingerprint of how this stream reads a file: other settings, other values."""
@@ -208,7 +268,7 @@ class CsvStream(ConfiguredStream):
                  cfg.primary_key, cfg.incremental.cursor_field if cfg.incremental else None,
                  sorted(cfg.types.items()), list(cfg.formats.date_formats),
                  cfg.formats.decimal_comma, list(cfg.formats.true_words),
-                 list(cfg.formats.false_words)]
+                 list(cfg.formats.false_words), list(cfg.null_values)]
         return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:16]
 
     def stale_payload(self, payload: Mapping[str, Any]) -> str | None:
