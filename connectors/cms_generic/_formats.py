@@ -66,20 +66,23 @@ class ValueFormats:
             return self.boolean(value)
         if kind == "number":
             return self.number(value)
-        moment = self.moment(value)
+        moment = self.moment(value, epoch=False)
         return moment.strftime("%Y-%m-%d") if kind == "date" else moment.strftime(_time.FORMAT)
 
-    def moment(self, text: str) -> datetime:
-        """A date/time in one of ``date_formats``, else ISO-8601 or epoch seconds.
-
-        An ISO value with an offset is converted to UTC; other values are kept as
-        written (naive)."""
+    def moment(self, text: str, *, epoch: bool = True) -> datetime:
+        """A date/time in one of ``date_formats``, else ISO-8601 or (``epoch``) Unix
+        seconds.  An ISO value with an offset is converted to UTC; other values are
+        kept as written (naive)."""
         value = text.strip()
         for fmt in self.date_formats:
             try:
                 return datetime.strptime(value, fmt)
             except ValueError:
                 continue
+        if not epoch and value.replace(".", "", 1).isdigit():
+            # 46357 in a date column is an Excel serial date, not 1970 plus seconds.
+            raise FormatError(f"{text[:40]!r} is a number, not a date/time (a spreadsheet's "
+                              "serial date? format the column as a date before exporting)")
         try:
             return _time.parse(value).astimezone(UTC).replace(tzinfo=None)
         except (ValueError, OverflowError, OSError):

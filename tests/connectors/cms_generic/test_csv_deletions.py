@@ -47,7 +47,7 @@ def test_rows_missing_from_the_next_full_export_are_marked_deleted_once(
     invoke(config, "run", code=0)
     assert set(_deleted(fake_copernica).values()) == {""}
 
-    _export(tmp_path, set(range(1, 21)))  # 21–24 were deleted in the CMS
+    _export(tmp_path, set(range(1, 21)))  # 21 to 24 were deleted in the CMS
     invoke(config, "run", code=0)
     marks = _deleted(fake_copernica)
     assert len(marks) == 24  # profiles are kept, only marked
