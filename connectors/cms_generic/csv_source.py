@@ -35,7 +35,7 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from copernica_sdk.sync.connector import Record
 from copernica_sdk.sync.errors import MappingError, SourceError
@@ -45,6 +45,9 @@ from ._formats import FormatError
 from ._paths import get_path
 from .config import CsvStreamConfig
 from .streams import CURSOR_KEY, ID_KEY, ConfiguredStream
+
+if TYPE_CHECKING:
+    from .connector import GenericCmsConnector
 
 __all__ = ["FILE_KEY", "BadRow", "CsvStream", "Ledger", "content_digest"]
 
@@ -163,6 +166,11 @@ class CsvStream(ConfiguredStream):
 
     config: CsvStreamConfig
 
+    def __init__(self, connector: GenericCmsConnector, config: CsvStreamConfig) -> None:
+        super().__init__(connector, config)
+        # Files parsed for stale_payload, by (path, mtime, size).
+        self._parsed: dict[tuple[str, int, int], dict[str, Record]] = {}
+
     def files(self) -> list[Path]:
         """The files to read, sorted by name (exports are usually date-stamped)."""
         found: set[str] = set()
@@ -279,12 +287,10 @@ class CsvStream(ConfiguredStream):
         if not isinstance(where, str):
             return None
         try:
-            content = Path(where).read_bytes()
-            key = payload.get(self.primary_key)
-            fresh = next((r for r in self._rows(Path(where), content, "")
-                          if r.get(self.primary_key) == key), None)
+            rows = self._current_rows(Path(where))
         except (OSError, SourceError):
             return f"it was read from {where}, which is gone or no longer readable"
+        fresh = rows.get(str(payload.get(self.primary_key)))
         if fresh is None:
             return f"the row is no longer in {where}"
         if _comparable(fresh) != _comparable(payload):
@@ -292,6 +298,15 @@ class CsvStream(ConfiguredStream):
         if payload.get(UNREAD_KEY):
             return f"the row could not be read from {where}"
         return None
+
+    def _current_rows(self, path: Path) -> dict[str, Record]:
+        """The rows a file holds now, by key (parsed once per file and version)."""
+        stat = path.stat()
+        version = (str(path), stat.st_mtime_ns, stat.st_size)
+        if version not in self._parsed:
+            self._parsed[version] = {str(r.get(self.primary_key)): r
+                                     for r in self._rows(path, path.read_bytes(), "")}
+        return self._parsed[version]
 
     def _rows(self, path: Path, content: bytes, file_cursor: str) -> Iterator[Record]:
         cfg = self.config

@@ -166,11 +166,13 @@ def test_a_file_that_is_neither_utf8_nor_windows_1252_stops_the_stream_naming_th
         read_all(_stream_conn(tmp_path), "contacts")
 
 
-def test_an_explicit_encoding_is_used_strictly(tmp_path: Path) -> None:
-    (tmp_path / "contacts.csv").write_bytes(
-        "Contact ID;E-mail;First name;Last name;Newsletter;Updated\n"
-        "1;a@example.com;Zoë;A;yes;2024-05-01 10:00:00\n".encode("latin-1"))
-    (record,) = read_all(_stream_conn(tmp_path, encoding="latin-1"), "contacts")
-    assert record["first_name"] == "Zoë"
+def test_an_explicit_encoding_drops_a_byte_order_mark_and_stays_strict(tmp_path: Path) -> None:
+    # Excel's "CSV UTF-8" starts with a BOM; with encoding = "utf-8" it must not end
+    # up in the first column's name (which would lose the primary key).
+    shutil.copyfile(FIXTURES / "excel-nl-utf8-bom.csv", tmp_path / "contacts.csv")
+    records = read_all(_stream_conn(tmp_path, encoding="utf-8", **DUTCH), "contacts")
+    assert [r["contact_id"] for r in records][:3] == ["1", "2", "3"]
+    assert records[1]["first_name"] == "Zo\u00eb"
+    shutil.copyfile(FIXTURES / "excel-nl-cp1252.csv", tmp_path / "contacts.csv")
     with pytest.raises(SourceError, match="line 2 is not utf-8"):
         read_all(_stream_conn(tmp_path, encoding="utf-8"), "contacts")
