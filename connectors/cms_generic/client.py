@@ -182,6 +182,11 @@ class SourceClient:
         text = response.text
         try:
             body = json.loads(text) if text.strip() else None
+        except RecursionError:
+            raise SourceError(
+                f"{shown} answered JSON nested deeper than can be decoded (HTTP "
+                f"{response.status_code}): a plugin or field may hold a runaway structure; "
+                "flatten it in the source") from None
         except ValueError as exc:
             head = text.lstrip()[:200].lower()
             if "html" in ctype.lower() or head.startswith(("<!doctype", "<html")):

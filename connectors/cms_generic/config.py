@@ -103,6 +103,8 @@ class HttpStreamConfig:
     records_path: Path = ()
     paginate: PaginateConfig = field(default_factory=PaginateConfig)
     incremental: IncrementalConfig | None = None
+    #: Records without a value at one of these (name, path) are skipped, counted.
+    skip_if_missing: tuple[tuple[str, Path], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,7 @@ class CsvStreamConfig:
     encoding: str = "utf-8-sig"
     columns: Mapping[str, str] = field(default_factory=dict)
     incremental: IncrementalConfig | None = None
+    skip_if_missing: tuple[tuple[str, Path], ...] = ()
 
 
 StreamConfig = HttpStreamConfig | CsvStreamConfig
@@ -242,9 +245,9 @@ def parse_auth(raw: Any, problems: list[str], prefix: str = "source.auth") -> Au
 
 
 _HTTP_KEYS = ("type", "path", "url", "method", "params", "headers", "body", "records",
-              "primary_key", "paginate", "incremental")
+              "primary_key", "paginate", "incremental", "skip_if_missing")
 _CSV_KEYS = ("type", "path", "paths", "delimiter", "quotechar", "encoding", "columns",
-             "primary_key", "incremental")
+             "primary_key", "incremental", "skip_if_missing")
 _PAGINATE_KEYS = ("style", "page_param", "first_page", "size_param", "page_size",
                   "total_pages_header", "total_pages_path", "offset_param", "limit_param",
                   "total_path", "cursor_path", "cursor_param", "next_url_path", "max_pages")
@@ -278,6 +281,24 @@ def parse_streams(raw: Any, *, base_url: str | None, max_pages: int,
         else:
             problems.append(f"{key}.type: expected one of http, csv; got {kind!r}")
     return out
+
+
+def _skip_if_missing(t: _Table) -> tuple[tuple[str, Path], ...]:
+    """``skip_if_missing = ["email"]``: fields (dotted paths) a record must have."""
+    raw = t.raw.get("skip_if_missing")
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(v, str) and v.strip() for v in raw):
+        t.problems.append(f"{t.prefix}.skip_if_missing: expected a list of field paths, "
+                          "e.g. [\"email\"]")
+        return ()
+    out = []
+    for text in raw:
+        try:
+            out.append((text.strip(), compile_path(text.strip())))
+        except PathError as exc:
+            t.problems.append(f"{t.prefix}.skip_if_missing: {exc}")
+    return tuple(out)
 
 
 def _primary_key(t: _Table) -> tuple[str, Path]:
@@ -322,6 +343,7 @@ def _http_stream(name: str, raw: Mapping[str, Any], prefix: str, base_url: str |
         records_path=t.path("records", ()) or (),
         paginate=_paginate(t.table("paginate"), f"{prefix}.paginate", max_pages, problems),
         incremental=_incremental(t, problems),
+        skip_if_missing=_skip_if_missing(t),
     )
     if body is not None and method == "GET":
         problems.append(f"{prefix}.body: only for method = \"POST\"")
@@ -419,4 +441,4 @@ def _csv_stream(name: str, raw: Mapping[str, Any], prefix: str,
     if inc is not None and inc.filter_params:
         problems.append(f"{prefix}.incremental.filter_params: CSV streams filter client-side only")
     return CsvStreamConfig(name, tuple(paths), primary_key, pk_path, delimiter[:1], quotechar[:1],
-                           encoding, t.str_table("columns"), inc)
+                           encoding, t.str_table("columns"), inc, _skip_if_missing(t))

@@ -36,7 +36,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from copernica_sdk.sync.connector import Record
+from copernica_sdk.sync.connector import PageItem, Record
 from copernica_sdk.sync.errors import MappingError, SourceError
 
 from . import _time
@@ -135,7 +135,7 @@ class CsvStream(ConfiguredStream):
                 found.update(p for p in glob.glob(expanded, recursive=True) if os.path.isfile(p))
         return [Path(p) for p in sorted(found)]
 
-    def read(self, start: str | None, until: str) -> Iterator[list[Record]]:
+    def read(self, start: str | None, until: str) -> Iterator[list[PageItem]]:
         begin = self._start(start, self.config.incremental)
         ledger = self.connector.ledger
         for path in self.files():
@@ -152,7 +152,7 @@ class CsvStream(ConfiguredStream):
                 continue
             file_cursor = seen if isinstance(seen, str) else _time.normalize(int(mtime))
             highest: str | None = None
-            page: list[Record] = []
+            page: list[PageItem] = []
             for record in self._rows(path, content, file_cursor):
                 cursor = record.get(CURSOR_KEY)
                 if isinstance(cursor, str):
@@ -160,7 +160,7 @@ class CsvStream(ConfiguredStream):
                         highest = cursor
                     if begin is not None and cursor < begin:
                         continue
-                page.append(record)
+                page.append(record if isinstance(record, BadRow) else self._skip_missing(record))
                 if len(page) >= PAGE_ROWS:
                     yield page
                     page = []
