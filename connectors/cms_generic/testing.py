@@ -11,6 +11,7 @@ One WSGI app (werkzeug) serves, over the same set of contacts:
 - ``/api/<style>/contacts`` — one listing per pagination style (``page``,
   ``offset``, ``cursor``, ``next``, ``link``, ``single``) plus faults:
   ``/api/loop``, ``/api/same``, ``/api/html``, ``/api/malformed``, ``/api/text``,
+  ``/api/deep`` (a record nested 5,000 levels deep),
   ``/api/flaky`` (503 with ``Retry-After`` ``flaky_failures`` times).
 
 Auth for ``/api`` is ``FakeCms(auth=…)``: ``none``, ``basic``, ``bearer``,
@@ -203,7 +204,11 @@ class FakeCms:
 
     # Generic listings and faults
     def _records(self) -> list[dict[str, Any]]:
-        return [{**c, "modified": _iso(c["modified"]) + "Z"} for c in self.sorted_contacts()]
+        # A contact's "modified" set to anything but a datetime is served as it is
+        # (hostile values: "garbage", None…).
+        return [{**c, "modified": _iso(c["modified"]) + "Z"
+                 if isinstance(c["modified"], datetime) else c["modified"]}
+                for c in self.sorted_contacts()]
 
     def _api(self, request: Request, rest: str) -> Response:
         args = request.args
@@ -253,6 +258,10 @@ class FakeCms:
             if failing:
                 return Response("busy", 503, headers={"Retry-After": "1"})
             return _json(records[:2])
+        if style == "deep":  # one record whose value nests 5,000 levels deep
+            nested = '{"a":' * 5000 + "1" + "}" * 5000
+            return Response(f'[{{"id": 1, "email": "a@example.com", "extra": {nested}}}]', 200,
+                            content_type="application/json")
         if style == "server_error":
             return Response("<html><title>Fatal error</title></html>", 500,
                             content_type="text/html")
