@@ -20,6 +20,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from copernica_sdk.sync.connector import PageItem, Record, Rejected, Skipped, Stream
+from copernica_sdk.sync.deep_json import UNREADABLE
 from copernica_sdk.sync.errors import SourceError
 
 from . import _time
@@ -61,6 +62,8 @@ class ConfiguredStream(Stream):
         """One record as the page carries it: decorated (see :meth:`_decorate`),
         :class:`Skipped` when it lacks a ``skip_if_missing`` field, or
         :class:`Rejected` when its cursor value cannot be read."""
+        if UNREADABLE in record:  # a stand-in for a record nested too deep to decode
+            return Rejected(record, str(record[UNREADABLE]))
         problem = self._decorate(record, where)
         item = self._skip_missing(record)
         if problem is not None and item is record:

@@ -11,7 +11,8 @@ One WSGI app (werkzeug) serves, over the same set of contacts:
 - ``/api/<style>/contacts`` — one listing per pagination style (``page``,
   ``offset``, ``cursor``, ``next``, ``link``, ``single``) plus faults:
   ``/api/loop``, ``/api/same``, ``/api/html``, ``/api/malformed``, ``/api/text``,
-  ``/api/deep`` (a record nested 5,000 levels deep),
+  ``/api/deep`` (a list whose last record nests 5,000 levels deep; ``/api/deep_object``: the
+  same list under ``items``),
   ``/api/flaky`` (503 with ``Retry-After`` ``flaky_failures`` times).
 
 Auth for ``/api`` is ``FakeCms(auth=…)``: ``none``, ``basic``, ``bearer``,
@@ -258,10 +259,13 @@ class FakeCms:
             if failing:
                 return Response("busy", 503, headers={"Retry-After": "1"})
             return _json(records[:2])
-        if style == "deep":  # one record whose value nests 5,000 levels deep
+        if style in ("deep", "deep_object"):  # a record whose value nests 5,000 levels deep
             nested = '{"a":' * 5000 + "1" + "}" * 5000
-            return Response(f'[{{"id": 1, "email": "a@example.com", "extra": {nested}}}]', 200,
-                            content_type="application/json")
+            text = json.dumps(records[:3])[:-1] + f', {{"id": 99, "email": "deep@example.com", ' \
+                f'"extra": {nested}}}]'
+            if style == "deep_object":
+                text = f'{{"items": {text}}}'
+            return Response(text, 200, content_type="application/json")
         if style == "server_error":
             return Response("<html><title>Fatal error</title></html>", 500,
                             content_type="text/html")

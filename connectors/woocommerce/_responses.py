@@ -7,7 +7,6 @@ WAFs and PHP failures answer with HTML instead.  Every message names the URL
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +14,8 @@ from typing import Any
 import requests
 
 from copernica_sdk.retry import parse_retry_after
+from copernica_sdk.sync import deep_json
+from copernica_sdk.sync.deep_json import UNREADABLE
 from copernica_sdk.sync.errors import SourceAuthError, SourceError
 
 from .auth import redact_text, redact_url
@@ -32,11 +33,6 @@ __all__ = [
 ]
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
-#: Key of the stand-in for a record that could not be decoded; its value says why.
-UNREADABLE = "_copernica_unreadable"
-# Strings (skipped whole, so brackets inside them do not count) and structure.
-_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{},]')
-_ID_VALUE = re.compile(r'\s*:\s*(-?\d+)')
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,13 +126,19 @@ def parse_json(response: requests.Response, url: str, secrets: tuple[str, ...]) 
     """The JSON body of a 2xx answer, or ``SourceError`` when it is anything else.
 
     A list whose records nest deeper than the parser allows is decoded record by
-    record: each record too deep to decode becomes a stand-in with its ``id`` and
-    :data:`UNREADABLE` (the reason), so the other records of the page sync.
+    record (:func:`copernica_sdk.sync.deep_json.loads`): each record too deep to
+    decode becomes a stand-in with its top-level values and :data:`UNREADABLE`
+    (the reason), so the other records of the page sync.
     """
     try:
         return response.json()
     except RecursionError:
-        return _decode_deep(response.text, url)
+        try:
+            return deep_json.loads(response.text, where=url)
+        except ValueError:
+            raise SourceError(
+                f"WooCommerce answered JSON nested deeper than can be decoded for {url}; a "
+                "plugin may be writing a runaway structure into the records' meta_data") from None
     except ValueError:
         kind = response.headers.get("Content-Type", "no content type").split(";")[0]
         start = snippet(response, secrets)
@@ -189,57 +191,3 @@ def status_error(response: requests.Response, url: str, secrets: tuple[str, ...]
 
 
 
-
-def _decode_deep(text: str, url: str) -> list[Any]:
-    """A JSON list decoded element by element; elements nested too deep to decode
-    are replaced by a stand-in (see :func:`parse_json`)."""
-    too_deep = SourceError(
-        f"WooCommerce answered JSON nested deeper than can be decoded for {url}; a plugin "
-        "may be writing a runaway structure into the records' meta_data")
-    body = text.strip()
-    if not body.startswith("["):
-        raise too_deep
-    out: list[Any] = []
-    depth, begin = 0, 1
-    for token in _TOKENS.finditer(body):
-        kind = token.group()
-        if kind in "[{":
-            depth += 1
-        elif kind in "]}":
-            depth -= 1
-            if depth == 0:
-                out.extend(_element(body[begin:token.start()], url))
-                return out
-        elif kind == "," and depth == 1:
-            out.extend(_element(body[begin:token.start()], url))
-            begin = token.end()
-    raise too_deep
-
-
-def _element(text: str, url: str) -> list[Any]:
-    if not text.strip():
-        return []
-    try:
-        return [json.loads(text)]
-    except RecursionError:
-        return [{"id": _top_level_id(text), UNREADABLE: (
-            f"the record WooCommerce answered for {url} nests deeper than the JSON parser "
-            "allows (e.g. in meta_data), so it cannot be read; flatten the value in the shop")}]
-    except ValueError:
-        raise SourceError(f"WooCommerce answered malformed JSON for {url}") from None
-
-
-def _top_level_id(text: str) -> int | None:
-    """The ``"id"`` of a JSON object given as text, read without decoding it."""
-    depth = 0
-    for token in _TOKENS.finditer(text):
-        kind = token.group()
-        if kind in "[{":
-            depth += 1
-        elif kind in "]}":
-            depth -= 1
-        elif depth == 1 and kind == '"id"':
-            found = _ID_VALUE.match(text, token.end())
-            if found:
-                return int(found.group(1))
-    return None

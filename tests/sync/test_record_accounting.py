@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, ClassVar
 
+import pytest
+
+from copernica_sdk import CopernicaClient, RetryPolicy, schema
+from copernica_sdk.sync import deep_json
 from copernica_sdk.sync._bookmarks import minus, parse_ts, replication_max, replication_problem
 from copernica_sdk.sync.connector import PageItem, Rejected, Skipped, Stream
+from copernica_sdk.sync.engine import SyncEngine
+from copernica_sdk.sync.mapping import parse_target
 from copernica_sdk.sync.report import RunReport, StreamReport
+from copernica_sdk.sync.runner import schema_for
 from copernica_sdk.sync.state import StateStore
+from copernica_sdk.testing.fake_copernica import FakeCopernica
+
+from .memory_source import MAPPING, MemoryConnector
 
 
 class _Dated(Stream):
@@ -82,3 +93,88 @@ def test_a_dead_letter_nested_too_deep_to_encode_is_still_stored(tmp_path: Any) 
                                payload={"id": 7, "meta_data": deep})
         [letter] = state.dead_letters()
     assert letter.record_key == "7" and letter.payload["id"] == 7
+
+
+# -- through the engine -------------------------------------------------------------
+
+class _HostilePeople(Stream):
+    """One page with a good record and one of each kind of trouble."""
+
+    name: ClassVar[str] = "people"
+    primary_key: ClassVar[str] = "id"
+    replication_key: ClassVar[str | None] = "updated"
+    is_sorted: ClassVar[bool] = True
+
+    def read(self, start: str | None, until: str) -> Iterator[Sequence[PageItem]]:
+        deep: dict[str, Any] = {}
+        cursor = deep
+        for _ in range(5000):
+            cursor["a"] = {}
+            cursor = cursor["a"]
+        yield [
+            {"id": 1, "email": "one@example.com", "name": "One", "updated": "2024-01-01T10:00:00"},
+            {"id": 2, "email": "two@example.com", "name": "Two", "updated": "garbage"},
+            Skipped({"id": 3, "email": "", "updated": "2024-01-01T11:00:00"}, "no e-mail"),
+            Rejected({"id": 4}, "could not be decoded"),
+            {"id": 5, "email": "five@example.com", "name": deep, "updated": "2024-01-01T09:00:00"},
+            {"id": 6, "email": "six@example.com", "name": "Six", "updated": "2099-01-01T00:00:00"},
+        ]
+
+
+class _HostileSource(MemoryConnector):
+    def streams(self) -> Sequence[Stream]:
+        return [_HostilePeople(self)]
+
+
+def test_the_engine_counts_skips_dead_letters_bad_values_and_never_lifts_the_bookmark(
+        fake_copernica: FakeCopernica, tmp_path: Path) -> None:
+    source = _HostileSource()
+    target = parse_target({}, {**source.default_mapping(),
+                               "streams": {"people": MAPPING["streams"]["people"]}})
+    with CopernicaClient(fake_copernica.token, endpoint=fake_copernica.url,
+                         retry=RetryPolicy(max_attempts=2, sleep=lambda _: None)) as client, \
+            StateStore(tmp_path / "state.sqlite3") as state:
+        schema.apply(client, schema.plan(client, schema_for(target)))
+        report = SyncEngine(client, source, target, state, job="t").run()
+        [people] = report.streams
+        assert (people.read, people.written, people.dead_lettered, people.skipped) == (6, 2, 3, 1)
+        assert people.skip_reasons == {"no e-mail": 1}
+        assert int(report.exit_code) == 1
+        letters = {d.record_key: d.reason for d in state.dead_letters()}
+        assert set(letters) == {"2", "4", "5"}
+        assert "updated = 'garbage'" in letters["2"]
+        assert letters["4"] == "could not be decoded"
+        # A value nested 5,000 levels deep is this record's dead letter (its payload,
+        # too deep for JSON, is stored cut), not a crash of the checkpoint.
+        assert "name" in letters["5"]
+        assert {d.record_key: d.payload["id"] for d in state.dead_letters()}["5"] == 5
+        # Neither "garbage" nor 2099 became the bookmark.
+        assert state.bookmark("people") == "2024-01-01T11:00:00"
+        assert state.runs(limit=1)[0].counts["skipped: no e-mail"] == 1
+
+
+# -- deep JSON ----------------------------------------------------------------------
+
+def _nested(levels: int) -> str:
+    return '{"a":' * levels + "1" + "}" * levels
+
+
+def test_a_list_is_decoded_around_an_element_nested_too_deep() -> None:
+    text = ('[{"id": 1, "note": "a, [b] {c}\\" ,"}, '
+            f'{{"id": 2, "email": "x@example.com", "ok": true, "meta": [{_nested(5000)}], '
+            '"date": null}, {"id": 3}]')
+    decoded = deep_json.loads(text, where="https://cms.example/users")
+    assert decoded[0] == {"id": 1, "note": 'a, [b] {c}" ,'} and decoded[2] == {"id": 3}
+    stand_in = decoded[1]
+    assert {k: stand_in[k] for k in ("id", "email", "ok", "date")} == \
+        {"id": 2, "email": "x@example.com", "ok": True, "date": None}
+    assert "meta" not in stand_in
+    assert "https://cms.example/users" in stand_in[deep_json.UNREADABLE]
+
+
+def test_depth_outside_a_list_is_an_error_not_a_recursion_error() -> None:
+    with pytest.raises(deep_json.TooDeepError, match=r"cms\.example"):
+        deep_json.loads(f'{{"items": [{_nested(5000)}]}}', where="https://cms.example")
+    with pytest.raises(ValueError):
+        deep_json.loads(f"[{_nested(5000)}", where="x")
+    assert deep_json.loads('[{"id": 1}]', where="x") == [{"id": 1}]

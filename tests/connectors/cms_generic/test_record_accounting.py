@@ -100,8 +100,20 @@ def test_an_unreadable_cursor_dead_letters_the_record_naming_field_and_value(
     assert len(items) == 8
 
 
-def test_json_nested_too_deep_is_a_source_error_naming_the_url(cms: FakeCms) -> None:
+def test_a_record_nested_too_deep_is_dead_lettered_and_the_rest_of_the_list_read(
+        cms: FakeCms) -> None:
     config = {"base_url": cms.url, "streams": {"contacts": {
         "path": "/api/deep/contacts", "primary_key": "id"}}}
-    with pytest.raises(SourceError, match=r"/api/deep/contacts.*nested deeper"):
+    items = _pages(config, "contacts")
+    assert [i["id"] for i in items if isinstance(i, dict)] == [1, 2, 3]
+    [rejected] = [i for i in items if isinstance(i, Rejected)]
+    assert rejected.record["id"] == 99 and rejected.record["email"] == "deep@example.com"
+    assert "/api/deep/contacts" in rejected.reason and "nests deeper" in rejected.reason
+
+
+def test_json_nested_too_deep_outside_a_list_is_a_source_error_naming_the_url(
+        cms: FakeCms) -> None:
+    config = {"base_url": cms.url, "streams": {"contacts": {
+        "path": "/api/deep_object/contacts", "primary_key": "id", "records": "items"}}}
+    with pytest.raises(SourceError, match=r"/api/deep_object/contacts.*nested deeper"):
         _pages(config, "contacts")
