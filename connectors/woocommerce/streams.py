@@ -55,9 +55,10 @@ def _modified(record: Record) -> str:
     value = record.get(REPLICATION_KEY)
     if not isinstance(value, str) or not value:
         return ""
-    if len(value) == 19 and value[10] == "T" and value[:4].isdigit():
-        return value  # already WooCommerce's form; skips a parse per comparison
     try:
+        if len(value) == 19 and value[10] == "T":
+            datetime.fromisoformat(value)  # validates (2024-13-45… is not a date)
+            return value  # already WooCommerce's form
         return to_wc(value)
     except (ValueError, OverflowError):
         return ""
@@ -202,10 +203,15 @@ class OrdersStream(_WooStream):
                 return None
             return _place(record, start, until, horizon)
 
+        # Within one keyset query, pages of nothing but unreadable dates are stepped
+        # over by offset (the query's order is the store's, whatever the answer says).
+        offset = 0
         while True:
             params = {**self._params(status), "orderby": "modified", "order": "asc", "modified_before": until}
             if after is not None:
                 params["modified_after"] = after
+            if offset:
+                params["offset"] = offset
             page = self.client.get_page("orders", params)
             records = page.records
             if not records:
@@ -213,13 +219,12 @@ class OrdersStream(_WooStream):
             dated = [m for r in records if (m := _modified(r))]
             full = page.per_page is not None and len(records) >= page.per_page
             if not dated:
-                if full:
-                    raise SourceError(
-                        f"WooCommerce returned {len(records)} orders in a row whose "
-                        f"{REPLICATION_KEY} cannot be read (e.g. {records[0].get(REPLICATION_KEY)!r}); "
-                        "orders cannot be paged by modification date past them")
                 yield from (item for r in records if (item := fresh(r)) is not None)
-                return
+                if not full:
+                    return
+                offset += len(records)
+                continue
+            offset = 0
             first, last = dated[0], dated[-1]
             if after is not None and first <= after:
                 # Paging would loop forever: the store (or a plugin/cache in front of
@@ -229,6 +234,10 @@ class OrdersStream(_WooStream):
                     f"{first}); orders cannot be read incrementally from this store"
                 )
             if full and first == last:
+                # The drain covers the page's dated orders; the undated ones it holds
+                # are not in that second as far as the answer says, so they go now.
+                yield from (item for r in records
+                            if not _modified(r) and (item := fresh(r)) is not None)
                 yield from (item for r in self._drain_second(status, first, until)
                             if (item := fresh(r)) is not None)
                 after, seen, seen_second = first, set(), None
