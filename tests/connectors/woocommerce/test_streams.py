@@ -262,3 +262,18 @@ def test_random_runs_of_bad_dates_in_tie_heavy_shops_lose_and_repeat_no_order(se
             shop.faults.records.date("orders", order_id, rng.choice(["garbage", None, "", "2024-01-01Tgarbage!"]))
         got = [r["id"] for r in read_all(stream, None, UNTIL)]
         assert sorted(got) == sorted(ids) and len(got) == len(set(got))
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"version": "5.6.0"}, {"orderby_modified": False}])
+def test_an_order_stored_with_a_far_future_date_is_read_by_every_read_path(
+        kwargs: dict[str, object]) -> None:
+    with FakeShop(customers=10, orders=40, seed=6, now=NOW, **kwargs) as shop:  # type: ignore[arg-type]
+        order_id = shop.orders[7]["id"]
+        with shop.store.lock:
+            shop.store.orders[order_id]["date_modified_gmt"] = "2099-01-01T00:00:00"
+            shop.store.generation += 1
+        stream = connector_for(shop).streams()[1]
+        assert order_id in {r["id"] for r in read_all(stream, None, UNTIL)}
+        shop.advance(60)
+        later = iso(shop.now())
+        assert [r["id"] for r in read_all(stream, UNTIL, later)] == [order_id]
