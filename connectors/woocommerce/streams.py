@@ -2,9 +2,10 @@
 
 Both read the window ``[start, until)`` of ``date_modified_gmt`` — half-open,
 because WooCommerce's ``modified_before`` is strict.  A record changed at exactly
-``until`` (or during the run) is therefore *not* yielded; the next run, whose
-start is this run's bookmark minus the lookback, reads it.  So ``read`` never
-yields a record changed at or after ``until``, on every path.
+``until`` (or during the run) is therefore *not* yielded to be synced; the next
+run, whose start is this run's bookmark minus the lookback, reads it.  So ``read``
+never yields a record changed at or after ``until`` to sync, on every path —
+except one dated later than *now*, which no change can be (below).
 
 Orders on WooCommerce ≥ 5.8 with ``orderby=modified`` come in ascending
 ``(date_modified_gmt, id)`` order (the stream is *sorted*).  Older stores get a

@@ -346,8 +346,8 @@ class SyncEngine:
             return outcome
         try:
             outcome.mapped = mapping.apply(record, record_id=key)
-            # Digests are taken again later; computed here, a value nested too deep
-            # to hash fails this record instead of the page.
+            # Taken (and cached) here, so a value nested too deep to hash fails
+            # this record instead of the page.
             outcome.mapped.profile.digest()
             for sub in outcome.mapped.subprofiles:
                 sub.digest()
