@@ -26,6 +26,7 @@ from urllib.parse import urlencode, urlsplit
 import requests
 
 from copernica_sdk.retry import RetryPolicy
+from copernica_sdk.sync import deep_json
 from copernica_sdk.sync.errors import SourceAuthError, SourceError, SourceUnavailableError
 
 from .auth import apply_auth, query_auth, redact
@@ -185,6 +186,16 @@ class SourceClient:
         text = response.text
         try:
             body = json.loads(text) if text.strip() else None
+        except RecursionError:
+            # A list of records is decoded around the records nested too deep (they
+            # become stand-ins the stream dead-letters); anything else cannot be.
+            try:
+                body = deep_json.loads(text, where=shown)
+            except ValueError:
+                raise SourceError(
+                    f"{shown} answered JSON nested deeper than can be decoded (HTTP "
+                    f"{response.status_code}): a plugin or field may hold a runaway "
+                    "structure; flatten it in the source") from None
         except ValueError as exc:
             head = text.lstrip()[:200].lower()
             if "html" in ctype.lower() or head.startswith(("<!doctype", "<html")):

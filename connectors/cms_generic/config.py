@@ -104,6 +104,8 @@ class HttpStreamConfig:
     records_path: Path = ()
     paginate: PaginateConfig = field(default_factory=PaginateConfig)
     incremental: IncrementalConfig | None = None
+    #: Records without a value at one of these (name, path) are skipped, counted.
+    skip_if_missing: tuple[tuple[str, Path], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,7 @@ class CsvStreamConfig:
     null_values: tuple[str, ...] = ()
     #: Each run's files are a full export: rows gone since the last run are marked deleted.
     mark_missing_as_deleted: bool = False
+    skip_if_missing: tuple[tuple[str, Path], ...] = ()
 
 
 StreamConfig = HttpStreamConfig | CsvStreamConfig
@@ -249,12 +252,12 @@ def parse_auth(raw: Any, problems: list[str], prefix: str = "source.auth") -> Au
 
 
 _HTTP_KEYS = ("type", "path", "url", "method", "params", "headers", "body", "records",
-              "primary_key", "paginate", "incremental")
+              "primary_key", "paginate", "incremental", "skip_if_missing")
 _CSV_KEYS = ("type", "path", "paths", "delimiter", "quotechar", "encoding", "columns",
              "primary_key", "incremental",
              # locale settings (issue 18), parsed by _csv_formats
              "types", "date_format", "decimal_comma", "true_words", "false_words", "null_values",
-             "mark_missing_as_deleted")
+             "mark_missing_as_deleted", "skip_if_missing")
 _PAGINATE_KEYS = ("style", "page_param", "first_page", "size_param", "page_size",
                   "total_pages_header", "total_pages_path", "offset_param", "limit_param",
                   "total_path", "cursor_path", "cursor_param", "next_url_path", "max_pages")
@@ -288,6 +291,24 @@ def parse_streams(raw: Any, *, base_url: str | None, max_pages: int,
         else:
             problems.append(f"{key}.type: expected one of http, csv; got {kind!r}")
     return out
+
+
+def _skip_if_missing(t: _Table) -> tuple[tuple[str, Path], ...]:
+    """``skip_if_missing = ["email"]``: fields (dotted paths) a record must have."""
+    raw = t.raw.get("skip_if_missing")
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(v, str) and v.strip() for v in raw):
+        t.problems.append(f"{t.prefix}.skip_if_missing: expected a list of field paths, "
+                          "e.g. [\"email\"]")
+        return ()
+    out = []
+    for text in raw:
+        try:
+            out.append((text.strip(), compile_path(text.strip())))
+        except PathError as exc:
+            t.problems.append(f"{t.prefix}.skip_if_missing: {exc}")
+    return tuple(out)
 
 
 def _primary_key(t: _Table) -> tuple[str, Path]:
@@ -332,6 +353,7 @@ def _http_stream(name: str, raw: Mapping[str, Any], prefix: str, base_url: str |
         records_path=t.path("records", ()) or (),
         paginate=_paginate(t.table("paginate"), f"{prefix}.paginate", max_pages, problems),
         incremental=_incremental(t, problems),
+        skip_if_missing=_skip_if_missing(t),
     )
     if body is not None and method == "GET":
         problems.append(f"{prefix}.body: only for method = \"POST\"")
@@ -433,7 +455,7 @@ def _csv_stream(name: str, raw: Mapping[str, Any], prefix: str,
     types, formats, nulls = _csv_formats(t)
     return CsvStreamConfig(name, tuple(paths), primary_key, pk_path, delimiter[:1], quotechar[:1],
                            encoding, t.str_table("columns"), inc, types, formats, nulls,
-                           t.flag("mark_missing_as_deleted", False))
+                           t.flag("mark_missing_as_deleted", False), _skip_if_missing(t))
 
 
 def _csv_formats(t: _Table) -> tuple[dict[str, str], ValueFormats, tuple[str, ...]]:

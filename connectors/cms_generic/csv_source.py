@@ -37,7 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from copernica_sdk.sync.connector import Record
+from copernica_sdk.sync.connector import PageItem, Record
 from copernica_sdk.sync.errors import MappingError, SourceError
 
 from . import _time
@@ -184,7 +184,7 @@ class CsvStream(ConfiguredStream):
                 found.update(p for p in glob.glob(expanded, recursive=True) if os.path.isfile(p))
         return [Path(p) for p in sorted(found)]
 
-    def read(self, start: str | None, until: str) -> Iterator[list[Record]]:
+    def read(self, start: str | None, until: str) -> Iterator[list[PageItem]]:
         begin = self._start(start, self.config.incremental)
         floor = _time.normalize(start) if start is not None else None
         ledger = self.connector.ledger
@@ -210,7 +210,7 @@ class CsvStream(ConfiguredStream):
             file_cursor = seen if isinstance(seen, str) else _time.normalize(int(mtime))
             highest: str | None = None
             bad = 0
-            page: list[Record] = []
+            page: list[PageItem] = []
             for record in self._rows(path, content, file_cursor):
                 record[FILE_KEY] = str(path)
                 bad += isinstance(record, BadRow)
@@ -226,7 +226,7 @@ class CsvStream(ConfiguredStream):
                     present[key] = None if isinstance(record, BadRow) else record
                     if not isinstance(record, BadRow):
                         record[DELETED_KEY] = ""
-                page.append(record)
+                page.append(record if isinstance(record, BadRow) else self._skip_missing(record))
                 if len(page) >= PAGE_ROWS:
                     yield page
                     page = []

@@ -20,7 +20,8 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from copernica_sdk.sync.connector import Record, Stream
+from copernica_sdk.sync.connector import PageItem, Record, Rejected, Skipped, Stream
+from copernica_sdk.sync.deep_json import UNREADABLE
 from copernica_sdk.sync.errors import SourceAuthError, SourceError
 
 from . import _time
@@ -58,8 +59,30 @@ class ConfiguredStream(Stream):
         begin = _time.normalize(start)
         return _time.shift(begin, -inc.lookback_seconds) if inc.lookback_seconds else begin
 
-    def _decorate(self, record: Record, where: str) -> Record:
-        """Add ``_cursor`` (and ``_id`` for nested keys) to one record."""
+    def _item(self, record: Record, where: str) -> PageItem:
+        """One record as the page carries it: decorated (see :meth:`_decorate`),
+        :class:`Skipped` when it lacks a ``skip_if_missing`` field, or
+        :class:`Rejected` when its cursor value cannot be read."""
+        if UNREADABLE in record:  # a stand-in for a record nested too deep to decode
+            return Rejected(record, str(record[UNREADABLE]))
+        problem = self._decorate(record, where)
+        item = self._skip_missing(record)
+        if problem is not None and item is record:
+            return Rejected(record, problem)
+        return item
+
+    def _skip_missing(self, record: Record) -> PageItem:
+        """``record``, or :class:`Skipped` when a ``skip_if_missing`` field is absent,
+        null or blank (the reason names the field, so the counts say why)."""
+        for name, path in self.config.skip_if_missing:
+            value = get_path(record, path)
+            if value is MISSING or value is None or (isinstance(value, str) and not value.strip()):
+                return Skipped(record, f"no {name} (skip_if_missing)")
+        return record
+
+    def _decorate(self, record: Record, where: str) -> str | None:
+        """Add ``_cursor`` (and ``_id`` for nested keys) to one record; returns why its
+        cursor value is unusable, if it is (a record without one is synced every run)."""
         cfg = self.config
         if len(cfg.primary_key_path) != 1 or cfg.primary_key_path[0] != cfg.primary_key:
             value = get_path(record, cfg.primary_key_path)
@@ -67,12 +90,18 @@ class ConfiguredStream(Stream):
         inc = cfg.incremental
         if inc is not None:
             raw = get_path(record, inc.cursor_path)
+            if raw is MISSING or raw is None or raw == "":
+                log.debug("%s: a record of %s has no %s; it is synced every run",
+                          self.name, where, inc.cursor_field)
+                return None
             try:
                 record[CURSOR_KEY] = _time.normalize(raw)
             except (ValueError, OverflowError, OSError):
-                log.warning("%s: a record of %s has no usable %s (%r); it is synced every run",
-                            self.name, where, inc.cursor_field, None if raw is MISSING else raw)
-        return record
+                shown = repr(raw) if len(repr(raw)) <= 80 else repr(raw)[:77] + "..."
+                return (f"{self.name} record from {where}: {inc.cursor_field} = {shown} is not "
+                        "a date/time, so the record cannot be placed in the incremental sync; "
+                        "fix the value in the source")
+        return None
 
 
 def stream_class(base: type[ConfiguredStream], config: StreamConfig,
@@ -93,7 +122,7 @@ class HttpStream(ConfiguredStream):
 
     config: HttpStreamConfig
 
-    def read(self, start: str | None, until: str) -> Iterator[list[Record]]:
+    def read(self, start: str | None, until: str) -> Iterator[list[PageItem]]:
         cfg = self.config
         inc = cfg.incremental
         begin = self._start(start, inc)
@@ -104,13 +133,13 @@ class HttpStream(ConfiguredStream):
                                .replace("{start_epoch}", str(_time.epoch(begin))))
         client = self.connector.client
         for page in paginate(self._fetch, cfg.url, params, cfg.paginate, client.show):
-            kept = []
+            kept: list[PageItem] = []
             for record in page.records:
-                self._decorate(record, page.response.shown)
+                item = self._item(record, page.response.shown)
                 cursor = record.get(CURSOR_KEY)
                 if begin is not None and isinstance(cursor, str) and cursor < begin:
                     continue
-                kept.append(record)
+                kept.append(item)
             if kept:
                 yield kept
 

@@ -17,6 +17,8 @@ One WSGI app (werkzeug) serves, over the same set of contacts:
 - ``/api/<style>/contacts`` — one listing per pagination style (``page``,
   ``offset``, ``cursor``, ``next``, ``link``, ``single``) plus faults:
   ``/api/loop``, ``/api/same``, ``/api/html``, ``/api/malformed``, ``/api/text``,
+  ``/api/deep`` (a list whose last record nests 5,000 levels deep; ``/api/deep_object``: the
+  same list under ``items``),
   ``/api/flaky`` (503 with ``Retry-After`` ``flaky_failures`` times).
 
 Auth for ``/api`` is ``FakeCms(auth=…)``: ``none``, ``basic``, ``bearer``,
@@ -238,7 +240,11 @@ class FakeCms:
 
     # Generic listings and faults
     def _records(self) -> list[dict[str, Any]]:
-        return [{**c, "modified": _iso(c["modified"]) + "Z"} for c in self.sorted_contacts()]
+        # A contact's "modified" set to anything but a datetime is served as it is
+        # (hostile values: "garbage", None…).
+        return [{**c, "modified": _iso(c["modified"]) + "Z"
+                 if isinstance(c["modified"], datetime) else c["modified"]}
+                for c in self.sorted_contacts()]
 
     def _api(self, request: Request, rest: str) -> Response:
         args = request.args
@@ -288,6 +294,13 @@ class FakeCms:
             if failing:
                 return Response("busy", 503, headers={"Retry-After": "1"})
             return _json(records[:2])
+        if style in ("deep", "deep_object"):  # a record whose value nests 5,000 levels deep
+            nested = '{"a":' * 5000 + "1" + "}" * 5000
+            text = json.dumps(records[:3])[:-1] + f', {{"id": 99, "email": "deep@example.com", ' \
+                f'"extra": {nested}}}]'
+            if style == "deep_object":
+                text = f'{{"items": {text}}}'
+            return Response(text, 200, content_type="application/json")
         if style == "server_error":
             return Response("<html><title>Fatal error</title></html>", 500,
                             content_type="text/html")

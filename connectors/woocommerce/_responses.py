@@ -14,11 +14,14 @@ from typing import Any
 import requests
 
 from copernica_sdk.retry import parse_retry_after
+from copernica_sdk.sync import deep_json
+from copernica_sdk.sync.deep_json import UNREADABLE
 from copernica_sdk.sync.errors import SourceAuthError, SourceError
 
 from .auth import redact_text, redact_url
 
 __all__ = [
+    "UNREADABLE",
     "Page",
     "WooError",
     "WooHTTPError",
@@ -120,9 +123,22 @@ def _int_header(response: requests.Response, name: str) -> int | None:
 
 
 def parse_json(response: requests.Response, url: str, secrets: tuple[str, ...]) -> Any:
-    """The JSON body of a 2xx answer, or ``SourceError`` when it is anything else."""
+    """The JSON body of a 2xx answer, or ``SourceError`` when it is anything else.
+
+    A list whose records nest deeper than the parser allows is decoded record by
+    record (:func:`copernica_sdk.sync.deep_json.loads`): each record too deep to
+    decode becomes a stand-in with its top-level values and :data:`UNREADABLE`
+    (the reason), so the other records of the page sync.
+    """
     try:
         return response.json()
+    except RecursionError:
+        try:
+            return deep_json.loads(response.text, where=url)
+        except ValueError:
+            raise SourceError(
+                f"WooCommerce answered JSON nested deeper than can be decoded for {url}; a "
+                "plugin may be writing a runaway structure into the records' meta_data") from None
     except ValueError:
         kind = response.headers.get("Content-Type", "no content type").split(";")[0]
         start = snippet(response, secrets)
@@ -172,5 +188,6 @@ def status_error(response: requests.Response, url: str, secrets: tuple[str, ...]
         status_code=status,
         code=err.code,
     )
+
 
 

@@ -2,14 +2,25 @@
 
 Both read the window ``[start, until)`` of ``date_modified_gmt`` — half-open,
 because WooCommerce's ``modified_before`` is strict.  A record changed at exactly
-``until`` (or during the run) is therefore *not* yielded; the next run, whose
-start is this run's bookmark minus the lookback, reads it.  So ``read`` never
-yields a record changed at or after ``until``, on every path.
+``until`` (or during the run) is therefore *not* yielded to be synced; the next
+run, whose start is this run's bookmark minus the lookback, reads it.  So ``read``
+never yields a record changed at or after ``until`` to sync, on every path —
+except one dated later than *now*, which no change can be (below).
 
 Orders on WooCommerce ≥ 5.8 with ``orderby=modified`` come in ascending
 ``(date_modified_gmt, id)`` order (the stream is *sorted*).  Older stores get a
 full scan by id with a client-side filter, and the stream says it is unsorted.
 Customers have no server-side date filter at all, so they are always unsorted.
+
+Every record the store returns is accounted for (see :func:`_place`): one whose
+``date_modified_gmt`` cannot be read is yielded all the same (the engine
+dead-letters it, naming the field and value) and one without a date is synced
+whenever the store returns it; one dated in the future (a wrong clock, an
+import) is synced now instead of waiting for that date — the engine caps the
+bookmark at the run start, so the next run sees it again — and one changed
+during the run is yielded as :class:`Skipped` (:data:`DEFERRED`): the next run
+reads it.  Only records *before* ``start``, unchanged since the last run, are left
+out: the store hands those over only because it cannot filter them itself.
 """
 
 from __future__ import annotations
@@ -18,11 +29,13 @@ import heapq
 import itertools
 import logging
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from copernica_sdk.sync.connector import Record, Stream
+from copernica_sdk.sync.connector import DEFERRED, PageItem, Record, Rejected, Skipped, Stream
 from copernica_sdk.sync.errors import SourceError
 
+from ._responses import UNREADABLE
 from ._time import shift, to_wc
 
 if TYPE_CHECKING:
@@ -39,16 +52,56 @@ INCLUDE_BATCH = 100
 
 
 def _modified(record: Record) -> str:
+    """``date_modified_gmt`` in WooCommerce's form, or ``""`` when absent or unreadable."""
     value = record.get(REPLICATION_KEY)
     if not isinstance(value, str) or not value:
         return ""
-    if len(value) == 19 and value[10] == "T":
-        return value  # already WooCommerce's form; skips a parse per comparison
-    return to_wc(value)
+    try:
+        if len(value) == 19 and value[10] == "T":
+            datetime.fromisoformat(value)  # validates (2024-13-45… is not a date)
+            return value  # already WooCommerce's form
+        return to_wc(value)
+    except (ValueError, OverflowError):
+        return ""
 
 
-def _in_window(modified: str, start: str | None, until: str) -> bool:
-    return bool(modified) and (start is None or modified >= start) and modified < until
+def _horizon(until: str) -> str:
+    """Later than any real modification time: now (or ``until``, if that is later)."""
+    return max(until, to_wc(datetime.now(UTC)))
+
+
+def _place(record: Record, start: str | None, until: str, horizon: str) -> PageItem | None:
+    """What a read does with one record the store returned; ``None``: leave it out
+    (changed before ``start``, i.e. synced by an earlier run)."""
+    if UNREADABLE in record:
+        return Rejected(record, str(record[UNREADABLE]))
+    modified = _modified(record)
+    if not modified:
+        # No date, or one that cannot be read: synced (or dead-lettered by the
+        # engine, which names the value) whenever the store returns the record.
+        return record
+    if start is not None and modified < start:
+        return None
+    if modified < until or modified > horizon:
+        # In the window, or dated in the future, which no change can be: synced
+        # now; the bookmark is capped at the run start, so it never parks there.
+        return record
+    return Skipped(record, DEFERRED)
+
+
+def _placed(records: Iterable[Record], start: str | None, until: str) -> list[PageItem]:
+    horizon = _horizon(until)
+    return [item for r in records if (item := _place(r, start, until, horizon)) is not None]
+
+
+def _pair(record: Record) -> tuple[Any, str]:
+    """An order's identity within a listing: id and modification time as sent."""
+    return record.get("id"), str(record.get(REPLICATION_KEY))
+
+
+def _order_key(item: PageItem) -> tuple[str, Any]:
+    record = item if isinstance(item, dict) else item.record
+    return _modified(record), record.get("id", 0)
 
 
 _T = TypeVar("_T")
@@ -90,24 +143,40 @@ class OrdersStream(_WooStream):
     def is_sorted(self) -> bool:  # type: ignore[override]
         return self.client.capabilities().sorted_orders
 
-    def read(self, start: str | None, until: str) -> Iterator[list[Record]]:
+    def read(self, start: str | None, until: str) -> Iterator[list[PageItem]]:
         begin, end = self._window(start, until)
+        horizon = _horizon(end)
         statuses = ["any", "trash"] if self.connector.include_trash else ["any"]
         caps = self.client.capabilities()
         if caps.sorted_orders:
             # Two sorted passes merged into one sorted sequence, so a checkpoint
-            # after any page never jumps past a trashed order not yet read.
-            passes = [self._sorted_pass(status, begin, end) for status in statuses]
-            merged = heapq.merge(*passes, key=lambda r: (_modified(r), r.get("id", 0)))
+            # after any page never jumps past a trashed order not yet read.  Each
+            # ends with the orders dated in the future, which lie after the run
+            # start, where the bookmark is capped: their order does not matter.
+            passes = [itertools.chain(self._sorted_pass(status, begin, end),
+                                      self._future_pass(status, horizon))
+                      for status in statuses]
+            merged = heapq.merge(*passes, key=_order_key)
             yield from _chunks(merged, self.connector.page_size)
             return
         for status in statuses:
             yield from self._scan_pass(status, begin, end, server_filter=caps.modified_filters)
+            if caps.modified_filters:
+                future: list[PageItem] = list(self._future_pass(status, horizon))
+                yield from _chunks(future, self.connector.page_size)
 
     def _params(self, status: str) -> dict[str, Any]:
         return {"status": status, "dates_are_gmt": "true"}
 
-    def _sorted_pass(self, status: str, start: str | None, until: str) -> Iterator[Record]:
+    def _future_pass(self, status: str, horizon: str) -> Iterator[Record]:
+        """One status's orders dated after ``horizon`` (now): ``modified_before`` hides
+        them from the window's passes, and they must not wait for that date."""
+        params = {**self._params(status), "orderby": "id", "order": "asc",
+                  "modified_after": horizon}
+        for page in self.client.scan("orders", params, key=_pair):
+            yield from page.records
+
+    def _sorted_pass(self, status: str, start: str | None, until: str) -> Iterator[PageItem]:
         """One status's orders in ``[start, until)``, ascending, each exactly once.
 
         Keyset paging (reference §B11 step 3): each request asks for page 1 after
@@ -118,17 +187,46 @@ class OrdersStream(_WooStream):
         full page or more is drained by itself (see ``_drain_second``).
         """
         after = shift(start, -1) if start is not None else None
+        horizon = _horizon(until)
         seen: set[tuple[Any, str]] = set()
         seen_second: str | None = None
+        # Orders whose date cannot be read: yielded once (the engine dead-letters
+        # them); the keyset moves on the dated orders around them.
+        undated: set[Any] = set()
+
+        def fresh(record: Record) -> PageItem | None:
+            if not _modified(record):
+                key = _pair(record)
+                if key in undated:
+                    return None
+                undated.add(key)
+            elif _pair(record) in seen:
+                return None
+            return _place(record, start, until, horizon)
+
+        # Within one keyset query, pages of nothing but unreadable dates are stepped
+        # over by offset (the query's order is the store's, whatever the answer says).
+        offset = 0
         while True:
             params = {**self._params(status), "orderby": "modified", "order": "asc", "modified_before": until}
             if after is not None:
                 params["modified_after"] = after
+            if offset:
+                params["offset"] = offset
             page = self.client.get_page("orders", params)
             records = page.records
             if not records:
                 return
-            first, last = _modified(records[0]), _modified(records[-1])
+            dated = [m for r in records if (m := _modified(r))]
+            full = page.per_page is not None and len(records) >= page.per_page
+            if not dated:
+                yield from (item for r in records if (item := fresh(r)) is not None)
+                if not full:
+                    return
+                offset += len(records)
+                continue
+            offset = 0
+            first, last = dated[0], dated[-1]
             if after is not None and first <= after:
                 # Paging would loop forever: the store (or a plugin/cache in front of
                 # it) ignores modified_after although it claims WooCommerce >= 5.8.
@@ -136,23 +234,21 @@ class OrdersStream(_WooStream):
                     f"WooCommerce ignored modified_after={after} (returned an order modified at "
                     f"{first}); orders cannot be read incrementally from this store"
                 )
-            full = page.per_page is not None and len(records) >= page.per_page
             if full and first == last:
-                yield from (
-                    r for r in self._drain_second(status, first, until)
-                    if (r.get("id"), _modified(r)) not in seen and _in_window(_modified(r), start, until)
-                )
+                # The drain covers the page's dated orders; the undated ones it holds
+                # are not in that second as far as the answer says, so they go now.
+                yield from (item for r in records
+                            if not _modified(r) and (item := fresh(r)) is not None)
+                yield from (item for r in self._drain_second(status, first, until)
+                            if (item := fresh(r)) is not None)
                 after, seen, seen_second = first, set(), None
                 continue
-            for record in records:
-                pair = (record.get("id"), _modified(record))
-                if pair not in seen and _in_window(pair[1], start, until):
-                    yield record
+            yield from (item for r in records if (item := fresh(r)) is not None)
             if not full:
                 return
             if seen_second != last:
                 seen = set()
-            seen |= {(r.get("id"), m) for r in records if (m := _modified(r)) == last}
+            seen |= {_pair(r) for r in records if _modified(r) == last}
             seen_second = last
             after = shift(last, -1)
 
@@ -169,12 +265,12 @@ class OrdersStream(_WooStream):
             "modified_after": shift(second, -1),
             "modified_before": min(shift(second, 1), until),
         }
-        for page in self.client.scan("orders", params, key=lambda r: (r.get("id"), _modified(r))):
+        for page in self.client.scan("orders", params, key=_pair):
             yield from page.records
 
     def _scan_pass(
         self, status: str, start: str | None, until: str, *, server_filter: bool
-    ) -> Iterator[list[Record]]:
+    ) -> Iterator[list[PageItem]]:
         """Fallback for stores without ``orderby=modified``: by id, filtered client-side.
 
         Where the store has the modified filters (≥ 5.8) they still narrow the scan.
@@ -184,9 +280,8 @@ class OrdersStream(_WooStream):
             params["modified_before"] = until
             if start is not None:
                 params["modified_after"] = shift(start, -1)
-        key = lambda r: (r.get("id"), _modified(r))  # noqa: E731
-        for page in self.client.scan("orders", params, key=key):
-            kept = [r for r in page.records if _in_window(_modified(r), start, until)]
+        for page in self.client.scan("orders", params, key=_pair):
+            kept = _placed(page.records, start, until)
             if kept:
                 yield kept
 
@@ -207,27 +302,29 @@ class CustomersStream(_WooStream):
     name = "customers"
     is_sorted = False
 
-    def read(self, start: str | None, until: str) -> Iterator[list[Record]]:
+    def read(self, start: str | None, until: str) -> Iterator[list[PageItem]]:
         begin, end = self._window(start, until)
         base = {"orderby": "id", "order": "asc", "role": self.connector.role}
         if begin is None:
             for page in self.client.scan("customers", base):
-                kept = [c for c in map(_with_modified, page.records) if _in_window(_modified(c), None, end)]
+                kept = _placed(map(_with_modified, page.records), None, end)
                 if kept:
                     yield kept
             return
         changed: list[Any] = []
         light = {**base, "_fields": "id,date_created_gmt,date_modified_gmt"}
+        horizon = _horizon(end)
         for page in self.client.scan("customers", light):
             changed.extend(
-                c.get("id") for c in map(_with_modified, page.records) if _in_window(_modified(c), begin, end)
+                c.get("id") for c in map(_with_modified, page.records)
+                if _place(c, begin, end, horizon) is not None
             )
         log.info("customers: %d changed since %s", len(changed), begin)
         for batch in _chunks(changed, INCLUDE_BATCH):
             ids = ",".join(str(i) for i in batch)
             for page in self.client.scan("customers", {**base, "include": ids}):
                 # Re-checked: a customer may have changed again since the scan.
-                kept = [c for c in map(_with_modified, page.records) if _in_window(_modified(c), begin, end)]
+                kept = _placed(map(_with_modified, page.records), begin, end)
                 if kept:
                     yield kept
 

@@ -38,10 +38,45 @@ from typing import Any, ClassVar
 
 from .errors import ConfigError
 
-__all__ = ["ConfigField", "Connector", "Record", "Stream"]
+__all__ = ["DEFERRED", "ConfigField", "Connector", "PageItem", "Record", "Rejected", "Skipped", "Stream"]
 
 #: A record as the source returns it (JSON-like).
 Record = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A record the source returned that the stream deliberately does not sync.
+
+    Yield it in a page instead of the record (``yield [r if keep(r) else Skipped(r,
+    "no e-mail address") for r in page]``): the engine counts it per ``reason``
+    (summary line, ``totals()``, ``state show``), so every record read is
+    accounted for as written, unchanged, dead-lettered or skipped.  Nothing is
+    written or dead-lettered for it; keep ``reason`` short and the same for every
+    record skipped for the same cause (it is the key the counts are grouped by).
+    """
+
+    record: Record
+    reason: str
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A record the source returned that cannot be used as it came (e.g. it could
+    not be decoded): the engine dead-letters it with ``reason``, keyed by its
+    primary key if ``record`` still carries one, and the rest of the page syncs."""
+
+    record: Record
+    reason: str
+
+
+#: The reason for records changed after the run started (at or after ``until``):
+#: they are counted as skipped and synced by the next run, whose window starts
+#: before them.
+DEFERRED = "changed after the run started; synced by the next run"
+
+#: What a page of :meth:`Stream.read` may hold.
+PageItem = Record | Skipped | Rejected
 
 _TYPES: dict[str, tuple[type, ...]] = {
     "str": (str,),
@@ -212,8 +247,15 @@ class Stream(ABC):
         self.connector = connector
 
     @abstractmethod
-    def read(self, start: str | None, until: str) -> Iterator[list[Record]]:
+    def read(self, start: str | None, until: str) -> Iterator[Sequence[PageItem]]:
         """Yield pages of records changed at or after ``start`` (``None``: from the
         beginning) and not after ``until`` (the run's start, an ISO-8601 UTC
         timestamp).  Records changed after ``until`` may be yielded; the framework
-        re-reads them next run.  A page is the unit of checkpointing."""
+        re-reads them next run.  A page is the unit of checkpointing.
+
+        Every record the source returned should be in a page: as itself (synced,
+        or dead-lettered when it cannot be), as :class:`Skipped` (not synced, counted
+        with a reason, e.g. :data:`DEFERRED`) or as :class:`Rejected` (dead-lettered).
+        Records *without* a replication value are synced like the others and do not
+        move the bookmark; a value that is not an ISO-8601 timestamp dead-letters
+        its record (the field and value named)."""

@@ -35,8 +35,8 @@ from ..errors import (
     UnsafeRequestError,
     ValidationError,
 )
-from ._bookmarks import format_ts, max_ts, min_ts, minus, replication_max
-from .connector import Connector, Record, Stream
+from ._bookmarks import format_ts, max_ts, min_ts, minus, replication_max, replication_problem
+from .connector import Connector, PageItem, Record, Rejected, Skipped, Stream
 from .errors import ConfigError, MappingError, SourceAuthError, SourceError
 from .mapping import MappedRecord, ProfileWrite, StreamMapping, TargetMapping
 from .report import ExitCode, RunReport, StreamReport
@@ -263,7 +263,7 @@ class SyncEngine:
                 outcomes = self._write_page(stream, mapping, page, report)
                 if report.exit_code in (ExitCode.UNAVAILABLE, ExitCode.AUTH):
                     return report  # nothing of this page is committed: the next run redoes it
-                highest = max_ts(highest, replication_max(stream, page))
+                highest = max_ts(highest, replication_max(stream, page, until))
                 new_bookmark = None
                 if stream.is_sorted and highest is not None:
                     new_bookmark = min_ts(highest, until)
@@ -285,10 +285,16 @@ class SyncEngine:
             self._commit(stream, [], run_id, bookmark=min_ts(highest, until), report=report)
         return report
 
-    def _write_page(self, stream: Stream, mapping: StreamMapping, records: Sequence[Record],
+    def _write_page(self, stream: Stream, mapping: StreamMapping, records: Sequence[PageItem],
                     report: StreamReport, *, force: bool = False) -> list[_Outcome]:
         report.read += len(records)
-        outcomes = [self._map(stream, mapping, record, report) for record in records]
+        outcomes = []
+        for item in records:
+            if isinstance(item, Skipped):
+                report.skipped += 1
+                report.skip_reasons[item.reason] = report.skip_reasons.get(item.reason, 0) + 1
+            else:
+                outcomes.append(self._map(stream, mapping, item, report))
         mapped = [o for o in outcomes if o.mapped is not None]
         self._resolve_identities(stream, mapping, mapped)
         self._apply_aggregates(stream, mapping, mapped)
@@ -324,19 +330,38 @@ class SyncEngine:
                 report.subprofiles_written += outcome.subprofiles_written
         return outcomes
 
-    def _map(self, stream: Stream, mapping: StreamMapping, record: Record,
+    def _map(self, stream: Stream, mapping: StreamMapping, item: Record | Rejected,
              report: StreamReport) -> _Outcome:
+        record = item.record if isinstance(item, Rejected) else item
         raw_key = record.get(stream.primary_key) if isinstance(record, Mapping) else None
         key = "" if raw_key is None else str(raw_key)
         outcome = _Outcome(record_key=key, record=record)
+        if isinstance(item, Rejected):
+            outcome.dead_letter = item.reason
+            return outcome
         if not key:
             outcome.dead_letter = (f"{stream.name} record has no {stream.primary_key!r}; "
                                    "the source must give every record its key")
             return outcome
+        # A bad replication value is this record's problem, not the run's.
+        problem = replication_problem(stream, record)
+        if problem is not None:
+            outcome.dead_letter = problem
+            return outcome
         try:
             outcome.mapped = mapping.apply(record, record_id=key)
+            # Taken (and cached) here, so a value nested too deep to hash fails
+            # this record instead of the page.
+            outcome.mapped.profile.digest()
+            for sub in outcome.mapped.subprofiles:
+                sub.digest()
         except MappingError as exc:
             outcome.dead_letter = str(exc)
+            return outcome
+        except RecursionError:
+            outcome.mapped = None
+            outcome.dead_letter = (f"{stream.name} record {key}: a value nests too deeply to "
+                                   "be mapped; flatten it in the source")
             return outcome
         for warning in outcome.mapped.warnings:
             report.warnings += 1

@@ -29,6 +29,11 @@ class StreamReport:
     unchanged: int = 0
     written: int = 0
     dead_lettered: int = 0
+    #: Records the stream returned as :class:`~.connector.Skipped`, in total and per
+    #: reason: ``read == written + unchanged + dead_lettered + skipped`` for a stream
+    #: that finished.
+    skipped: int = 0
+    skip_reasons: dict[str, int] = field(default_factory=dict)
     profiles_written: int = 0
     subprofiles_written: int = 0
     warnings: int = 0
@@ -40,6 +45,9 @@ class StreamReport:
         text = (f"{self.stream}: read {self.read}, written {self.written} "
                 f"({self.profiles_written} profile and {self.subprofiles_written} subprofile "
                 f"upserts), unchanged {self.unchanged}, dead-lettered {self.dead_lettered}")
+        if self.skipped:
+            reasons = "; ".join(f"{n} {reason}" for reason, n in sorted(self.skip_reasons.items()))
+            text += f", skipped {self.skipped} ({reasons})"
         if self.warnings:
             text += f", {self.warnings} value{'s' if self.warnings != 1 else ''} repaired (see warnings)"
         if self.bookmark:
@@ -68,6 +76,11 @@ class RunReport:
         return ExitCode.OK
 
     def totals(self) -> dict[str, int]:
-        keys = ("read", "unchanged", "written", "dead_lettered", "profiles_written",
+        """Counts summed over the streams; ``"skipped: <reason>"`` per skip reason."""
+        keys = ("read", "unchanged", "written", "dead_lettered", "skipped", "profiles_written",
                 "subprofiles_written", "warnings")
-        return {k: sum(getattr(s, k) for s in self.streams) for k in keys}
+        out = {k: sum(getattr(s, k) for s in self.streams) for k in keys}
+        for stream in self.streams:
+            for reason, n in stream.skip_reasons.items():
+                out[f"skipped: {reason}"] = out.get(f"skipped: {reason}", 0) + n
+        return out

@@ -223,8 +223,28 @@ def _marks(n: int) -> str:
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
+#: How deep a dead letter's payload is kept; deeper values are replaced by a note.
+_PAYLOAD_DEPTH = 64
+
+
+def _shallow(value: Any, depth: int = 0) -> Any:
+    """``value`` with containers below ``_PAYLOAD_DEPTH`` levels replaced by a note."""
+    if isinstance(value, Mapping | list | tuple):
+        if depth >= _PAYLOAD_DEPTH:
+            return f"(nested deeper than {_PAYLOAD_DEPTH} levels; not kept)"
+        if isinstance(value, Mapping):
+            return {str(k): _shallow(v, depth + 1) for k, v in value.items()}
+        return [_shallow(v, depth + 1) for v in value]
+    return value
+
+
 def _dump_payload(payload: Mapping[str, Any]) -> str:
-    text = json.dumps(payload, ensure_ascii=False, default=str)
+    try:
+        text = json.dumps(payload, ensure_ascii=False, default=str)
+    except (RecursionError, ValueError):
+        # A record nested too deep to encode (or circular) must not fail the
+        # checkpoint that dead-letters it: keep what can be kept.
+        text = json.dumps(_shallow(payload), ensure_ascii=False, default=str)
     # Lone surrogates cannot be stored as UTF-8; they only occur inside JSON
     # strings, where their \uXXXX escape reads back as the same character.
     return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

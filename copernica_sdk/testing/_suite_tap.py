@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..sync.connector import Connector, Record, Stream
+from ..sync.connector import Connector, PageItem, Record, Stream
 
 __all__ = ["PageRequest", "SimulatedCrash", "StreamTrace", "Tap", "tapped"]
 
@@ -72,7 +72,7 @@ class Tap:
         self.streams: dict[str, StreamTrace] = {}
         self.crashed = False
 
-    def read(self, stream: Stream, start: str | None, until: str) -> Iterator[list[Record]]:
+    def read(self, stream: Stream, start: str | None, until: str) -> Iterator[Sequence[PageItem]]:
         trace = StreamTrace(stream.primary_key, stream.replication_key, start, until)
         self.streams[stream.name] = trace
         pages = iter(stream.read(start, until))
@@ -92,7 +92,8 @@ class Tap:
                 return
             number += 1
             self.requests.append(PageRequest(stream.name, number))
-            trace.pages.append(list(page))
+            # The trace holds the records to sync (not those skipped or rejected).
+            trace.pages.append([item for item in page if isinstance(item, dict)])
             yield page
 
 
@@ -107,7 +108,7 @@ class _TappedStream(Stream):
         self.inner = inner
         self.tap = tap
 
-    def read(self, start: str | None, until: str) -> Iterator[list[Record]]:
+    def read(self, start: str | None, until: str) -> Iterator[Sequence[PageItem]]:
         return self.tap.read(self.inner, start, until)
 
 

@@ -7,7 +7,6 @@ else under ``/wp-json/`` answers 404 ``rest_no_route``.
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import re
@@ -20,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode
 
 from .auth import Authenticator, cannot_view
-from .faults import FaultPlan
+from .faults import FaultPlan, RecordFaults
 from .query import ApiError, Features, Listing, list_customers, list_orders
 from .store import Store
 from .wire import select_fields
@@ -97,7 +96,7 @@ def _version(text: str) -> tuple[int, ...]:
 
 
 def _json(status: int, payload: Any, headers: list[tuple[str, str]] | None = None) -> Reply:
-    return Reply(status, json.dumps(payload, ensure_ascii=False).encode("utf-8"), _JSON, headers or [])
+    return Reply(status, RecordFaults.encode(payload), _JSON, headers or [])
 
 
 def _html(status: int, title: str, text: str) -> Reply:
@@ -232,7 +231,7 @@ class ShopApp:
         links: dict[str, Any] = {"self": [{"href": f"{base}/{record['id']}"}], "collection": [{"href": base}]}
         if kind == "orders" and record.get("customer_id"):
             links["customer"] = [{"href": f"{self.settings.base_url.rstrip('/')}{API_PREFIX}customers/{record['customer_id']}"}]
-        return {**record, "_links": links}
+        return self.faults.records.apply(kind, {**record, "_links": links})
 
     def _paging_headers(self, path: str, params: dict[str, str], listing: Listing) -> list[tuple[str, str]]:
         headers = [("X-WP-Total", str(listing.total)), ("X-WP-TotalPages", str(listing.total_pages))]

@@ -8,10 +8,13 @@ so a test can fail exactly the request it cares about.
 
 from __future__ import annotations
 
+import json
 import random
+import re
 import threading
 from collections import Counter, deque
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 FAULT_KINDS: tuple[str, ...] = (
     "http500",  # WordPress "critical error" HTML page
@@ -33,10 +36,75 @@ def _check(kind: str) -> str:
     return kind
 
 
-class FaultPlan:
-    """Which upcoming API requests fail, and how."""
+_UNSET: Any = object()
+_DEEP = re.compile(r'"\\u0000deep:(\d+)\\u0000"')
+
+
+class RecordFaults:
+    """Hostile values in chosen records, as a plugin filtering the REST answer (or a
+    corrupted row) would serve them.  Only the answer changes: the store's own data,
+    and so its filters and sorting, stay as they were.
+
+    ``date(kind, id, value)`` serves ``value`` (``"garbage"``, ``None``, a far-future
+    date…) as the record's ``date_modified_gmt``; ``deep(kind, id, levels)`` appends a
+    ``meta_data`` entry whose value nests ``levels`` deep (more than a JSON parser's
+    recursion limit allows).  ``kind`` is ``"orders"`` or ``"customers"``.
+    """
 
     def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._dates: dict[tuple[str, int], str | None] = {}
+        self._deep: dict[tuple[str, int], int] = {}
+
+    def date(self, kind: str, record_id: int, value: str | None) -> None:
+        with self._lock:
+            self._dates[(kind, record_id)] = value
+
+    def deep(self, kind: str, record_id: int, levels: int = 5000) -> None:
+        with self._lock:
+            self._deep[(kind, record_id)] = levels
+
+    def clear(self) -> None:
+        with self._lock:
+            self._dates.clear()
+            self._deep.clear()
+
+    def apply(self, kind: str, record: dict[str, Any]) -> dict[str, Any]:
+        """``record`` as served (a copy when something is changed)."""
+        record_id = record.get("id")
+        if not isinstance(record_id, int):
+            return record
+        key = (kind, record_id)
+        with self._lock:
+            date = self._dates.get(key, _UNSET)
+            levels = self._deep.get(key)
+        if date is _UNSET and levels is None:
+            return record
+        record = dict(record)
+        if date is not _UNSET:
+            record["date_modified_gmt"] = date
+        if levels is not None:
+            meta = list(record.get("meta_data") or [])
+            meta.append({"id": 990000 + int(record.get("id") or 0), "key": "_deep",
+                         "value": f"\x00deep:{levels}\x00"})
+            record["meta_data"] = meta
+        return record
+
+    @staticmethod
+    def encode(payload: Any) -> bytes:
+        """JSON text of an answer, deep values written out (``json`` cannot nest them)."""
+        text = json.dumps(payload, ensure_ascii=False)
+        if "deep:" in text:
+            text = _DEEP.sub(lambda m: '{"a":' * int(m.group(1)) + "1" + "}" * int(m.group(1)), text)
+        return text.encode("utf-8")
+
+
+class FaultPlan:
+    """Which upcoming API requests fail, and how.  ``records`` serves hostile
+    values in chosen records (see :class:`RecordFaults`)."""
+
+    def __init__(self) -> None:
+        self.records = RecordFaults()
         self._lock = threading.Lock()
         self.timeout_seconds: float = 2.0
         """How long a "timeout" fault holds the request before dropping it."""
@@ -70,6 +138,7 @@ class FaultPlan:
 
     def clear(self) -> None:
         """No more faults (counters and history are kept)."""
+        self.records.clear()
         with self._lock:
             self._queues.clear()
             self._rate = 0.0

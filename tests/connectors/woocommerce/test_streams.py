@@ -231,3 +231,49 @@ def test_changed_email_reaches_the_customers_stream(shop: FakeShop) -> None:
     assert [(r["id"], r["email"], r["billing"]["email"]) for r in got] == [
         (customer_id, "Moved@Example.com", "Moved@Example.com")
     ]
+
+
+# ------------------------------------------------------- hostile replication values
+
+@pytest.mark.parametrize("per_page", [3, 4, 100])
+def test_orders_with_unreadable_or_missing_dates_are_each_yielded_once_between_the_others(
+        shop: FakeShop, per_page: int) -> None:
+    stream = connector_for(shop, per_page=per_page).streams()[1]
+    ids = [pair[1] for pair in _orders_in_window(shop, None, UNTIL)]
+    # A run of bad values across page boundaries, more than a page long for small pages.
+    hostile = {ids[2]: "garbage", ids[3]: None, ids[4]: "", ids[5]: "2024-13-45T99:99:99",
+               ids[6]: "garbage", ids[-1]: "nope"}
+    for order_id, value in hostile.items():
+        shop.faults.records.date("orders", order_id, value)
+    got = [r["id"] for r in read_all(stream, None, UNTIL)]
+    assert sorted(got) == sorted(ids) and len(got) == len(set(got))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_random_runs_of_bad_dates_in_tie_heavy_shops_lose_and_repeat_no_order(seed: int) -> None:
+    import random
+
+    rng = random.Random(seed)
+    with FakeShop(customers=20, orders=150, seed=seed, tie_burst=30, now=NOW) as shop:
+        stream = connector_for(shop, per_page=rng.choice([3, 5, 7])).streams()[1]
+        ids = [pair[1] for pair in _orders_in_window(shop, None, UNTIL)]
+        start = rng.randrange(len(ids) - 12)
+        for order_id in ids[start:start + rng.randrange(3, 12)] + rng.sample(ids, 10):
+            shop.faults.records.date("orders", order_id, rng.choice(["garbage", None, "", "2024-01-01Tgarbage!"]))
+        got = [r["id"] for r in read_all(stream, None, UNTIL)]
+        assert sorted(got) == sorted(ids) and len(got) == len(set(got))
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"version": "5.6.0"}, {"orderby_modified": False}])
+def test_an_order_stored_with_a_far_future_date_is_read_by_every_read_path(
+        kwargs: dict[str, object]) -> None:
+    with FakeShop(customers=10, orders=40, seed=6, now=NOW, **kwargs) as shop:  # type: ignore[arg-type]
+        order_id = shop.orders[7]["id"]
+        with shop.store.lock:
+            shop.store.orders[order_id]["date_modified_gmt"] = "2099-01-01T00:00:00"
+            shop.store.generation += 1
+        stream = connector_for(shop).streams()[1]
+        assert order_id in {r["id"] for r in read_all(stream, None, UNTIL)}
+        shop.advance(60)
+        later = iso(shop.now())
+        assert [r["id"] for r in read_all(stream, UNTIL, later)] == [order_id]
