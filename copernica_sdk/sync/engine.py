@@ -620,7 +620,9 @@ class SyncEngine:
                     if owner and profile.source_id is not None:
                         cp.set_identity(self.connector.name, profile.source_id, profile.key,
                                         o.profile_id)
-                    if o.claimant is not None:
+                    if o.claimant is not None and o.rekey_from is None:
+                        # A re-keyed profile took its old key's records along: the
+                        # old key stays the account's (its guest orders attach).
                         claims[o.claimant] = profile.key
                     if o.owner is not None:
                         owners[profile.key] = o.owner
