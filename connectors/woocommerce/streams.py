@@ -192,12 +192,16 @@ class OrdersStream(_WooStream):
 
 
 class CustomersStream(_WooStream):
-    """Customers (``role`` from the config, default every role).
+    """Customer accounts of the configured roles (``role``: default
+    ``customer,subscriber``; ``all`` for every account, staff included).
 
-    WooCommerce cannot filter customers by date, so an incremental read first
-    scans ``id`` and ``date_modified_gmt`` only (``_fields``, 100 a request), then
-    fetches the changed customers with ``include=`` in batches of 100.  The first
-    read (no start) fetches everything directly.
+    WooCommerce filters by one role per request: one role is sent to the shop;
+    several are read as ``role=all`` and filtered here by each record's ``role``
+    (the same requests as one role, and staff accounts are few).  WooCommerce
+    cannot filter customers by date, so an incremental read first scans ``id``
+    and ``date_modified_gmt`` only (``_fields``, 100 a request), then fetches the
+    changed customers with ``include=`` in batches of 100.  The first read (no
+    start) fetches everything directly.
 
     Customers never modified have ``date_modified_gmt: null``; their
     ``date_created_gmt`` stands in (and is written into the record), so every
@@ -209,11 +213,17 @@ class CustomersStream(_WooStream):
 
     def read(self, start: str | None, until: str) -> Iterator[list[Record]]:
         begin, end = self._window(start, until)
-        base = {"orderby": "id", "order": "asc", "role": self.connector.role}
+        roles = self.connector.roles
+        wanted = None if len(roles) == 1 else frozenset(roles)
+        base = {"orderby": "id", "order": "asc", "role": roles[0] if wanted is None else "all"}
+
+        def keep(records: Iterable[Record], since: str | None) -> list[Record]:
+            return [c for c in map(_with_modified, records) if _in_window(_modified(c), since, end)
+                    and (wanted is None or c.get("role") in wanted)]
+
         if begin is None:
             for page in self.client.scan("customers", base):
-                kept = [c for c in map(_with_modified, page.records) if _in_window(_modified(c), None, end)]
-                if kept:
+                if kept := keep(page.records, None):
                     yield kept
             return
         changed: list[Any] = []
@@ -227,8 +237,7 @@ class CustomersStream(_WooStream):
             ids = ",".join(str(i) for i in batch)
             for page in self.client.scan("customers", {**base, "include": ids}):
                 # Re-checked: a customer may have changed again since the scan.
-                kept = [c for c in map(_with_modified, page.records) if _in_window(_modified(c), begin, end)]
-                if kept:
+                if kept := keep(page.records, begin):
                     yield kept
 
 
