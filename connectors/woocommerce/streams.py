@@ -24,6 +24,7 @@ from copernica_sdk.sync.connector import Record, Stream
 from copernica_sdk.sync.errors import SourceError
 
 from ._time import shift, to_wc
+from .refunds import with_refund_totals
 
 if TYPE_CHECKING:
     from .client import WooClient
@@ -91,6 +92,11 @@ class OrdersStream(_WooStream):
         return self.client.capabilities().sorted_orders
 
     def read(self, start: str | None, until: str) -> Iterator[list[Record]]:
+        """Pages of orders, each with its refunded and net totals (see refunds.py)."""
+        for page in self._read_orders(start, until):
+            yield [with_refund_totals(order) for order in page]
+
+    def _read_orders(self, start: str | None, until: str) -> Iterator[list[Record]]:
         begin, end = self._window(start, until)
         statuses = ["any", "trash"] if self.connector.include_trash else ["any"]
         caps = self.client.capabilities()
