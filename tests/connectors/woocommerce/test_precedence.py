@@ -49,7 +49,7 @@ class Sync:
         assert len(found) == 1, f"{len(found)} profiles for {key}"
         return found[0]
 
-    def keys(self) -> set[str]:
+    def profile_keys(self) -> set[str]:
         return {p["fields"]["customer_key"] for p in self.fake.profiles("Customers")}
 
     def close(self) -> None:
@@ -196,10 +196,10 @@ def test_the_shops_administrator_is_not_synced_by_default_but_is_with_role_all(
     subscriber = next((c for c in shop.customers if c["role"] == "subscriber"), None)
     default = make()
     default.run()
-    assert "admin@shop.example" not in default.keys()
-    assert _registered(shop)["email"].strip().lower() in default.keys()
+    assert "admin@shop.example" not in default.profile_keys()
+    assert _registered(shop)["email"].strip().lower() in default.profile_keys()
     if subscriber is not None:
-        assert subscriber["email"].strip().lower() in default.keys()
+        assert subscriber["email"].strip().lower() in default.profile_keys()
     everyone = make(role="all")
     everyone.run(full_refresh=True)
-    assert "admin@shop.example" in everyone.keys()
+    assert "admin@shop.example" in everyone.profile_keys()
