@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from ._jobs import job_options, selected_jobs
 from .main import exits_cleanly
+
+if TYPE_CHECKING:
+    from copernica_sdk.sync.state import StateStore
 
 
 @click.group()
@@ -24,7 +29,7 @@ def state() -> None:
 @click.pass_context
 @exits_cleanly
 def show(ctx: click.Context, job_name: str | None, all_jobs: bool) -> None:
-    """Show bookmarks, counts and the last runs.
+    """Show bookmarks, counts, profile keys several records share, and the last runs.
 
     \b
     Example:
@@ -44,6 +49,7 @@ def show(ctx: click.Context, job_name: str | None, all_jobs: bool) -> None:
                 click.echo(f"  bookmark {stream}: {value}")
             for name, count in store.counts().items():
                 click.echo(f"  {name}: {count}")
+            _show_shared_keys(store)
             for run in store.runs(limit=5):
                 ended = run.ended_at or "running or killed"
                 click.echo(f"  run {run.id}: {run.started_at} → {ended}, exit {run.exit_code}, "
@@ -80,3 +86,17 @@ def reset(ctx: click.Context, job_name: str | None, all_jobs: bool, stream: str 
         with JobLock(f"{path}.lock", job.name), StateStore(path) as store:
             store.reset(stream)
         click.echo(f"[{job.name}] reset {what}; the next run resends everything")
+
+
+#: Shared profile keys listed by ``state show`` (the count is always complete).
+SHARED_KEYS_SHOWN = 20
+
+
+def _show_shared_keys(store: StateStore) -> None:
+    """Profile keys several source records claim (see docs/guarantees.md)."""
+    shared = store.shared_profile_keys()
+    click.echo(f"  shared_profile_keys: {len(shared)}")
+    for item in shared[:SHARED_KEYS_SHOWN]:
+        click.echo(f"  shared {item.profile_key}: {item.source} ids {', '.join(item.source_ids)}")
+    if len(shared) > SHARED_KEYS_SHOWN:
+        click.echo(f"  … and {len(shared) - SHARED_KEYS_SHOWN} more")

@@ -20,6 +20,13 @@ __all__ = ["WooCommerceConnector"]
 
 log = logging.getLogger("connectors.woocommerce")
 
+#: The accounts a shop owner means by "customers": WooCommerce's own role for
+#: accounts made at checkout, and WordPress's default role (plain registrations,
+#: and where WooCommerce Subscriptions parks customers whose subscription ended).
+#: Staff (administrator, shop_manager, editor…) only with ``role = "all"``.
+DEFAULT_ROLES = "customer,subscriber"
+_ROLE = re.compile(r"[a-z0-9_-]+")
+
 # Characters that would break the expressions the values are spliced into.
 _UNSAFE_IN_LITERAL = re.compile(r"['|{}\\]")
 _UNSAFE_IN_META_KEY = re.compile(r"[\[\]|=\s'{}]")
@@ -42,8 +49,10 @@ class WooCommerceConnector(Connector):
         ConfigField("timeout", "int", default=60, description="read timeout per request, seconds"),
         ConfigField("per_page", "int", default=MAX_PER_PAGE,
                     description="records per request (max 100; halved automatically on timeouts)"),
-        ConfigField("role", default="all",
-                    description="customer role to read ('all', 'customer', 'subscriber', …)"),
+        ConfigField("role", default=DEFAULT_ROLES,
+                    description="account roles to read, comma-separated: the default is the "
+                                "shop's buyers, never its staff; 'all' reads every account, "
+                                "administrators included"),
         ConfigField("start_date", required=False,
                     description="first run only: ignore records last modified before this ISO date"),
         ConfigField("newsletter_meta_key", default="newsletter_opt_in",
@@ -58,7 +67,7 @@ class WooCommerceConnector(Connector):
         super().__init__(config)
         start_date = self.config.get("start_date")
         self.start_date: str | None = to_wc(start_date) if start_date else None
-        self.role: str = self.config["role"]
+        self.roles: tuple[str, ...] = _roles(self.config["role"])
         self.include_trash: bool = self.config["include_trash"]
         self.page_size: int = self.config["per_page"]
         self.newsletter_meta_key: str = self.config["newsletter_meta_key"]
@@ -90,6 +99,11 @@ class WooCommerceConnector(Connector):
                 to_wc(config["start_date"])
             except ValueError:
                 problems.append("start_date: must be an ISO date such as 2024-01-31")
+        role = config["role"]
+        if not isinstance(role, str) or not _roles(role) or \
+                not all(_ROLE.fullmatch(r) for r in _roles(role)):
+            problems.append(f"role: {role!r} is not a comma-separated list of role names "
+                            f"(e.g. {DEFAULT_ROLES!r}, or 'all')")
         if config.get("shop_id") and _UNSAFE_IN_LITERAL.search(config["shop_id"]):
             problems.append("shop_id: must not contain quotes, pipes, braces or backslashes")
         if _UNSAFE_IN_META_KEY.search(config["newsletter_meta_key"]):
@@ -106,7 +120,7 @@ class WooCommerceConnector(Connector):
         except SourceAuthError:
             # A Read key of a user without manage_woocommerce may not read
             # system_status; what the sync needs is customers and orders.
-            self.client.get_page("customers", {"_fields": "id", "role": self.role}, per_page=1)
+            self.client.get_page("customers", {"_fields": "id", "role": self.roles[0]}, per_page=1)
         caps = self.client.capabilities()
         if not caps.sorted_orders:
             log.warning(
@@ -122,6 +136,13 @@ class WooCommerceConnector(Connector):
 
     def close(self) -> None:
         self.client.close()
+
+
+def _roles(value: object) -> tuple[str, ...]:
+    """``"customer, subscriber"`` → ``("customer", "subscriber")``; ``all`` wins over
+    any other role listed with it (it reads every account once)."""
+    roles = tuple(dict.fromkeys(r.strip().lower() for r in str(value).split(",") if r.strip()))
+    return ("all",) if "all" in roles else roles
 
 
 def _shop_id_from(url: str) -> str:

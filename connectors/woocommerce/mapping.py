@@ -5,9 +5,21 @@ guest order (``customer_id = 0``) and a registered customer with the same
 address land on the same profile (as Mailchimp's plugin does, reference
 existing-integrations §2.7).  Orders and their line items are collections.
 
-Aggregates over a person's paid orders (orders count, total spent, first and
-last order date) are computed by the engine from every order it has synced for
-that profile (``aggregates`` in the orders stream).
+Aggregates over a person's paid orders (orders count, total spent net of
+refunds, first and last order date) are computed by the engine from every order
+it has synced for that profile (``aggregates`` in the orders stream).  Each
+order carries its refunded amount (``refunded``) and ``net_total``; the orders
+stream adds ``refunded_total`` and ``net_total`` to every order record for them
+(see :mod:`connectors.woocommerce.refunds`).  docs/connectors/woocommerce.md
+defines each aggregate next to WooCommerce's own.
+
+Field precedence (docs/guarantees.md, "Identity and field precedence"): a
+registered customer's account data (customers stream) wins over any order's
+billing data, and the orders of a key an account claims only attach (key and
+aggregates).  For guests, the newest order by ``date_created_gmt`` (the
+``recency`` of the orders profile) gives the name and address, whatever order
+the orders arrive in — not the most recently *modified* one, so refunding an
+old order does not bring back its old address.
 """
 
 from __future__ import annotations
@@ -63,6 +75,8 @@ def default_mapping(shop_id: str, newsletter_meta_key: str) -> dict[str, Any]:
     order_profile = {
         "key": "billing.email | normalize_email",
         "source_id": "customer_id",
+        # The order date decides between orders (not the last modification).
+        "recency": "date_created_gmt | datetime",
         "fields": {
             "email": {"source": "billing.email | normalize_email", "type": "email"},
             "firstname": "billing.first_name",
@@ -87,6 +101,9 @@ def default_mapping(shop_id: str, newsletter_meta_key: str) -> dict[str, Any]:
             "status": "status",
             "currency": "currency",
             "total": _money("total"),
+            # Refunds (partial or full) as a positive amount, and total minus refunds.
+            "refunded": _money("refunded_total"),
+            "net_total": _money("net_total"),
             "total_tax": _money("total_tax"),
             "shipping_total": _money("shipping_total"),
             "discount_total": _money("discount_total"),
@@ -118,11 +135,12 @@ def default_mapping(shop_id: str, newsletter_meta_key: str) -> dict[str, Any]:
     }
     # Over a person's paid orders (WooCommerce's own notion of a paying customer);
     # a cancelled, refunded or trashed order stops counting when it changes.
+    # total_spent is net of refunds: a partially refunded order counts what was kept.
     order_aggregates = {
         "include_when": {"status": ["completed", "processing", "on-hold"]},
         "fields": {
             "orders_count": {"function": "count", "type": "integer"},
-            "total_spent": {"function": "sum", "source": "total", "type": "float"},
+            "total_spent": {"function": "sum", "source": "net_total", "type": "float"},
             "first_order": {"function": "min", "source": "date_created_gmt | datetime",
                             "type": "empty_datetime"},
             "last_order": {"function": "max", "source": "date_created_gmt | datetime",

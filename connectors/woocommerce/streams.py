@@ -37,6 +37,7 @@ from copernica_sdk.sync.errors import SourceError
 
 from ._responses import UNREADABLE
 from ._time import shift, to_wc
+from .refunds import with_refund_totals
 
 if TYPE_CHECKING:
     from .client import WooClient
@@ -144,6 +145,11 @@ class OrdersStream(_WooStream):
         return self.client.capabilities().sorted_orders
 
     def read(self, start: str | None, until: str) -> Iterator[list[PageItem]]:
+        """Pages of orders, each with its refunded and net totals (see refunds.py)."""
+        for page in self._read_orders(start, until):
+            yield [with_refund_totals(item) if isinstance(item, dict) else item for item in page]
+
+    def _read_orders(self, start: str | None, until: str) -> Iterator[list[PageItem]]:
         begin, end = self._window(start, until)
         horizon = _horizon(end)
         statuses = ["any", "trash"] if self.connector.include_trash else ["any"]
@@ -287,12 +293,16 @@ class OrdersStream(_WooStream):
 
 
 class CustomersStream(_WooStream):
-    """Customers (``role`` from the config, default every role).
+    """Customer accounts of the configured roles (``role``: default
+    ``customer,subscriber``; ``all`` for every account, staff included).
 
-    WooCommerce cannot filter customers by date, so an incremental read first
-    scans ``id`` and ``date_modified_gmt`` only (``_fields``, 100 a request), then
-    fetches the changed customers with ``include=`` in batches of 100.  The first
-    read (no start) fetches everything directly.
+    WooCommerce filters by one role per request: one role is sent to the shop;
+    several are read as ``role=all`` and filtered here by each record's ``role``
+    (the same requests as one role, and staff accounts are few).  WooCommerce
+    cannot filter customers by date, so an incremental read first scans ``id``
+    and ``date_modified_gmt`` only (``_fields``, 100 a request), then fetches the
+    changed customers with ``include=`` in batches of 100.  The first read (no
+    start) fetches everything directly.
 
     Customers never modified have ``date_modified_gmt: null``; their
     ``date_created_gmt`` stands in (and is written into the record), so every
@@ -304,11 +314,21 @@ class CustomersStream(_WooStream):
 
     def read(self, start: str | None, until: str) -> Iterator[list[PageItem]]:
         begin, end = self._window(start, until)
-        base = {"orderby": "id", "order": "asc", "role": self.connector.role}
+        roles = self.connector.roles
+        wanted = None if len(roles) == 1 else frozenset(roles)
+        base = {"orderby": "id", "order": "asc", "role": roles[0] if wanted is None else "all"}
+
+        def keep(records: Iterable[Record], since: str | None) -> list[PageItem]:
+            # Several roles are read as role=all and filtered here: the others are
+            # counted as skipped, like every record the store returned.
+            return [Skipped(item, f"role {item.get('role')!r} not in source.role")
+                    if isinstance(item, dict) and wanted is not None
+                    and item.get("role") not in wanted else item
+                    for item in _placed(map(_with_modified, records), since, end)]
+
         if begin is None:
             for page in self.client.scan("customers", base):
-                kept = _placed(map(_with_modified, page.records), None, end)
-                if kept:
+                if kept := keep(page.records, None):
                     yield kept
             return
         changed: list[Any] = []
@@ -324,8 +344,7 @@ class CustomersStream(_WooStream):
             ids = ",".join(str(i) for i in batch)
             for page in self.client.scan("customers", {**base, "include": ids}):
                 # Re-checked: a customer may have changed again since the scan.
-                kept = _placed(map(_with_modified, page.records), begin, end)
-                if kept:
+                if kept := keep(page.records, begin):
                     yield kept
 
 

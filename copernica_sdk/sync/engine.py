@@ -38,9 +38,18 @@ from ..errors import (
 from ._bookmarks import format_ts, max_ts, min_ts, minus, replication_max, replication_problem
 from .connector import Connector, PageItem, Record, Rejected, Skipped, Stream
 from .errors import ConfigError, MappingError, SourceAuthError, SourceError
+from .identity import (
+    ACCOUNT,
+    ACTIVITY,
+    Candidate,
+    Claim,
+    normalise_recency,
+    resolve_precedence,
+    staying_claimants,
+)
 from .mapping import MappedRecord, ProfileWrite, StreamMapping, TargetMapping
 from .report import ExitCode, RunReport, StreamReport
-from .state import Checkpoint, StateStore
+from .state import Checkpoint, ProfileOwner, StateStore
 
 if TYPE_CHECKING:
     from ..client import CopernicaClient
@@ -88,6 +97,10 @@ class _Outcome:
     profile_unchanged: bool = False
     unchanged_subprofiles: frozenset[str] = frozenset()
     rekey_from: str | None = None
+    #: Field precedence (see identity.py): who this record is, and the owner row
+    #: its profile key has once the page is committed.
+    claimant: str | None = None
+    owner: ProfileOwner | None = None
     wrote_profile: bool = False
     subprofiles_written: int = 0
     dead_letter: str | None = None
@@ -296,9 +309,9 @@ class SyncEngine:
             else:
                 outcomes.append(self._map(stream, mapping, item, report))
         mapped = [o for o in outcomes if o.mapped is not None]
-        self._resolve_identities(stream, mapping, mapped)
+        self._resolve_identities(stream, mapping, mapped, report)
         self._apply_aggregates(stream, mapping, mapped)
-        _share_profile_writes(mapped)
+        self._apply_precedence(stream, mapping, mapped)
         self._skip_unchanged(stream, mapped, force=force or self.options.full_refresh)
         todo = [o for o in mapped if not o.skipped]
         report.unchanged += len(mapped) - len(todo)
@@ -369,34 +382,106 @@ class SyncEngine:
         return outcome
 
     def _resolve_identities(self, stream: Stream, mapping: StreamMapping,
-                            outcomes: list[_Outcome]) -> None:
+                            outcomes: list[_Outcome], report: StreamReport) -> None:
         """Attach records of a known person to that person's profile.
 
         The stream whose profile ``source_id`` is its own primary key (customers)
-        owns identities: a known id with a new key is an e-mail change, and the
-        existing profile is re-keyed.  Other streams (orders) carrying that id are
-        written to the person's profile, whatever address they hold themselves.
+        owns identities.  A known id with a new key is an e-mail change: the
+        existing profile is re-keyed, unless another identity still claims the
+        old key — then the shared profile stays with it and the leaver gets its
+        own.  Two identities claiming one key are warned about.  Other streams
+        (orders) carrying a known id are written to the person's profile,
+        whatever address they hold themselves.
         """
         ids = {o.mapped.profile.source_id for o in outcomes
                if o.mapped is not None and o.mapped.profile.source_id is not None}
         if not ids:
             return
         known = self.state.identities(self.connector.name, ids)
-        owner = _owns_identities(stream, mapping)
+        if _owns_identities(stream, mapping):
+            self._follow_identities(stream, outcomes, known, report)
+            return
         for outcome in outcomes:
             assert outcome.mapped is not None
             profile = outcome.mapped.profile
             identity = known.get(profile.source_id) if profile.source_id is not None else None
             if identity is None or identity.profile_key == profile.key:
                 continue
-            if owner:
-                outcome.rekey_from = identity.profile_key
+            # The person's own record (customers) owns their profile fields: an
+            # order's billing address must not overwrite them, only attach to them.
+            rekeyed = replace(profile, key=identity.profile_key,
+                              fields={profile.key_field: identity.profile_key})
+            outcome.mapped = replace(outcome.mapped, profile=rekeyed)
+
+    def _follow_identities(self, stream: Stream, outcomes: list[_Outcome],
+                           known: Mapping[str, Any], report: StreamReport) -> None:
+        """E-mail changes and shared keys for a stream that owns identities."""
+        moves: dict[str, tuple[str | None, str]] = {}
+        for outcome in outcomes:
+            assert outcome.mapped is not None
+            sid = outcome.mapped.profile.source_id
+            if sid is not None:
+                identity = known.get(sid)
+                moves[sid] = (identity.profile_key if identity else None,
+                              outcome.mapped.profile.key)
+        keys = {k for before, now in moves.values() for k in (before, now) if k is not None}
+        claims = self.state.identity_claims(self.connector.name, keys)
+        for sid, (before, now) in moves.items():
+            if before is None or before == now:
+                continue
+            staying = staying_claimants(before, sid, claims.get(before, ()), moves)
+            outcome = next(o for o in outcomes if o.mapped is not None
+                           and o.mapped.profile.source_id == sid)
+            if staying:
+                log.info("%s record %s: key changed from %r to %r; %r stays with %s, "
+                         "which still claim it, and this record gets a profile of its own",
+                         stream.name, outcome.record_key, before, now, before,
+                         ", ".join(sorted(staying)))
             else:
-                # The person's own record (customers) owns their profile fields: an
-                # order's billing address must not overwrite them, only attach to them.
-                rekeyed = replace(profile, key=identity.profile_key,
-                                  fields={profile.key_field: identity.profile_key})
-                outcome.mapped = replace(outcome.mapped, profile=rekeyed)
+                outcome.rekey_from = before
+        warned: set[str] = set()
+        for before, now in moves.values():
+            if before == now or now in warned:
+                continue  # a claim already known was warned about when it was made
+            sharing = staying_claimants(now, "", claims.get(now, ()), moves)
+            if len(sharing) > 1:
+                warned.add(now)
+                report.warnings += 1
+                log.warning("%s: records %s all have profile key %r and share one profile "
+                            "(its fields come from the most recently changed one); "
+                            "`copernica-sync state show` lists shared keys",
+                            stream.name, ", ".join(sorted(sharing)), now)
+
+    def _apply_precedence(self, stream: Stream, mapping: StreamMapping,
+                          outcomes: list[_Outcome]) -> None:
+        """One precedence per profile field, whatever order records arrive in
+        (:mod:`copernica_sdk.sync.identity`)."""
+        if not outcomes:
+            return
+        account = _owns_identities(stream, mapping)
+        candidates = []
+        for outcome in outcomes:
+            assert outcome.mapped is not None
+            profile = outcome.mapped.profile
+            recency = profile.recency
+            if recency is None and stream.replication_key and isinstance(outcome.record,
+                                                                          Mapping):
+                recency = outcome.record.get(stream.replication_key)
+            rank = ACCOUNT if account and profile.source_id is not None else ACTIVITY
+            outcome.claimant = f"{stream.name}:{outcome.record_key}"
+            candidates.append(Candidate(profile, Claim(rank, normalise_recency(recency),
+                                                       outcome.claimant)))
+        keys = {c.profile.key for c in candidates}
+        aggregates = frozenset(spec.name for spec in mapping.aggregates.fields) \
+            if mapping.aggregates is not None else frozenset()
+        resolved = resolve_precedence(
+            candidates, stream=stream.name, aggregates=aggregates,
+            owners=self.state.profile_owners(keys),
+            account_keys=self.state.identity_claims(self.connector.name, keys))
+        for outcome, resolution in zip(outcomes, resolved, strict=True):
+            assert outcome.mapped is not None
+            outcome.mapped = replace(outcome.mapped, profile=resolution.profile)
+            outcome.owner = resolution.owner
 
     def _apply_aggregates(self, stream: Stream, mapping: StreamMapping,
                           outcomes: list[_Outcome]) -> None:
@@ -540,6 +625,8 @@ class SyncEngine:
         sub_digests: dict[str, dict[str, str]] = {}
         ids: dict[str, int] = {}
         facts: dict[str, tuple[str, Mapping[str, str]]] = {}
+        owners: dict[str, ProfileOwner] = {}
+        claims: dict[str, str] = {}
         synced = 0
         owner = _owns_identities(stream, self.target.streams[stream.name])
         with self.state.checkpoint() as cp:
@@ -562,12 +649,20 @@ class SyncEngine:
                     if owner and profile.source_id is not None:
                         cp.set_identity(self.connector.name, profile.source_id, profile.key,
                                         o.profile_id)
+                    if o.claimant is not None and o.rekey_from is None:
+                        # A re-keyed profile took its old key's records along: the
+                        # old key stays the account's (its guest orders attach).
+                        claims[o.claimant] = profile.key
+                    if o.owner is not None:
+                        owners[profile.key] = o.owner
                 for sub in o.mapped.subprofiles:
                     sub_digests.setdefault(sub.collection, {})[sub.key] = sub.digest()
             cp.set_hashes(f"{stream.name}:profile", profile_digests)
             for collection, digests in sub_digests.items():
                 cp.set_hashes(f"{stream.name}:subprofile:{collection}", digests)
             cp.set_profile_ids(database_id, ids)
+            cp.release_profile_owners(claims)
+            cp.set_profile_owners(owners)
             if facts:
                 cp.set_facts(_facts_scope(stream), facts)
             cp.resolve_dead_letters(stream.name, [o.record_key for o in outcomes
@@ -588,21 +683,6 @@ class _Aborted(APIError):
 
 def _facts_scope(stream: Stream) -> str:
     return f"{stream.name}:aggregates"
-
-
-def _share_profile_writes(outcomes: list[_Outcome]) -> None:
-    """Give every record of a page with the same profile key the same profile write: the
-    last one's (the newest data).  Two orders of one guest with different billing names
-    would otherwise flip the profile back and forth, and look changed on every run."""
-    last: dict[str, ProfileWrite] = {}
-    for outcome in outcomes:
-        assert outcome.mapped is not None
-        last[outcome.mapped.profile.key] = outcome.mapped.profile
-    for outcome in outcomes:
-        assert outcome.mapped is not None
-        final = last[outcome.mapped.profile.key]
-        if outcome.mapped.profile is not final:
-            outcome.mapped = replace(outcome.mapped, profile=final)
 
 
 def _owns_identities(stream: Stream, mapping: StreamMapping) -> bool:

@@ -17,6 +17,9 @@ connector's default mapping, so a job only writes what it changes::
     source_id = "id"                        # optional: the source's own person id
                                             # (0 or empty = guest); lets the engine
                                             # follow e-mail changes
+    recency = "date_modified_gmt"           # optional: how new the record's data is,
+                                            # for field precedence (default: the
+                                            # stream's replication key)
     [target.streams.customers.profile.fields]
     email = "email | normalize_email"
     firstname = "first_name"
@@ -170,7 +173,7 @@ _STREAM_KEYS = ("profile", "collections", "aggregates")
 _AGGREGATE_KEYS = ("include_when", "fields")
 _AGGREGATE_FIELD_KEYS = ("function", "source", "type")
 AGGREGATE_FUNCTIONS = ("count", "sum", "min", "max")
-_PROFILE_KEYS = ("key", "source_id", "fields")
+_PROFILE_KEYS = ("key", "source_id", "recency", "fields")
 _COLLECTION_KEYS = ("key_field", "each", "fields")
 _FIELD_KEYS = ("source", "type", "length", "index", "if_missing")
 
@@ -218,6 +221,10 @@ class ProfileMapping:
     key: str
     fields: tuple[FieldSpec, ...] = ()
     source_id: str | None = None
+    #: Expression giving how new the record's data is (a timestamp), which decides
+    #: between records that write one profile (see :mod:`copernica_sdk.sync.identity`);
+    #: ``None``: the stream's replication key.
+    recency: str | None = None
 
     def __post_init__(self) -> None:
         fields = tuple(self.fields)
@@ -314,10 +321,18 @@ class ProfileWrite:
     key: str
     fields: Mapping[str, str]
     source_id: str | None = None
+    #: The record's ``recency`` value (profile mapping), ``None`` when not mapped.
+    recency: str | None = field(default=None, compare=False)
+    #: What the digest stands for when it is not simply ``fields``: field precedence
+    #: (:mod:`copernica_sdk.sync.identity`) sets it so that every record of a stream
+    #: writing one profile compares equal when nothing changed.
+    basis: tuple[Any, ...] | None = field(default=None, compare=False)
 
     def digest(self) -> str:
         """SHA-256 (hex) of the content written, independent of field order; the
         engine skips a write whose digest it stored last time."""
+        if self.basis is not None:
+            return _digest(self, [self.key_field, self.key, list(self.basis)])
         return _digest(self, [self.key_field, self.key, sorted(self.fields.items())])
 
 
@@ -403,10 +418,19 @@ class StreamMapping:
     aggregates: AggregateMapping | None = None
     _plan: _StreamPlan = field(init=False, repr=False, compare=False)
     _aggregate_plan: _AggregatePlan | None = field(init=False, repr=False, compare=False)
+    _recency: Expression | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "collections", tuple(self.collections))
         plan, problems = _build_plan(self.stream, self.profile, self.collections, "target")
+        recency = None
+        if self.profile.recency is not None:
+            try:
+                recency = compile_expression(
+                    self.profile.recency, key=f"target.streams.{self.stream}.profile.recency")
+            except ConfigError as error:
+                problems.extend(error.problems)
+        object.__setattr__(self, "_recency", recency)
         aggregate_plan = None
         if self.aggregates is not None:
             aggregate_plan = _build_aggregate_plan(
@@ -445,11 +469,23 @@ class StreamMapping:
             shown = "(no id)" if rid is None else show_value(rid).strip("'")
             raise MappingError(f"{self.stream} record {shown}: {failure}") from None
         return MappedRecord(
-            ProfileWrite(plan.key_field, key, fields, source_id),
+            ProfileWrite(plan.key_field, key, fields, source_id, self._recency_of(record)),
             tuple(subprofiles),
             tuple(warnings),
             facts,
         )
+
+
+    def _recency_of(self, record: Mapping[str, Any]) -> str | None:
+        """The record's ``recency`` value as text; nothing when unmapped or empty (a
+        bad value only weakens the record's claim, it never fails the record)."""
+        if self._recency is None:
+            return None
+        try:
+            value = self._recency.fn(record, None, record)
+        except TransformError:
+            return None
+        return None if value is None or value == "" else str(value)
 
 
 class _AggregatePlan(NamedTuple):
@@ -1067,11 +1103,12 @@ def _parse_profile(table: Any, profile_key: str, key: str, problems: list[str]
     _unknown_keys(table, _PROFILE_KEYS, key, problems)
     key_expr = _expression_setting(table, "key", key, problems, required=True)
     source_id = _expression_setting(table, "source_id", key, problems, required=False)
+    recency = _expression_setting(table, "recency", key, problems, required=False)
     fields = _parse_fields(table.get("fields", {}), f"{key}.fields", problems,
                            key_field=profile_key, key_source=key_expr)
     if key_expr is None or len(problems) > start:
         return None
-    return ProfileMapping(profile_key, key_expr, tuple(fields), source_id)
+    return ProfileMapping(profile_key, key_expr, tuple(fields), source_id, recency)
 
 
 def _parse_collection(name: str, table: Any, key: str, problems: list[str]

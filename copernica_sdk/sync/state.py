@@ -8,7 +8,10 @@ What it holds, all small and keyed so that lookups never load a whole table:
 - **profile ids** — per (database id, profile key), the Copernica profile id,
   to save a search call per record;
 - **identities** — per (source, source customer id), the profile key and id the
-  customer was synced to, so an e-mail change updates the same profile;
+  customer was synced to, so an e-mail change updates the same profile; several
+  ids may claim one key (a shared profile, see :meth:`StateStore.shared_profile_keys`);
+- **profile owners** — per profile key, the record whose data the profile's fields
+  hold and how strong its claim is (field precedence);
 - **dead letters** — records that failed, with reason and payload, replayable;
 - **runs** — when each run started and ended, its exit code and counts.
 
@@ -51,7 +54,9 @@ __all__ = [
     "Checkpoint",
     "DeadLetter",
     "Identity",
+    "ProfileOwner",
     "RunInfo",
+    "SharedKey",
     "StateStore",
     "StateVersionError",
 ]
@@ -121,6 +126,20 @@ MIGRATIONS: list[str] = [
     ) WITHOUT ROWID;
     CREATE INDEX facts_by_profile ON facts (scope, profile_key);
     """,
+    # 3: which identities claim a profile key (shared profiles), and which record's
+    # data a profile's fields hold (field precedence, see copernica_sdk.sync.identity).
+    """
+    CREATE INDEX identities_by_profile ON identities (source, profile_key);
+    CREATE TABLE profile_owners (
+        profile_key TEXT    PRIMARY KEY,
+        rank        INTEGER NOT NULL,
+        recency     TEXT    NOT NULL,
+        claimant    TEXT    NOT NULL,
+        fields_hash TEXT    NOT NULL,
+        contested   INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID;
+    CREATE INDEX profile_owners_by_claimant ON profile_owners (claimant);
+    """,
 ]
 
 #: The states a dead letter can be in.
@@ -163,6 +182,30 @@ class Identity:
 
     profile_key: str
     profile_id: int | None
+
+
+@dataclass(frozen=True)
+class ProfileOwner:
+    """The record whose data a profile's own fields hold (see
+    :mod:`copernica_sdk.sync.identity`): its ``rank`` (2 an account, 1 activity such
+    as an order), ``recency`` (normalised timestamp), ``claimant`` (``stream:record
+    key``), ``fields_hash`` (digest of the fields it wrote) and ``contested`` (other
+    records of its stream have claimed the key too)."""
+
+    rank: int
+    recency: str
+    claimant: str
+    fields_hash: str
+    contested: bool = False
+
+
+@dataclass(frozen=True)
+class SharedKey:
+    """A profile key claimed by several source ids of one source."""
+
+    source: str
+    profile_key: str
+    source_ids: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -352,6 +395,24 @@ class Checkpoint:
             "  profile_key = excluded.profile_key, updated_at = excluded.updated_at",
             (_text(source), _text(source_id), _text(profile_key), profile_id, _now()),
         )
+
+    def set_profile_owners(self, owners: Mapping[str, ProfileOwner]) -> None:
+        """Record whose data each profile key's fields now hold."""
+        self._db().executemany(
+            "INSERT INTO profile_owners (profile_key, rank, recency, claimant, fields_hash, "
+            "contested) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (profile_key) DO UPDATE SET "
+            "rank = excluded.rank, recency = excluded.recency, claimant = excluded.claimant, "
+            "fields_hash = excluded.fields_hash, contested = excluded.contested",
+            ((_text(k), o.rank, _text(o.recency), _text(o.claimant), o.fields_hash,
+              int(o.contested)) for k, o in owners.items()))
+
+    def release_profile_owners(self, claims: Mapping[str, str]) -> None:
+        """``claims``: claimant → the key it claims now.  Ownership a claimant
+        holds of any *other* key ends (its e-mail changed), so the next record
+        that claims that key takes its fields over."""
+        self._db().executemany(
+            "DELETE FROM profile_owners WHERE claimant = ? AND profile_key != ?",
+            ((_text(c), _text(k)) for c, k in claims.items()))
 
     def add_dead_letter(self, *, run_id: int | None, stream: str, record_key: str,
                         reason: str, payload: Mapping[str, Any]) -> int:
@@ -623,6 +684,44 @@ class StateStore:
             out.update((back.get(sid, sid), Identity(profile_key=key, profile_id=pid))
                        for sid, key, pid in rows)
         return out
+
+    def identity_claims(self, source: str, profile_keys: Iterable[str]) -> dict[str, set[str]]:
+        """The source ids of ``source`` claiming each of ``profile_keys`` (keys
+        nobody claims are left out)."""
+        source = _text(source)
+        out: dict[str, set[str]] = {}
+        for chunk, back in _lookup_chunks(profile_keys):
+            rows = self._read().execute(
+                "SELECT profile_key, source_id FROM identities "
+                f"WHERE source = ? AND profile_key IN ({_marks(len(chunk))})",
+                (source, *chunk)).fetchall()
+            for key, source_id in rows:
+                out.setdefault(back.get(key, key), set()).add(source_id)
+        return out
+
+    def profile_owners(self, profile_keys: Iterable[str]) -> dict[str, ProfileOwner]:
+        """The stored owner of each of ``profile_keys`` that has one."""
+        out: dict[str, ProfileOwner] = {}
+        for chunk, back in _lookup_chunks(profile_keys):
+            rows = self._read().execute(
+                "SELECT profile_key, rank, recency, claimant, fields_hash, contested "
+                f"FROM profile_owners WHERE profile_key IN ({_marks(len(chunk))})",
+                chunk).fetchall()
+            out.update((back.get(r[0], r[0]),
+                        ProfileOwner(int(r[1]), r[2], r[3], r[4], bool(r[5]))) for r in rows)
+        return out
+
+    def shared_profile_keys(self, limit: int | None = None) -> list[SharedKey]:
+        """Profile keys several source ids claim (two accounts whose e-mails differ
+        only in case, say), by source and key; ``limit`` caps the list."""
+        sql = ("SELECT source, profile_key, group_concat(source_id, char(31)) FROM identities "
+               "GROUP BY source, profile_key HAVING count(*) > 1 ORDER BY source, profile_key")
+        params: list[Any] = []
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        rows = self._read().execute(sql, params).fetchall()
+        return [SharedKey(r[0], r[1], tuple(sorted(str(r[2]).split("\x1f")))) for r in rows]
 
     # -- the write path of a sync batch -----------------------------------------
 

@@ -4,8 +4,11 @@ Awkward on purpose: unicode and hostile names (emoji, RTL scripts, quotes,
 ``<tags>``, control characters, zero-width spaces), e-mail addresses in mixed
 case and with stray spaces, many orders sharing one ``date_modified_gmt``
 second, trashed orders, guest orders (``customer_id = 0``) including one by a
-guest using a registered customer's address, and customers whose
-``date_modified`` is null (never updated since registration).
+guest using a registered customer's address, customers whose
+``date_modified`` is null (never updated since registration), fully refunded
+orders (status ``refunded``) and partially refunded ones that stay
+``completed``/``processing`` (``refunds: [{id, reason, total: "-x.xx"}]``, as
+WooCommerce's REST API lists them).
 """
 
 from __future__ import annotations
@@ -187,6 +190,7 @@ class Generator:
             guest_order["billing"]["email"] = f" {str(victim['email']).strip().upper()} "
         self.tie_up(out)
         self.trash_some(out)
+        self.refund_some(out)
         paying = {o["customer_id"] for o in out if o["status"] in PAID_STATUSES}
         for customer in customers:
             customer["is_paying_customer"] = customer["id"] in paying
@@ -317,6 +321,22 @@ class Generator:
             set_date(order, "date_paid", modified, self.o.utc_offset)
         if order["date_completed_gmt"] is not None:
             set_date(order, "date_completed", modified, self.o.utc_offset)
+
+    def refund_some(self, orders: list[dict[str, Any]]) -> None:
+        """Partly refund about one paid order in fifteen (at least one when there
+        are paid orders).  Its own random stream: the rest of the shop is the same
+        as before refunds were generated."""
+        rng = random.Random(f"refunds-{self.o.seed}")
+        paid = [o for o in orders if o["status"] in ("completed", "processing")]
+        count = min(len(paid), max(1 if paid else 0, len(paid) // 15))
+        for n, order in enumerate(rng.sample(paid, count)):
+            total = Decimal(order["total"])
+            parts = [(total * Decimal(share)).quantize(Decimal("0.01"))
+                     for share in rng.choice((("0.25",), ("0.10", "0.15"), ("0.5",)))]
+            order["refunds"] = [
+                {"id": 900_000 + 10 * n + i, "reason": rng.choice(("", "Damaged", "Late ⏰")),
+                 "total": "-" + money(part)}
+                for i, part in enumerate(parts)]
 
     def trash_some(self, orders: list[dict[str, Any]]) -> None:
         count = self.o.trashed if self.o.trashed is not None else max(1 if len(orders) >= 5 else 0, len(orders) // 50)

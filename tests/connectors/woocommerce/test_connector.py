@@ -18,7 +18,7 @@ BASE = {"url": "https://shop.example", "consumer_key": "ck_abc123", "consumer_se
 def test_config_defaults_are_filled_in() -> None:
     connector = WooCommerceConnector(BASE)
     cfg = connector.config
-    assert (cfg["query_string_auth"], cfg["timeout"], cfg["per_page"], cfg["role"]) == (False, 60, 100, "all")
+    assert (cfg["query_string_auth"], cfg["timeout"], cfg["per_page"], cfg["role"]) == (False, 60, 100, "customer,subscriber")
     assert (cfg["newsletter_meta_key"], cfg["include_trash"], cfg["start_date"]) == ("newsletter_opt_in", True, None)
     assert connector.client.auth_mode == "basic"
     assert connector.client.timeout == 60.0
