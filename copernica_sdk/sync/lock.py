@@ -36,9 +36,13 @@ class JobLock:
     path in this process — gets :class:`JobLockedError` at once.
     """
 
-    def __init__(self, path: str | os.PathLike[str], job: str) -> None:
+    def __init__(self, path: str | os.PathLike[str], job: str, *,
+                 refused: str = "this run exits without doing anything") -> None:
         self.path = pathlib.Path(path).expanduser()
         self.job = job
+        #: What the refusal message says happens instead (commands other than
+        #: ``run`` say what they did not do).
+        self.refused = refused
         self._fd: int | None = None
 
     @property
@@ -60,8 +64,7 @@ class JobLock:
             holder = _read_holder(fd)
             os.close(fd)
             raise JobLockedError(
-                f"job {self.job!r} is already running ({holder}); "
-                "this run exits without doing anything") from None
+                f"job {self.job!r} is already running ({holder}); {self.refused}") from None
         except BaseException:
             os.close(fd)
             raise
