@@ -223,6 +223,11 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str] = os.enviro
         if key not in (*SECTIONS, "jobs"):
             problems.append(f"{key}: unknown table (expected {', '.join(SECTIONS)} or jobs)")
     shared = {s: raw.get(s, {}) for s in SECTIONS}
+    for section, values in shared.items():
+        if not isinstance(values, dict):
+            problems.append(f"{section}: expected a table ([{section}] with key = value "
+                            f"lines), got {type(values).__name__}")
+            shared[section] = {}
     job_tables: dict[str, Any] = raw.get("jobs") or {"default": {}}
     if not isinstance(job_tables, dict):
         problems.append("jobs: must be a table of [jobs.NAME] tables")

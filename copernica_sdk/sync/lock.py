@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 
 from .errors import JobLockedError
+from .state_files import StateError
 
 __all__ = ["JobLock"]
 
@@ -54,10 +55,15 @@ class JobLock:
         """Take the lock or raise :class:`JobLockedError` naming the holder's pid."""
         if self._fd is not None:
             raise RuntimeError(f"the lock of job {self.job!r} is already held by this object")
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        # O_CLOEXEC: a program the run starts must not inherit, and so prolong,
-        # the lock.
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            # O_CLOEXEC: a program the run starts must not inherit, and so prolong,
+            # the lock.
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except OSError as exc:
+            raise StateError(self.path, f"the job lock file cannot be opened ({exc.strerror})",
+                             f"Make the directory {self.path.parent} writable by this user, "
+                             "or set sync.state_path elsewhere") from exc
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

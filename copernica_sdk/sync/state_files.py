@@ -41,7 +41,7 @@ class StateError(CopernicaError):
 
     def __init__(self, path: Path, problem: str, fix: str) -> None:
         self.path, self.problem, self.fix = path, problem, fix
-        super().__init__(f"state file {path}: {problem}. {fix}")
+        super().__init__(f"{path}: {problem}. {fix}")
 
 
 def resolve_state_path(configured: str | None, job: str,
