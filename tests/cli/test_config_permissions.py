@@ -27,12 +27,11 @@ def test_literal_secrets_in_a_readable_file_are_warned_about(project: Project,
     assert TOKEN not in result.stderr
 
 
-def test_no_warning_for_mode_600(project: Project) -> None:
+def test_mode_600_or_environment_references_silence_the_warning(project: Project) -> None:
+    project.config.chmod(0o644)
+    assert _warning(ok(project.invoke("config", "show")).stderr)
     project.config.chmod(0o600)
     assert not _warning(ok(project.invoke("config", "show")).stderr)
-
-
-def test_no_warning_when_secrets_are_environment_references(project: Project) -> None:
     env = {"COP_TOKEN": TOKEN, "WC_KEY": project.shop.consumer_key,
            "WC_SECRET": project.shop.consumer_secret}
     project.write(project.tables(copernica={"access_token": "${COP_TOKEN}"},
