@@ -80,6 +80,9 @@ def _base_sources(project: Project) -> dict[str, dict[str, Any]]:
         "cms_generic": {"connector": "cms_generic", "base_url": "http://127.0.0.1:9",
                         "auth": {"type": "bearer", "token": "tok-0123456789"},
                         "streams": {"users": {"path": "/users", "primary_key": "id"}}},
+        # The example, when it is installed as a package.
+        "hello": {"connector": "hello", "base_url": "http://127.0.0.1:9",
+                  "api_token": "hello-token-123"},
     }
 
 
