@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -23,9 +24,44 @@ def job_options(func: F) -> F:
 
 
 def load(ctx: click.Context) -> ConfigFile:
+    """Load the config file; warn if it holds literal secrets others can read.
+
+    Every secret of every job goes to the redactor at once, so that nothing a
+    command prints or logs afterwards — errors included — shows one.
+    """
     from copernica_sdk.sync.config import load_config, resolve_config_path
 
-    return load_config(resolve_config_path(ctx.obj.get("config_path")))
+    from .output import REDACTOR
+
+    config = load_config(resolve_config_path(ctx.obj.get("config_path")))
+    for job in config.jobs.values():
+        REDACTOR.add(job.secrets())
+    warn_if_readable(config)
+    return config
+
+
+def warn_if_readable(config: ConfigFile) -> None:
+    """Like ssh with a private key: a file holding secrets as plain values should be
+    readable by its owner only (or name ``${VAR}`` instead)."""
+    import os
+    import stat
+
+    keys = sorted({key for job in config.jobs.values() for key in job.literal_secrets})
+    if not keys:
+        return
+    try:
+        mode = stat.S_IMODE(os.stat(config.path).st_mode)
+    except OSError:
+        return
+    if not mode & (stat.S_IRWXG | stat.S_IRWXO):
+        return
+    logging.getLogger("copernica_sync").warning(
+        "%s holds secrets as plain values (%s) and is readable by %s (mode %s): "
+        "run `chmod 600 %s`, or write them as \"${VAR}\" and set the variables "
+        "in the environment", config.path, ", ".join(keys),
+        "group and others" if mode & stat.S_IRWXG and mode & stat.S_IRWXO
+        else "its group" if mode & stat.S_IRWXG else "others",
+        oct(mode)[2:].zfill(3), config.path)
 
 
 def selected_jobs(ctx: click.Context, job_name: str | None, all_jobs: bool) -> list[JobConfig]:

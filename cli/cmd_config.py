@@ -30,22 +30,24 @@ def show(ctx: click.Context, job_name: str | None, all_jobs: bool) -> None:
       copernica-sync config show --job shop1
     """
     from copernica_sdk.sync.config import SECRET_KEYS
-    from copernica_sdk.sync.registry import discover
+    from copernica_sdk.sync.connector import MASK
+    from copernica_sdk.sync.registry import load_connector
 
-    infos = discover()
+    from .output import REDACTOR
+
     for job in selected_jobs(ctx, job_name, all_jobs):
-        info = infos.get(job.connector)
-        secret_source = (info.connector.secret_fields() if info and info.connector
-                         else frozenset())
+        # The connector's declared secrets, at any depth (e.g. source.auth.password).
+        source = load_connector(job.connector).masked_config(job.source)
+        copernica = {k: MASK if k in SECRET_KEYS and v else v
+                     for k, v in vars(job.copernica).items()}
         click.echo(f"[{job.name}]")
-        sections = {"copernica": vars(job.copernica), "source": dict(job.source),
-                    "sync": vars(job.sync)}
+        sections = {"copernica": copernica, "source": source, "sync": vars(job.sync)}
         for section, values in sections.items():
-            secret = SECRET_KEYS | (secret_source if section == "source" else frozenset())
             for key, value in values.items():
                 if value is None:
                     continue
-                shown = "********" if key in secret and value else repr(value)
+                # The redactor too: a secret pasted into a setting that is not one.
+                shown = MASK if value == MASK else REDACTOR.redact(repr(value))
                 origin = job.origins.get(f"{section}.{key}", "default")
                 click.echo(f"  {section}.{key} = {shown}    ({origin})")
         if job.target:

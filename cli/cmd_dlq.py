@@ -69,13 +69,16 @@ def retry(ctx: click.Context, job_name: str | None, all_jobs: bool, stream: str 
     """
     from copernica_sdk.sync.engine import SyncEngine
     from copernica_sdk.sync.lock import JobLock
-    from copernica_sdk.sync.runner import open_job
+    from copernica_sdk.sync.runner import open_job, state_path_for
 
     from .output import REDACTOR
 
     still_failing = 0
     for job_config in selected_jobs(ctx, job_name, all_jobs):
-        with open_job(job_config) as job, JobLock(f"{job.state.path}.lock", job_config.name):
+        # The lock first: a running sync resolves and adds letters itself.
+        with JobLock(f"{state_path_for(job_config)}.lock", job_config.name,
+                     refused="no dead letter was retried; try again when it has finished"), \
+                open_job(job_config) as job:
             REDACTOR.add(job.secrets())
             engine = SyncEngine(job.client, job.connector, job.target, job.state,
                                 job=job_config.name, options=job.options())
@@ -115,12 +118,17 @@ def purge(ctx: click.Context, job_name: str | None, all_jobs: bool, stream: str 
     Example:
       copernica-sync dlq purge --id 12 --id 13 --yes
     """
+    from copernica_sdk.sync.lock import JobLock
     from copernica_sdk.sync.runner import state_path_for
     from copernica_sdk.sync.state import StateStore
 
     for job in selected_jobs(ctx, job_name, all_jobs):
         if not yes and not click.confirm(f"[{job.name}] delete these dead letters for good?"):
             continue
-        with StateStore(state_path_for(job)) as store:
+        path = state_path_for(job)
+        # Not while a run is going: it may be resolving or re-opening these letters.
+        with JobLock(f"{path}.lock", job.name,
+                     refused="nothing was purged; try again when it has finished"), \
+                StateStore(path) as store:
             count = store.purge_dead_letters(stream=stream, ids=ids or None)
         click.echo(f"[{job.name}] purged {count} dead letter(s)")

@@ -13,7 +13,7 @@ from .main import exits_cleanly, report_error
 log = logging.getLogger("copernica_sync")
 
 # When several jobs run, the exit code is the most serious of theirs.
-_SEVERITY = [75, 3, 4, 5, 2, 1, 0]
+_SEVERITY = [75, 3, 4, 6, 5, 2, 1, 0]
 
 
 @click.command()

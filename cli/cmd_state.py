@@ -83,7 +83,10 @@ def reset(ctx: click.Context, job_name: str | None, all_jobs: bool, stream: str 
             continue
         path = state_path_for(job)
         # Not while a run is going: it would write its bookmarks back over the reset.
-        with JobLock(f"{path}.lock", job.name), StateStore(path) as store:
+        with JobLock(f"{path}.lock", job.name,
+                     refused="nothing was reset (a running sync would write its bookmarks "
+                             "back over it); try again when it has finished"), \
+                StateStore(path) as store:
             store.reset(stream)
         click.echo(f"[{job.name}] reset {what}; the next run resends everything")
 

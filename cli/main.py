@@ -6,6 +6,7 @@ click; each command imports what it needs when it runs.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import sys
@@ -39,6 +40,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so the same clean-up runs (checkpoints roll back,
+    the job lock and the state file are released)."""
+
+
 class LazyGroup(click.Group):
     """A group whose subcommands are imported only when invoked or asked for help."""
 
@@ -52,6 +58,34 @@ class LazyGroup(click.Group):
         module, _, attr = entry[0].partition(":")
         command: click.Command = getattr(importlib.import_module(module), attr)
         return command
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; Ctrl-C and SIGTERM end it with exit 130 / 143 and a clear line.
+
+        The job lock and the state file are released on the way out (context
+        managers), and the page being written is not committed, so the next run
+        resumes from the last checkpoint.
+        """
+        import signal
+
+        def on_sigterm(signum: int, frame: object) -> None:
+            raise Terminated
+
+        # Only the main thread may set handlers (an embedding caller may not be it).
+        previous = None
+        with contextlib.suppress(ValueError):
+            previous = signal.signal(signal.SIGTERM, on_sigterm)
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt as exc:
+            terminated = isinstance(exc, Terminated)
+            click.echo(("\nTerminated (SIGTERM)" if terminated else "\nInterrupted (Ctrl-C)")
+                       + ": stopped before the next checkpoint; what was committed stays, "
+                       "and the next run resumes from there.", err=True)
+            sys.exit(143 if terminated else 130)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # The short help is kept here so `copernica-sync --help` imports no command module.
@@ -84,7 +118,8 @@ def main(ctx: click.Context, config_path: str | None, verbose: int, quiet: bool,
     \b
     Exit codes: 0 ok, 1 some records dead-lettered, 2 config error,
     3 refused by licensing, 4 auth error, 5 source or service unavailable,
-    75 another run of the job is still going.
+    6 state file unusable (damaged, unwritable, disk full),
+    75 another run of the job is still going, 130 Ctrl-C, 143 SIGTERM.
     """
     from .output import setup_logging
 
@@ -106,6 +141,7 @@ def report_error(exc: BaseException, *, prefix: str = "", resumes: bool = False)
     )
     from copernica_sdk.licensing.errors import LicenseRefusedError
     from copernica_sdk.sync.errors import ConfigError, JobLockedError, SourceAuthError, SourceError
+    from copernica_sdk.sync.state_files import StateError
 
     from .output import REDACTOR
 
@@ -120,6 +156,9 @@ def report_error(exc: BaseException, *, prefix: str = "", resumes: bool = False)
     if isinstance(exc, JobLockedError):
         say(str(exc))
         return 75
+    if isinstance(exc, StateError):
+        say(f"State file problem: {exc}")
+        return 6
     if isinstance(exc, LicenseRefusedError):
         say(str(exc))
         return 3

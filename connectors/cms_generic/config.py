@@ -18,6 +18,7 @@ from ._formats import COLUMN_TYPES, DEFAULT_FALSE_WORDS, DEFAULT_TRUE_WORDS, Val
 from ._paths import PathError, compile_path
 
 __all__ = [
+    "AUTH_SECRET_KEYS",
     "AUTH_TYPES",
     "PAGINATION_STYLES",
     "AuthConfig",
@@ -31,6 +32,8 @@ __all__ = [
 ]
 
 AUTH_TYPES = ("none", "basic", "bearer", "api_key")
+#: The secret keys of ``[source.auth]``: masked and redacted everywhere.
+AUTH_SECRET_KEYS = ("password", "token", "key")
 PAGINATION_STYLES = ("page_number", "offset", "cursor", "next_url", "link_header", "single")
 METHODS = ("GET", "POST")
 #: Placeholders allowed in ``incremental.filter_params`` values.
@@ -230,7 +233,7 @@ def parse_auth(raw: Any, problems: list[str], prefix: str = "source.auth") -> Au
         problems.append(f"{prefix}: expected a table such as {{ type = \"bearer\", token = \"…\" }}")
         return AuthConfig()
     t = _Table(raw, prefix, problems, ("type", "username", "password", "token", "name", "key", "in"),
-               secret=("password", "token", "key"))
+               secret=AUTH_SECRET_KEYS)
     kind = t.choice("type", AUTH_TYPES, "none")
     if kind == "basic":
         return AuthConfig(kind, username=t.text("username", "", required=True,

@@ -16,7 +16,14 @@ from copernica_sdk.sync.connector import ConfigField, Connector, Stream
 from copernica_sdk.sync.errors import ConfigError, SourceError
 
 from .client import SourceClient
-from .config import AuthConfig, CsvStreamConfig, HttpStreamConfig, parse_auth, parse_streams
+from .config import (
+    AUTH_SECRET_KEYS,
+    AuthConfig,
+    CsvStreamConfig,
+    HttpStreamConfig,
+    parse_auth,
+    parse_streams,
+)
 from .csv_source import CsvStream, Ledger
 from .streams import ConfiguredStream, HttpStream, stream_class
 
@@ -41,7 +48,8 @@ class GenericCmsConnector(Connector):
         ConfigField("base_url", required=False,
                     description="the site's address, e.g. https://cms.example.com"),
         ConfigField("auth", "dict", required=False,
-                    description="{ type = none|basic|bearer|api_key, … }"),
+                    description="{ type = none|basic|bearer|api_key, … }",
+                    secret_keys=AUTH_SECRET_KEYS),
         ConfigField("headers", "dict", required=False, default=None,
                     description="headers sent with every request"),
         ConfigField("timeout", "int", default=60, description="read timeout per request, seconds"),
@@ -103,9 +111,6 @@ class GenericCmsConnector(Connector):
         return auth, streams
 
     def __init__(self, config: Mapping[str, Any], *, policy: RetryPolicy | None = None) -> None:
-        # Nested secrets are collected before validation so even the first
-        # ConfigError can be redacted by the framework.
-        self._nested_secrets = _auth_secrets(config.get("auth"))
         super().__init__(config)
         cfg = self.config
         self.auth, self.stream_configs = self._nested(cfg, [])
@@ -124,10 +129,6 @@ class GenericCmsConnector(Connector):
             cls = stream_class(base, sc, cursor=isinstance(sc, CsvStreamConfig)
                                or sc.incremental is not None)
             self._streams.append(cls(self, sc))
-
-    def secrets(self) -> list[str]:
-        """Flat secrets plus ``auth.password``, ``auth.token`` and ``auth.key``."""
-        return [*super().secrets(), *self._nested_secrets]
 
     def check(self) -> None:
         """Fetch the first page of every HTTP stream and list every CSV stream's files."""
@@ -165,12 +166,6 @@ class GenericCmsConnector(Connector):
 
     def close(self) -> None:
         self.client.close()
-
-
-def _auth_secrets(raw: Any) -> list[str]:
-    if not isinstance(raw, Mapping):
-        return []
-    return [str(raw[k]) for k in ("password", "token", "key") if raw.get(k)]
 
 
 def _default_ledger(streams: Sequence[object]) -> Path:

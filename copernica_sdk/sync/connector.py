@@ -31,6 +31,7 @@ Minimal example::
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -38,7 +39,16 @@ from typing import Any, ClassVar
 
 from .errors import ConfigError
 
-__all__ = ["DEFERRED", "ConfigField", "Connector", "PageItem", "Record", "Rejected", "Skipped", "Stream"]
+__all__ = ["DEFERRED", "MASK", "ConfigField", "Connector", "PageItem", "Record", "Rejected",
+           "Skipped", "Stream"]
+
+#: What secret values are shown as (``config show``, error messages).
+MASK = "********"
+
+#: A number setting without a declared ``maximum`` is still refused beyond this:
+#: no count, size or duration of a sync is that large, and such values crash
+#: the libraries they reach (``sleep(1e300)``, ``range(10**30)``).
+ABSURD = 10**12
 
 #: A record as the source returns it (JSON-like).
 Record = dict[str, Any]
@@ -90,7 +100,17 @@ _TYPES: dict[str, tuple[type, ...]] = {
 
 @dataclass(frozen=True)
 class ConfigField:
-    """One setting of a connector.  ``secret`` ones are masked everywhere."""
+    """One setting of a connector.  ``secret`` ones are masked everywhere.
+
+    ``secret_keys`` (for ``dict`` and ``list`` settings): the keys inside the
+    table whose values are secret, at any depth — a plain name (``"password"``)
+    matches that key wherever it occurs, a dotted path (``"oauth.secret"``)
+    only there.  They are masked and redacted like ``secret`` settings.
+
+    ``minimum`` / ``maximum`` bound ``int`` and ``float`` settings; infinity,
+    NaN and booleans are always refused, and so is any number beyond
+    :data:`ABSURD` when no ``maximum`` is given.
+    """
 
     name: str
     type: str = "str"
@@ -99,10 +119,75 @@ class ConfigField:
     secret: bool = False
     description: str = ""
     choices: tuple[Any, ...] = ()
+    secret_keys: tuple[str, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
 
     def __post_init__(self) -> None:
         if self.type not in _TYPES:
             raise ValueError(f"ConfigField {self.name!r}: type must be one of {sorted(_TYPES)}")
+        if self.secret_keys and self.type not in ("dict", "list"):
+            raise ValueError(f"ConfigField {self.name!r}: secret_keys needs a dict or list "
+                             "setting (use secret=True for a single value)")
+
+    def range_problem(self, value: int | float) -> str | None:
+        """What is wrong with a number for this setting, or None."""
+        if isinstance(value, float) and not math.isfinite(value):
+            return f"expected a finite {'whole ' if self.type == 'int' else ''}number, got {value}"
+        if self.minimum is not None and value < self.minimum:
+            return f"must be at least {self.minimum:g}, got {show_number(value)}"
+        maximum = self.maximum if self.maximum is not None else ABSURD
+        if value > maximum or (self.minimum is None and value < -ABSURD):
+            return f"must be at most {maximum:g}, got {show_number(value)}"
+        return None
+
+
+def show_number(value: int | float) -> str:
+    """A number for a message; huge ones briefly (``str()`` of a 5,000-digit int fails)."""
+    if isinstance(value, int) and value.bit_length() > 64:
+        return f"a {value.bit_length()}-bit whole number"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _is_secret_key(rel: tuple[str, ...], secret_keys: tuple[str, ...]) -> bool:
+    return rel[-1] in secret_keys or ".".join(rel) in secret_keys
+
+
+def _nested_secrets(value: Any, key: str, secret_keys: tuple[str, ...],
+                    rel: tuple[str, ...] = ()) -> Iterator[tuple[str, Any]]:
+    """``(dotted key, value)`` of every secret inside a table, at any depth."""
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            child = (*rel, str(k))
+            if _is_secret_key(child, secret_keys):
+                yield f"{key}.{k}", v
+            else:
+                yield from _nested_secrets(v, f"{key}.{k}", secret_keys, child)
+    elif isinstance(value, list | tuple):
+        for i, v in enumerate(value):
+            yield from _nested_secrets(v, f"{key}[{i}]", secret_keys, rel)
+
+
+def _masked(value: Any, secret_keys: tuple[str, ...], rel: tuple[str, ...] = ()) -> Any:
+    if isinstance(value, Mapping):
+        return {k: (MASK if _is_secret_key((*rel, str(k)), secret_keys) and v not in (None, "")
+                    else _masked(v, secret_keys, (*rel, str(k))))
+                for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_masked(v, secret_keys, rel) for v in value]
+    return value
+
+
+def _leaves(value: Any) -> Iterator[str]:
+    """The text of every scalar inside a secret value (a secret may be a table)."""
+    if isinstance(value, Mapping):
+        for v in value.values():
+            yield from _leaves(v)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            yield from _leaves(v)
+    elif value not in (None, "") and not isinstance(value, bool):
+        yield str(value)
 
 
 def _coerce(value: Any, type_name: str) -> Any:
@@ -169,6 +254,11 @@ class Connector(ABC):
                 problems.append(f"{key}: expected {field.type}, got {type(value).__name__} "
                                 f"{'(hidden)' if field.secret else repr(value)}")
                 continue
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                problem = field.range_problem(value)
+                if problem is not None:
+                    problems.append(f"{key}: {'(hidden)' if field.secret else problem}")
+                    continue
             if field.choices and value not in field.choices:
                 problems.append(f"{key}: must be one of {', '.join(map(str, field.choices))}")
                 continue
@@ -192,11 +282,46 @@ class Connector(ABC):
 
     @classmethod
     def secret_fields(cls) -> frozenset[str]:
+        """The settings that are secret as a whole (not those with secrets inside)."""
         return frozenset(f.name for f in cls.config_spec if f.secret)
+
+    @classmethod
+    def secret_items(cls, config: Mapping[str, Any]) -> list[tuple[str, Any]]:
+        """Every declared secret set in ``config`` (raw or validated), at any depth,
+        as ``(dotted key, value)``: ``secret`` settings and the ``secret_keys``
+        inside table settings."""
+        out: list[tuple[str, Any]] = []
+        for field in cls.config_spec:
+            value = config.get(field.name)
+            if field.secret:
+                out.append((field.name, value))
+            elif field.secret_keys:
+                out.extend(_nested_secrets(value, field.name, field.secret_keys))
+        return [(k, v) for k, v in out if v not in (None, "")]
+
+    @classmethod
+    def secret_values(cls, config: Mapping[str, Any]) -> list[str]:
+        """The text of every declared secret in ``config``, for the log redactor."""
+        return [leaf for _, value in cls.secret_items(config) for leaf in _leaves(value)]
+
+    @classmethod
+    def masked_config(cls, config: Mapping[str, Any]) -> dict[str, Any]:
+        """``config`` with every declared secret, at any depth, shown as :data:`MASK`."""
+        spec = {f.name: f for f in cls.config_spec}
+        out: dict[str, Any] = {}
+        for name, value in config.items():
+            field = spec.get(name)
+            if field is not None and field.secret and value not in (None, ""):
+                out[name] = MASK
+            elif field is not None and field.secret_keys:
+                out[name] = _masked(value, field.secret_keys)
+            else:
+                out[name] = value
+        return out
 
     def secrets(self) -> list[str]:
         """The configured secret values, so the framework can redact them from output."""
-        return [str(self.config[n]) for n in self.secret_fields() if self.config.get(n)]
+        return self.secret_values(self.config)
 
     @abstractmethod
     def check(self) -> None:

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 
 from .errors import JobLockedError
+from .state_files import StateError
 
 __all__ = ["JobLock"]
 
@@ -36,9 +37,13 @@ class JobLock:
     path in this process — gets :class:`JobLockedError` at once.
     """
 
-    def __init__(self, path: str | os.PathLike[str], job: str) -> None:
+    def __init__(self, path: str | os.PathLike[str], job: str, *,
+                 refused: str = "this run exits without doing anything") -> None:
         self.path = pathlib.Path(path).expanduser()
         self.job = job
+        #: What the refusal message says happens instead (commands other than
+        #: ``run`` say what they did not do).
+        self.refused = refused
         self._fd: int | None = None
 
     @property
@@ -50,18 +55,22 @@ class JobLock:
         """Take the lock or raise :class:`JobLockedError` naming the holder's pid."""
         if self._fd is not None:
             raise RuntimeError(f"the lock of job {self.job!r} is already held by this object")
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        # O_CLOEXEC: a program the run starts must not inherit, and so prolong,
-        # the lock.
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            # O_CLOEXEC: a program the run starts must not inherit, and so prolong,
+            # the lock.
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except OSError as exc:
+            raise StateError(self.path, f"the job lock file cannot be opened ({exc.strerror})",
+                             f"Make the directory {self.path.parent} writable by this user, "
+                             "or set sync.state_path elsewhere") from exc
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = _read_holder(fd)
             os.close(fd)
             raise JobLockedError(
-                f"job {self.job!r} is already running ({holder}); "
-                "this run exits without doing anything") from None
+                f"job {self.job!r} is already running ({holder}); {self.refused}") from None
         except BaseException:
             os.close(fd)
             raise

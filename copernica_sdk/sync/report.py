@@ -17,7 +17,10 @@ class ExitCode(enum.IntEnum):
     LICENSE = 3            # licensing refused to start the run
     AUTH = 4               # Copernica or the source refused the credentials
     UNAVAILABLE = 5        # Copernica or the source kept failing; the next run resumes
+    STATE = 6              # the state file is damaged, unreadable, unwritable or the disk full
     LOCKED = 75            # another run of the same job is still going (EX_TEMPFAIL)
+    INTERRUPTED = 130      # stopped by Ctrl-C (SIGINT); the next run resumes
+    TERMINATED = 143       # stopped by SIGTERM (e.g. a service manager); the next run resumes
 
 
 @dataclass

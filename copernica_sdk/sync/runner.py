@@ -25,6 +25,7 @@ from .mapping import FieldSpec, TargetMapping, parse_target
 from .registry import load_connector
 from .report import RunReport
 from .state import StateStore
+from .state_files import resolve_state_path
 
 __all__ = ["Job", "build_client", "open_job", "run_job", "schema_for"]
 
@@ -64,7 +65,9 @@ def schema_for(target: TargetMapping) -> DatabaseSchema:
 
 
 def state_path_for(job: JobConfig) -> Path:
-    return Path(job.sync.state_path) if job.sync.state_path else StateStore.default_path(job.name)
+    """The job's state file, resolved (``~``, ``$VAR``, relative parts, symlinks):
+    one file, one lock, however the path was written."""
+    return resolve_state_path(job.sync.state_path, job.name)
 
 
 @dataclass
@@ -106,6 +109,7 @@ def open_job(config: JobConfig, *, pool: ConnectionPool | None = None,
                 if dry_run and not path.exists():
                     path = Path(stack.enter_context(TemporaryDirectory())) / path.name
                 state = stack.enter_context(StateStore(path))
+                state.verify()
                 yield Job(config, client, connector, target, state)
         finally:
             client.close()

@@ -47,6 +47,7 @@ from typing import Any, Final
 import platformdirs
 
 from .errors import ConfigError
+from .state_files import MOVE_ASIDE, StateError, state_error
 
 __all__ = [
     "DEAD_LETTER_STATUSES",
@@ -479,6 +480,16 @@ class StateStore:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path: pathlib.Path = pathlib.Path(path).expanduser()
+        try:
+            self._open()
+        except (OSError, sqlite3.DatabaseError) as exc:
+            problem = None if isinstance(exc, sqlite3.ProgrammingError) else \
+                state_error(self.path, exc)
+            if problem is None:
+                raise  # not the file's fault: a bug
+            raise problem from exc
+
+    def _open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         if not self.path.exists():
             # The file holds e-mail addresses and record payloads: readable by
@@ -538,6 +549,13 @@ class StateStore:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.close()
+        # SQLite's own errors inside the block (a damaged page met mid-run, a full
+        # disk at commit) become one clear StateError naming this file.
+        if isinstance(exc, sqlite3.DatabaseError) and not isinstance(
+                exc, sqlite3.ProgrammingError | sqlite3.IntegrityError | sqlite3.InterfaceError):
+            problem = state_error(self.path, exc)
+            if problem is not None:
+                raise problem from exc
 
     def _read(self) -> sqlite3.Connection:
         """The connection the calling thread reads through."""
@@ -579,6 +597,20 @@ class StateStore:
             # version and our BEGIN; then there is nothing left to do.
             if self._version() != target:
                 raise
+
+    def verify(self) -> None:
+        """Check the whole file for damage before a run builds on it.
+
+        A damaged page is otherwise met only when a run happens to read or write
+        it, possibly after other commits.  Raises :class:`StateError` (via the
+        file's SQLite error) naming the file and what to do.  Reads every page:
+        about a second per few hundred MB.
+        """
+        with self._lock:
+            rows = self._conn.execute("PRAGMA quick_check(1)").fetchall()
+        if rows != [("ok",)]:
+            detail = rows[0][0] if rows else "no answer"
+            raise StateError(self.path, f"is damaged ({detail})", MOVE_ASIDE.format(path=self.path))
 
     def _version(self) -> int:
         row = self._conn.execute("PRAGMA user_version").fetchone()

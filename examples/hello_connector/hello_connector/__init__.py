@@ -119,9 +119,11 @@ class HelloConnector(Connector):
     config_spec: ClassVar[tuple[ConfigField, ...]] = (
         ConfigField("base_url", description="the API's address, e.g. https://api.hello.example"),
         ConfigField("api_token", secret=True, description="a read-only API token"),
-        ConfigField("page_size", "int", default=100,
+        # Bounds are checked by the framework with the types, all problems at once.
+        ConfigField("page_size", "int", default=100, minimum=1, maximum=MAX_PAGE_SIZE,
                     description=f"members per request (1-{MAX_PAGE_SIZE})"),
-        ConfigField("timeout", "int", default=30, description="seconds per request"),
+        ConfigField("timeout", "int", default=30, minimum=1, maximum=3600,
+                    description="seconds per request"),
     )
 
     def __init__(self, config: Mapping[str, Any]) -> None:
@@ -151,10 +153,6 @@ def _problems(config: Mapping[str, Any]) -> list[str]:
     elif url.scheme == "http" and not _is_loopback(url.hostname):
         problems.append("source.base_url: must use https (plain http only on localhost), "
                         "or the token travels in clear text")
-    if not 1 <= config["page_size"] <= MAX_PAGE_SIZE:
-        problems.append(f"source.page_size: must be between 1 and {MAX_PAGE_SIZE}")
-    if config["timeout"] < 1:
-        problems.append("source.timeout: must be at least 1 second")
     return problems
 
 
