@@ -33,6 +33,7 @@ from copernica_sdk.sync.errors import (
     SourceError,
     SourceUnavailableError,
 )
+from copernica_sdk.sync.integrity import ListingChecker
 
 from ._responses import (
     Page,
@@ -206,10 +207,18 @@ class WooClient:
         dropped, so nothing is skipped.  After ``max_shifts`` such steps the scan
         carries on without compensating (and logs it): the next run's lookback
         catches what a wildly changing listing may have shifted.
+
+        Every page goes through a :class:`~copernica_sdk.sync.integrity.ListingChecker`:
+        a repeated page, an empty or short page before ``X-WP-Total``, or more
+        records than it announced raise ``ListingInconsistentError``; with
+        ``orderby=id`` ids must not go backwards.  A last page that is full is
+        followed by one more request, which must be empty.
         """
         base = dict(params or {})
         key_of = key or _id_key
-        seen: set[Hashable] = set()
+        by_id = base.get("orderby") == "id"
+        descending = str(base.get("order", "")).lower() == "desc"
+        check = ListingChecker(path, ordered=by_id)
         offset = 0
         last_total: int | None = None
         shifts = 0
@@ -226,22 +235,16 @@ class WooClient:
                     log.warning("the %s listing keeps changing while it is read; records that "
                                 "shifted will be picked up by the next run", path)
             last_total = page.total
-            fresh = []
-            for record in page.records:
-                k = key_of(record)
-                if k not in seen:
-                    seen.add(k)
-                    fresh.append(record)
+            shown = self._shown(path, {**base, "offset": offset, "per_page": page.per_page}
+                                if page.per_page is not None else {**base, "offset": offset})
+            order = [_id_order(r, descending) for r in page.records] if by_id else None
+            verdict = check.page(shown, [key_of(r) for r in page.records], start=offset,
+                                 total=page.total, per_page=page.per_page, order=order)
             offset += len(page.records)
-            if fresh:
-                yield Page(fresh, page.total, page.total_pages, page.next_url, page.prev_url,
-                           page.per_page)
-            if not page.records:
-                return
-            if page.total is not None:
-                if offset >= page.total:
-                    return
-            elif page.per_page is not None and len(page.records) < page.per_page:
+            if verdict.fresh:
+                yield Page([page.records[i] for i in verdict.fresh], page.total,
+                           page.total_pages, page.next_url, page.prev_url, page.per_page)
+            if not verdict.more:
                 return
 
     # ------------------------------------------------------------- store metadata
@@ -433,6 +436,14 @@ class WooClient:
         if self.per_page > self.min_per_page:
             self.per_page = max(self.min_per_page, self.per_page // 2)
             log.info("WooCommerce %s: asking for %d records per page from now on", reason, self.per_page)
+
+
+def _id_order(record: dict[str, Any], descending: bool) -> int | None:
+    """A record's place in an ``orderby=id`` listing (None: no usable id)."""
+    value = record.get("id")
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return -value if descending else value
 
 
 def _id_key(record: dict[str, Any]) -> Hashable:

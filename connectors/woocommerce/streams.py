@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from copernica_sdk.sync.connector import Record, Stream
 from copernica_sdk.sync.errors import SourceError
+from copernica_sdk.sync.integrity import ListingChecker
 
 from ._time import shift, to_wc
 
@@ -49,6 +50,11 @@ def _modified(record: Record) -> str:
 
 def _in_window(modified: str, start: str | None, until: str) -> bool:
     return bool(modified) and (start is None or modified >= start) and modified < until
+
+
+def _order_id(value: Any) -> int:
+    """An order id as the keyset listing orders it (ties on the second go by id)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 _T = TypeVar("_T")
@@ -120,23 +126,32 @@ class OrdersStream(_WooStream):
         after = shift(start, -1) if start is not None else None
         seen: set[tuple[Any, str]] = set()
         seen_second: str | None = None
+        # Keyset pages are each a new query: their X-WP-Total only cross-checks
+        # the page it came with; the order must never go backwards (the stream is
+        # sorted, so a checkpoint after any page must not pass an unread order).
+        check = ListingChecker(f"orders ({status})", ordered=True)
         while True:
             params = {**self._params(status), "orderby": "modified", "order": "asc", "modified_before": until}
             if after is not None:
                 params["modified_after"] = after
             page = self.client.get_page("orders", params)
             records = page.records
-            if not records:
-                return
-            first, last = _modified(records[0]), _modified(records[-1])
-            if after is not None and first <= after:
+            full = page.per_page is not None and len(records) >= page.per_page
+            first = _modified(records[0]) if records else ""
+            if after is not None and records and first <= after:
                 # Paging would loop forever: the store (or a plugin/cache in front of
                 # it) ignores modified_after although it claims WooCommerce >= 5.8.
                 raise SourceError(
                     f"WooCommerce ignored modified_after={after} (returned an order modified at "
                     f"{first}); orders cannot be read incrementally from this store"
                 )
-            full = page.per_page is not None and len(records) >= page.per_page
+            pairs = [(r.get("id"), _modified(r)) for r in records]
+            check.page(self.client._shown("orders", {**params, "per_page": page.per_page}),
+                       pairs, start=0, total=page.total, per_page=page.per_page,
+                       order=[(m, _order_id(i)) for i, m in pairs], has_next=full)
+            if not records:
+                return
+            last = _modified(records[-1])
             if full and first == last:
                 yield from (
                     r for r in self._drain_second(status, first, until)
