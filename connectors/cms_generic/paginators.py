@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +37,8 @@ from .client import Response, same_origin
 from .config import PaginateConfig
 
 __all__ = ["Fetch", "Key", "Page", "Show", "paginate"]
+
+log = logging.getLogger("connectors.cms_generic")
 
 
 @dataclass(frozen=True)
@@ -64,13 +67,23 @@ def paginate(fetch: Fetch, url: str, params: Mapping[str, str], cfg: PaginateCon
     its ordering value in a listing sorted ascending (``None``: not sorted, or
     the record has none); ``listing`` names the listing in messages.
     """
-    guard = _Guard(cfg.max_pages, show, ListingChecker(listing, ordered=order is not None),
-                   key or _content_key, order)
-    styles = {
-        "single": _single, "page_number": _page_number, "offset": _offset,
-        "cursor": _cursor, "next_url": _next_url, "link_header": _next_url,
-    }
-    yield from styles[cfg.style](fetch, url, dict(params), cfg, guard)
+    style = _STYLES[cfg.style]
+    checker = ListingChecker(listing, ordered=order is not None)
+    yield from style(fetch, url, dict(params), cfg, _Guard(cfg.max_pages, show, checker,
+                                                           key or _content_key, order))
+    if checker.duplicates and cfg.style in _POSITIONAL:
+        # A record edited during the read moved behind the read position, which
+        # shifts an unread one back past it: one more read finds what shifted.
+        log.info("%s: %d record(s) moved while the listing was read; reading it once more "
+                 "for records they shifted", listing, checker.duplicates)
+        yield from style(fetch, url, dict(params), cfg, _Guard(cfg.max_pages, show,
+                                                               checker.again(),
+                                                               key or _content_key, None))
+
+
+#: Styles that page by position (offset or page number, also inside next links),
+#: where a record moving during the read shifts others past a page boundary.
+_POSITIONAL = frozenset({"page_number", "offset", "next_url", "link_header"})
 
 
 def _content_key(record: Record) -> Hashable:
@@ -259,3 +272,10 @@ def _next_url(fetch: Fetch, url: str, params: dict[str, str], cfg: PaginateConfi
                               f"({nxt.split('?')[0]}); not following it with the credentials")
         # The next URL carries its own query string.
         current, send = nxt, {}
+
+
+_STYLES: dict[str, Callable[[Fetch, str, dict[str, str], PaginateConfig, _Guard],
+                            Iterator[Page]]] = {
+    "single": _single, "page_number": _page_number, "offset": _offset,
+    "cursor": _cursor, "next_url": _next_url, "link_header": _next_url,
+}

@@ -22,7 +22,10 @@ the engine ends the stream with exit code 5 and keeps its bookmark) when:
 What a live source does while it is read is *not* an error: a record edited
 during the scan and served again on a later page is dropped as a duplicate (by
 key: :attr:`PageVerdict.fresh`), and a total that grows or shrinks by a few is
-followed, since every check uses the total announced with the page itself.
+followed, since every check uses the total announced with the page itself.  In
+a listing paged by position such a move also shifts one unread record back past
+the read position; :attr:`ListingChecker.duplicates` counts the moves, and a
+reader that saw any reads the listing once more with :meth:`ListingChecker.again`.
 
 Usage, for an offset listing::
 
@@ -132,6 +135,21 @@ class ListingChecker:
             self._cross_check(where, count, start, total, per_page, page, pages)
             return PageVerdict(fresh, has_next)
         return self._decide(where, fresh, count, start, total, per_page, page, pages)
+
+    def again(self) -> ListingChecker:
+        """A checker for reading the same listing once more: the records seen so
+        far stay seen (a re-read yields only what the first read missed), while
+        repeats and order are checked afresh within the new read.
+
+        Why: in a listing paged by position (offset, page number), a record that
+        is edited while it is read and moves behind the read position shifts an
+        unread record back across a page boundary, where no page serves it.  The
+        only trace is the moved record served twice (:attr:`duplicates`); reading
+        the listing again finds what shifted.
+        """
+        other = ListingChecker(self.listing, ordered=self.ordered)
+        other._keys = set(self._keys)
+        return other
 
     def probe_refused(self) -> None:
         """The request past an announced end was refused: the end is confirmed."""

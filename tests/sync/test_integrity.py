@@ -104,3 +104,15 @@ def test_without_a_total_a_short_or_empty_page_ends_the_listing() -> None:
     check = ListingChecker("people")
     assert check.page("/p?offset=0", [1, 2, 3], per_page=3).more
     assert not check.page("/p?offset=3", [4], per_page=3).more
+
+
+def test_a_read_again_yields_only_what_the_first_read_missed() -> None:
+    first = ListingChecker("people", ordered=True)
+    first.page("/p?offset=0", [1, 2, 3], start=0, total=6, per_page=3, order=[1, 2, 3])
+    # 2 moved behind the read position: 4 shifted back onto offset 2 and was skipped.
+    first.page("/p?offset=3", [5, 6, 2], start=3, total=6, per_page=3, order=[5, 6, 7])
+    assert first.duplicates == 1
+    again = first.again()
+    verdict = again.page("/p?offset=0", [1, 3, 4], start=0, total=6, per_page=3,
+                         order=[1, 3, 4])
+    assert verdict.fresh == (2,)
