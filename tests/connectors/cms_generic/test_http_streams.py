@@ -52,7 +52,7 @@ def test_a_next_url_pointing_back_stops_with_a_loop_error(cms: FakeCms) -> None:
                                            "paginate": {"style": "next_url",
                                                         "next_url_path": "next"}}))
     # The next page repeats the first: caught as a repeated page before the loop.
-    with pytest.raises(SourceError, match="pagination loop|repeats the 3 record"):
+    with pytest.raises(SourceError, match=r"pagination loop|repeats the 3 record"):
         read_all(conn, "contacts")
 
 

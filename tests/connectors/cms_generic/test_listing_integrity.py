@@ -4,7 +4,6 @@ presets end to end, and for every pagination style at the stream level."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -206,6 +205,7 @@ def test_users_edited_while_a_sorted_listing_is_read_are_not_a_lie_and_shift_nob
         with FakeCopernica() as clean:
             h.prepare(clean)
             reference, _ = h.run(clean, h.state_path("clean"))
+            assert reference.exit_code is ExitCode.OK, describe(reference)
             expected = snapshot(clean, h.target)
         assert differences(expected, snapshot(fake_copernica, h.target)) == []
 
