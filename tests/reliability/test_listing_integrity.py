@@ -172,3 +172,37 @@ def test_an_exactly_full_last_page_of_an_honest_listing_is_not_a_lie(
         result = job.run("run")
         assert result.returncode == 0, describe(result)
         _assert_everything_synced(shop, copernica, tmp_path)
+
+
+ORDER_LIES = {
+    "order_going_backwards": (ListingLies(endpoint="orders", reverse_at=0), "backwards"),
+    "empty_page": (ListingLies(endpoint="orders", empty_at=0), "empty page"),
+    "over_total": (ListingLies(endpoint="orders", total_delta=5), "before the announced"),
+    "short_total": (ListingLies(endpoint="orders", total_delta=-5),
+                    "lower than what the source serves"),
+}
+
+
+@pytest.mark.parametrize("name", list(ORDER_LIES))
+def test_a_lying_sorted_orders_listing_fails_keeps_its_bookmark_and_loses_no_change(
+        tmp_path: Path, copernica: FakeCopernica, name: str) -> None:
+    # Orders are read by keyset (modified_after, orderby=modified): a sorted stream.
+    lie, says = ORDER_LIES[name]
+    with make_shop(customers=10, orders=60, seed=8) as shop:
+        job = CliJob.create(tmp_path, shop, copernica)
+        first = job.run("run")
+        assert first.returncode == 0, describe(first)
+        before = _bookmarks(job)["orders"]
+        shop.advance(3600)
+        shop.touch_orders(30)
+        shop.lies = lie
+        failed = job.run("run")
+        assert failed.returncode == 5, describe(failed)
+        output = failed.stdout + failed.stderr
+        assert "orders (any) listing is inconsistent" in output and says in output, output
+        assert "/wp-json/wc/v3/orders?" in output and "modified_after=" in output, output
+        assert _bookmarks(job)["orders"] == before
+        shop.lies = None
+        honest = job.run("run")
+        assert honest.returncode == 0, describe(honest)
+        _assert_everything_synced(shop, copernica, tmp_path)
