@@ -21,6 +21,7 @@ from copernica_sdk.testing.fake_copernica import FakeCopernica
 from .conftest import (
     CliJob,
     apply_schema,
+    default_target,
     describe,
     duplicates,
     make_copernica,
@@ -117,7 +118,14 @@ def test_an_incremental_run_over_a_lying_listing_keeps_the_bookmark_and_loses_no
     big_shop.lies = None
     honest = job.run("run")
     assert honest.returncode == 0, describe(honest)
-    _assert_everything_synced(big_shop, copernica, tmp_path)
+    # Compared field by field: a clean sync would let the orders' billing names win.
+    mapping = default_target(big_shop).streams["customers"]
+    names = {p["fields"].get("customer_key"): p["fields"].get("lastname")
+             for p in copernica.profiles("Customers")}
+    keys = [mapping.apply(big_shop.customer(i), record_id=str(i)).profile.key for i in changed]
+    stale = [key for key in keys if names.get(key) != "Changed"]
+    assert not stale, f"{len(stale)} changes never synced: {stale[:5]}"
+    assert duplicates(copernica) == {}
 
 
 def _during_scan(shop: FakeShop, request: int, change: Callable[[], object]) -> None:
