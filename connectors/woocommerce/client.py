@@ -21,7 +21,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Hashable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -188,7 +188,7 @@ class WooClient:
                 f"WooCommerce answered HTTP {response.status_code} with JSON that is not a list "
                 f"of records for {url}"
             )
-        return page_from(response, data, used if used is not None else per_page)
+        return page_from(response, data, used if used is not None else per_page, url)
 
     def scan(
         self,
@@ -235,15 +235,12 @@ class WooClient:
                     log.warning("the %s listing keeps changing while it is read; records that "
                                 "shifted will be picked up by the next run", path)
             last_total = page.total
-            shown = self._shown(path, {**base, "offset": offset, "per_page": page.per_page}
-                                if page.per_page is not None else {**base, "offset": offset})
             order = [_id_order(r, descending) for r in page.records] if by_id else None
-            verdict = check.page(shown, [key_of(r) for r in page.records], start=offset,
+            verdict = check.page(page.url or path, [key_of(r) for r in page.records], start=offset,
                                  total=page.total, per_page=page.per_page, order=order)
             offset += len(page.records)
             if verdict.fresh:
-                yield Page([page.records[i] for i in verdict.fresh], page.total,
-                           page.total_pages, page.next_url, page.prev_url, page.per_page)
+                yield replace(page, records=[page.records[i] for i in verdict.fresh])
             if not verdict.more:
                 return
 

@@ -146,8 +146,7 @@ class OrdersStream(_WooStream):
                     f"{first}); orders cannot be read incrementally from this store"
                 )
             pairs = [(r.get("id"), _modified(r)) for r in records]
-            check.page(self.client._shown("orders", {**params, "per_page": page.per_page}),
-                       pairs, start=0, total=page.total, per_page=page.per_page,
+            check.page(page.url or "orders", pairs, start=0, total=page.total, per_page=page.per_page,
                        order=[(m, _order_id(i)) for i, m in pairs], has_next=full)
             if not records:
                 return
