@@ -120,11 +120,15 @@ class ListingChecker:
         count = len(keys)
         if self._probing is not None:
             announced, self._probing = self._probing, None
-            if count:
+            if not count:
+                return PageVerdict((), False)
+            grew = (start is not None and total is not None and start + count <= total) or \
+                (page is not None and pages is not None and page < pages)
+            if not grew:
                 raise self._error(where, f"the listing announced {announced}, but the page "
                                   f"after that end still has {count} record(s): the announced "
                                   "total is lower than what the source serves")
-            return PageVerdict((), False)
+            # Records were added since the last page, and this answer counts them.
         self._check_repeat(where, keys, total)
         fresh = tuple(i for i, key in enumerate(keys) if key not in self._keys)
         self.duplicates += count - len(fresh)

@@ -116,3 +116,9 @@ def test_a_read_again_yields_only_what_the_first_read_missed() -> None:
     verdict = again.page("/p?offset=0", [1, 3, 4], start=0, total=6, per_page=3,
                          order=[1, 3, 4])
     assert verdict.fresh == (2,)
+
+
+def test_records_added_just_before_the_probe_are_growth_not_a_lie() -> None:
+    # The last page was exactly full; a customer registered before the probe, whose
+    # answer counts it.
+    assert _offset_scan([([1, 2, 3], 6), ([4, 5, 6], 6), ([7], 7)]) == list(range(1, 8))
