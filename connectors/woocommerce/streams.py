@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from copernica_sdk.sync.connector import Record, Stream
-from copernica_sdk.sync.errors import SourceError
+from copernica_sdk.sync.errors import ListingInconsistentError
 from copernica_sdk.sync.integrity import ListingChecker
 
 from ._time import shift, to_wc
@@ -50,11 +50,6 @@ def _modified(record: Record) -> str:
 
 def _in_window(modified: str, start: str | None, until: str) -> bool:
     return bool(modified) and (start is None or modified >= start) and modified < until
-
-
-def _order_id(value: Any) -> int:
-    """An order id as the keyset listing orders it (ties on the second go by id)."""
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 _T = TypeVar("_T")
@@ -141,13 +136,16 @@ class OrdersStream(_WooStream):
             if after is not None and records and first <= after:
                 # Paging would loop forever: the store (or a plugin/cache in front of
                 # it) ignores modified_after although it claims WooCommerce >= 5.8.
-                raise SourceError(
+                # A listing error: the cursor went backwards, so the bookmark this
+                # sorted stream committed in this run is put back (see the engine).
+                raise ListingInconsistentError(
                     f"WooCommerce ignored modified_after={after} (returned an order modified at "
-                    f"{first}); orders cannot be read incrementally from this store"
+                    f"{first}) at {page.url or 'orders'}; orders cannot be read incrementally "
+                    "from this store"
                 )
-            pairs = [(r.get("id"), _modified(r)) for r in records]
-            check.page(page.url or "orders", pairs, start=0, total=page.total, per_page=page.per_page,
-                       order=[(m, _order_id(i)) for i, m in pairs], has_next=full)
+            keys = [_keyset_place(r) for r in records]
+            check.page(page.url or "orders", [(r.get("id"), k) for r, k in zip(records, keys, strict=True)],
+                       start=0, total=page.total, per_page=page.per_page, order=keys, has_next=full)
             if not records:
                 return
             last = _modified(records[-1])
@@ -250,3 +248,16 @@ def _with_modified(customer: Record) -> Record:
     if not customer.get(REPLICATION_KEY) and customer.get("date_created_gmt"):
         customer[REPLICATION_KEY] = customer["date_created_gmt"]
     return customer
+
+
+def _keyset_place(record: Record) -> tuple[str, int] | None:
+    """An order's place in the keyset listing, ``(date_modified_gmt, id)``; None when
+    its date is unusable (that record's own problem, not the listing's order)."""
+    try:
+        modified = _modified(record)
+    except (ValueError, TypeError, OverflowError):
+        return None
+    value = record.get("id")
+    if not modified or isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return (modified, value)
