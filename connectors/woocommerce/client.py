@@ -218,7 +218,8 @@ class WooClient:
         key_of = key or _id_key
         by_id = base.get("orderby") == "id"
         descending = str(base.get("order", "")).lower() == "desc"
-        check = ListingChecker(path, ordered=by_id)
+        # WooCommerce refuses a per_page it does not serve (400), it never caps it.
+        check = ListingChecker(path, ordered=by_id, exact_page_size=True)
         offset = 0
         last_total: int | None = None
         shifts = 0

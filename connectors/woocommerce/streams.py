@@ -124,7 +124,7 @@ class OrdersStream(_WooStream):
         # Keyset pages are each a new query: their X-WP-Total only cross-checks
         # the page it came with; the order must never go backwards (the stream is
         # sorted, so a checkpoint after any page must not pass an unread order).
-        check = ListingChecker(f"orders ({status})", ordered=True)
+        check = ListingChecker(f"orders ({status})", ordered=True, exact_page_size=True)
         while True:
             params = {**self._params(status), "orderby": "modified", "order": "asc", "modified_before": until}
             if after is not None:

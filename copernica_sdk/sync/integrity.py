@@ -85,12 +85,18 @@ class ListingChecker:
 
     ``listing`` names it in messages (``"customers"``); ``ordered`` says the
     listing is sorted ascending by the ``order`` values passed with each page.
+    ``exact_page_size``: the source serves ``per_page`` records on every page but
+    the last (it refuses a size it does not support, as WooCommerce does), so even
+    the first page may be short only at the end; by default the first page sets
+    the page size, because many APIs silently cap it.
     One checker per listing (one scan); it keeps the keys seen so far.
     """
 
-    def __init__(self, listing: str, *, ordered: bool = False) -> None:
+    def __init__(self, listing: str, *, ordered: bool = False,
+                 exact_page_size: bool = False) -> None:
         self.listing = listing
         self.ordered = ordered
+        self.exact_page_size = exact_page_size
         self._keys: set[Hashable] = set()
         self._pages: dict[tuple[Hashable, ...], _Seen] = {}
         self._highest: Any = None
@@ -98,6 +104,7 @@ class ListingChecker:
         self._probing: str | None = None
         self.pages = 0
         self.duplicates = 0
+        self._largest = 0
 
     def page(self, where: str, keys: Sequence[Hashable], *, start: int | None = None,
              total: int | None = None, per_page: int | None = None,
@@ -135,10 +142,13 @@ class ListingChecker:
         if self.ordered and order is not None:
             self._check_order(where, keys, order, fresh)
         self._keys.update(keys)
-        if has_next is not None:
-            self._cross_check(where, count, start, total, per_page, page, pages)
-            return PageVerdict(fresh, has_next)
-        return self._decide(where, fresh, count, start, total, per_page, page, pages)
+        try:
+            if has_next is not None:
+                self._cross_check(where, count, start, total, per_page, page, pages)
+                return PageVerdict(fresh, has_next)
+            return self._decide(where, fresh, count, start, total, per_page, page, pages)
+        finally:
+            self._largest = max(self._largest, count)
 
     def again(self) -> ListingChecker:
         """A checker for reading the same listing once more: the records seen so
@@ -151,7 +161,8 @@ class ListingChecker:
         only trace is the moved record served twice (:attr:`duplicates`); reading
         the listing again finds what shifted.
         """
-        other = ListingChecker(self.listing, ordered=self.ordered)
+        other = ListingChecker(self.listing, ordered=self.ordered,
+                               exact_page_size=self.exact_page_size)
         other._keys = set(self._keys)
         return other
 
@@ -193,6 +204,23 @@ class ListingChecker:
                                   "backwards")
             self._highest, self._highest_key = value, keys[index]
 
+    def _short(self, count: int, per_page: int | None) -> bool:
+        """Whether a page before the end is shorter than the listing's pages.
+
+        Measured against the largest page served so far, not only the size asked
+        for: many APIs silently cap the page size (ask 200, get 100 on every page),
+        which is not a lie.  The first page therefore sets the size."""
+        if per_page is None:
+            return False
+        if self.exact_page_size:
+            return count < per_page
+        return bool(self._largest) and count < min(per_page, self._largest)
+
+    def _usual(self, per_page: int | None) -> int:
+        if self.exact_page_size or not self._largest:
+            return per_page or self._largest
+        return min(per_page or self._largest, self._largest)
+
     def _cross_check(self, where: str, count: int, start: int | None, total: int | None,
                      per_page: int | None, page: int | None, pages: int | None) -> None:
         """A total the answer carries must agree with the page it came with."""
@@ -214,8 +242,8 @@ class ListingChecker:
             raise self._error(where, f"the page holds records {start + 1}-{end}, but the "
                               f"listing announced only {total}: the announced total is lower "
                               "than what the source serves")
-        if end < total and per_page is not None and count < per_page:
-            raise self._error(where, f"a short page ({count} of {per_page} records) at offset "
+        if end < total and self._short(count, per_page):
+            raise self._error(where, f"a short page ({count} of {self._usual(per_page)} records) at offset "
                               f"{start} ends the listing at {end} records, before the announced "
                               f"{total}")
         return end == total
@@ -233,8 +261,8 @@ class ListingChecker:
             raise self._error(where, f"page {number} has {count} record(s), but the listing "
                               f"announced only {pages} page(s): the announced total is lower "
                               "than what the source serves")
-        if number < pages and per_page is not None and count < per_page:
-            raise self._error(where, f"a short page ({count} of {per_page} records) at page "
+        if number < pages and self._short(count, per_page):
+            raise self._error(where, f"a short page ({count} of {self._usual(per_page)} records) at page "
                               f"{number}, before the announced last page ({pages})")
         return number == pages
 

@@ -122,3 +122,23 @@ def test_records_added_just_before_the_probe_are_growth_not_a_lie() -> None:
     # The last page was exactly full; a customer registered before the probe, whose
     # answer counts it.
     assert _offset_scan([([1, 2, 3], 6), ([4, 5, 6], 6), ([7], 7)]) == list(range(1, 8))
+
+
+def test_a_server_that_caps_the_page_size_is_not_a_short_page() -> None:
+    # Asked for 5 a page, the API serves 3 on every page: its cap, not a lie.
+    assert _offset_scan([([1, 2, 3], 7), ([4, 5, 6], 7), ([7], 7)], per_page=5) == \
+        list(range(1, 8))
+
+
+def test_a_page_shorter_than_the_earlier_ones_before_the_end_is_still_a_lie() -> None:
+    with pytest.raises(ListingInconsistentError, match="short page"):
+        _offset_scan([([1, 2, 3], 9), ([4, 5], 9)], per_page=5)
+
+
+def test_with_an_exact_page_size_a_short_first_page_before_the_end_is_a_lie() -> None:
+    check = ListingChecker("orders", exact_page_size=True)
+    with pytest.raises(ListingInconsistentError, match=r"short page \(3 of 5"):
+        check.page("/o?offset=0", [1, 2, 3], start=0, total=9, per_page=5)
+    # Without it the first page sets the size (the API may cap it).
+    assert ListingChecker("orders").page("/o?offset=0", [1, 2, 3], start=0, total=9,
+                                         per_page=5).more
