@@ -71,11 +71,12 @@ def paginate(fetch: Fetch, url: str, params: Mapping[str, str], cfg: PaginateCon
     checker = ListingChecker(listing, ordered=order is not None)
     yield from style(fetch, url, dict(params), cfg, _Guard(cfg.max_pages, show, checker,
                                                            key or _content_key, order))
-    if checker.duplicates and cfg.style in _POSITIONAL:
-        # A record edited during the read moved behind the read position, which
-        # shifts an unread one back past it: one more read finds what shifted.
-        log.info("%s: %d record(s) moved while the listing was read; reading it once more "
-                 "for records they shifted", listing, checker.duplicates)
+    if checker.moved and cfg.style in _POSITIONAL:
+        # A record edited during the read moved behind the read position (or one
+        # left the listing), which shifts unread ones back past it: one more read
+        # finds what shifted.
+        log.info("%s: records moved while the listing was read; reading it once more "
+                 "for records they shifted", listing)
         yield from style(fetch, url, dict(params), cfg, _Guard(cfg.max_pages, show,
                                                                checker.again(),
                                                                key or _content_key, None))

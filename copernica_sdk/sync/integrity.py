@@ -104,6 +104,8 @@ class ListingChecker:
         self._probing: str | None = None
         self.pages = 0
         self.duplicates = 0
+        self.shrank = False
+        self._last_total: int | None = None
         self._largest = 0
 
     def page(self, where: str, keys: Sequence[Hashable], *, start: int | None = None,
@@ -139,6 +141,11 @@ class ListingChecker:
         self._check_repeat(where, keys, total)
         fresh = tuple(i for i, key in enumerate(keys) if key not in self._keys)
         self.duplicates += count - len(fresh)
+        size = total if total is not None else pages
+        if size is not None:
+            if self._last_total is not None and size < self._last_total:
+                self.shrank = True
+            self._last_total = size
         if self.ordered and order is not None:
             self._check_order(where, keys, order, fresh)
         self._keys.update(keys)
@@ -149,6 +156,13 @@ class ListingChecker:
             return self._decide(where, fresh, count, start, total, per_page, page, pages)
         finally:
             self._largest = max(self._largest, count)
+
+    @property
+    def moved(self) -> bool:
+        """Whether records moved while the listing was read: one was served twice,
+        or the announced total shrank (records left it).  In a listing paged by
+        position either shifts unread records past the read position."""
+        return self.duplicates > 0 or self.shrank
 
     def again(self) -> ListingChecker:
         """A checker for reading the same listing once more: the records seen so

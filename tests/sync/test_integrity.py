@@ -142,3 +142,11 @@ def test_with_an_exact_page_size_a_short_first_page_before_the_end_is_a_lie() ->
     # Without it the first page sets the size (the API may cap it).
     assert ListingChecker("orders").page("/o?offset=0", [1, 2, 3], start=0, total=9,
                                          per_page=5).more
+
+
+def test_a_total_that_shrinks_means_records_moved() -> None:
+    check = ListingChecker("people")
+    check.page("/p?offset=0", [1, 2, 3], start=0, total=9, per_page=3)
+    assert not check.moved
+    check.page("/p?offset=3", [5, 6, 7], start=3, total=8, per_page=3)
+    assert check.moved and check.duplicates == 0

@@ -209,3 +209,22 @@ def test_users_edited_while_a_sorted_listing_is_read_are_not_a_lie_and_shift_nob
             expected = snapshot(clean, h.target)
         assert differences(expected, snapshot(fake_copernica, h.target)) == []
 
+
+
+class _ShrinkingCms(FakeCms):
+    """Two contacts already read are deleted before the second offset page: the
+    others shift back two places, across the page boundary."""
+
+    def _api(self, request: Any, rest: str) -> Any:
+        if request.args.get("offset") == "10" and not getattr(self, "_done", 0):
+            self._done = 1
+            with self._lock:
+                del self.contacts[:2]
+        return super()._api(request, rest)
+
+
+def test_records_leaving_an_offset_listing_while_it_is_read_shift_nobody_out() -> None:
+    with _ShrinkingCms(contacts=25) as cms:
+        ids = [r["id"] for r in read_all(_contacts(cms, "offset"), "contacts")]
+        assert sorted(set(ids)) == list(range(1, 26)), "records shifted out of the listing"
+        assert len(ids) == len(set(ids))
