@@ -3,10 +3,15 @@ body, RFC 5988 ``Link`` header, single page.
 
 Each style is a generator of :class:`Page` over one listing.  Shared guards:
 
-- **loop detection** — a request repeated (same URL, same cursor) or a page with
-  exactly the records of the page before (an API that ignores the page
-  parameter) stops the stream with a :class:`SourceError`, since going on would
-  resend the same records forever;
+- **listing integrity** — every page goes through the SDK's
+  :class:`~copernica_sdk.sync.integrity.ListingChecker`: a page that repeats an
+  earlier one (an API that ignores the page parameter, a cache), an empty or
+  short page before the announced total (``total_path``, ``total_pages_*``), more
+  records than announced, or — in a ``sorted`` stream — a cursor value that
+  goes backwards stop the stream with a ``ListingInconsistentError``.  A record
+  served twice (edited while the listing is read) is yielded once;
+- **loop detection** — a request repeated (same URL, same cursor) stops the
+  stream, since going on would resend the same records forever;
 - **page limit** — more than ``max_pages`` pages is an error, not a silent
   truncation, so an unsorted stream never promotes a bookmark over unread data;
 - a ``next`` URL on another origin is refused: credentials go to the configured
@@ -17,19 +22,23 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator, Mapping
+import logging
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
 
 from copernica_sdk.sync.connector import Record
-from copernica_sdk.sync.errors import SourceError
+from copernica_sdk.sync.errors import SourceAuthError, SourceError, SourceUnavailableError
+from copernica_sdk.sync.integrity import ListingChecker, PageVerdict
 
 from ._paths import MISSING, get_path
 from .client import Response, same_origin
 from .config import PaginateConfig
 
-__all__ = ["Fetch", "Page", "Show", "paginate"]
+__all__ = ["Fetch", "Key", "Page", "Show", "paginate"]
+
+log = logging.getLogger("connectors.cms_generic")
 
 
 @dataclass(frozen=True)
@@ -44,31 +53,58 @@ class Page:
 Fetch = Callable[[str, Mapping[str, str]], Page]
 #: Renders a request for a message: ``(url, params) → text without secrets``.
 Show = Callable[[str, Mapping[str, str]], str]
+#: A record's identity (primary key) or its ordering value, from the raw record.
+Key = Callable[[Record], Any]
 
 
 def paginate(fetch: Fetch, url: str, params: Mapping[str, str], cfg: PaginateConfig,
-             show: Show) -> Iterator[Page]:
-    """Every page of the listing at ``url`` per ``cfg.style``; ``show`` renders a
-    request for messages (without credentials)."""
-    guard = _Guard(cfg.max_pages, show)
-    styles = {
-        "single": _single, "page_number": _page_number, "offset": _offset,
-        "cursor": _cursor, "next_url": _next_url, "link_header": _next_url,
-    }
-    for page in styles[cfg.style](fetch, url, dict(params), cfg, guard):
-        guard.check_content(page)
-        yield page
+             show: Show, *, key: Key | None = None, order: Key | None = None,
+             listing: str = "records") -> Iterator[Page]:
+    """Every page of the listing at ``url`` per ``cfg.style``, each record once;
+    ``show`` renders a request for messages (without credentials).
+
+    ``key`` gives a record's primary key (default: its whole content), ``order``
+    its ordering value in a listing sorted ascending (``None``: not sorted, or
+    the record has none); ``listing`` names the listing in messages.
+    """
+    style = _STYLES[cfg.style]
+    checker = ListingChecker(listing, ordered=order is not None)
+    yield from style(fetch, url, dict(params), cfg, _Guard(cfg.max_pages, show, checker,
+                                                           key or _content_key, order))
+    if checker.moved and cfg.style in _POSITIONAL:
+        # A record edited during the read moved behind the read position (or one
+        # left the listing), which shifts unread ones back past it: one more read
+        # finds what shifted.
+        log.info("%s: records moved while the listing was read; reading it once more "
+                 "for records they shifted", listing)
+        yield from style(fetch, url, dict(params), cfg, _Guard(cfg.max_pages, show,
+                                                               checker.again(),
+                                                               key or _content_key, None))
+
+
+#: Styles that page by position (offset or page number, also inside next links),
+#: where a record moving during the read shifts others past a page boundary.
+_POSITIONAL = frozenset({"page_number", "offset", "next_url", "link_header"})
+
+
+def _content_key(record: Record) -> Hashable:
+    return hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode()).hexdigest()
+
+
 
 
 class _Guard:
-    """Page counting and loop detection for one listing."""
+    """Page counting, loop detection and the listing's integrity checks."""
 
-    def __init__(self, max_pages: int, show: Show) -> None:
+    def __init__(self, max_pages: int, show: Show, checker: ListingChecker, key: Key,
+                 order: Key | None) -> None:
         self.max_pages = max_pages
         self.show = show
+        self.checker = checker
+        self.key = key
+        self.order = order
         self.pages = 0
         self.requests: set[str] = set()
-        self.last_digest: str | None = None
 
     def request(self, url: str, params: Mapping[str, str]) -> None:
         """Called before each request."""
@@ -83,16 +119,22 @@ class _Guard:
             raise SourceError(f"more than {self.max_pages} pages in this listing (at {shown}); "
                               "raise paginate.max_pages if that is expected")
 
-    def check_content(self, page: Page) -> None:
-        if not page.records:
-            return
-        digest = hashlib.sha256(json.dumps(page.records, sort_keys=True, default=str)
-                                .encode()).hexdigest()
-        if digest == self.last_digest:
-            raise SourceError(
-                f"pagination loop: {page.response.shown} returned the same records as the page "
-                "before; the API seems to ignore the paging parameter (check paginate settings)")
-        self.last_digest = digest
+    def _identity(self, record: Record) -> Hashable:
+        """A hashable identity: the key as JSON text (``1`` and ``"1"`` stay
+        apart), or the record's content when the key function finds none."""
+        value = self.key(record)
+        if value is None:
+            return ("content", _content_key(record))
+        return ("key", json.dumps(value, sort_keys=True, default=str))
+
+    def check(self, answer: Page, **where: Any) -> tuple[Page, PageVerdict]:
+        """Check ``answer`` (``where``: its position, see ListingChecker.page); the
+        page with only the records not served before, and the verdict."""
+        records = answer.records
+        order = [self.order(r) for r in records] if self.order is not None else None
+        verdict = self.checker.page(answer.response.shown, [self._identity(r) for r in records],
+                                    order=order, **where)
+        return Page([records[i] for i in verdict.fresh], answer.response), verdict
 
 
 def _get(fetch: Fetch, guard: _Guard, url: str, params: Mapping[str, str]) -> Page:
@@ -100,9 +142,22 @@ def _get(fetch: Fetch, guard: _Guard, url: str, params: Mapping[str, str]) -> Pa
     return fetch(url, params)
 
 
+def _probe(fetch: Fetch, guard: _Guard, url: str, params: Mapping[str, str]) -> Page | None:
+    """The request past an announced end; None when the API refuses it, which
+    confirms the end (WordPress answers HTTP 400 for a page past X-WP-TotalPages)."""
+    try:
+        return _get(fetch, guard, url, params)
+    except (SourceAuthError, SourceUnavailableError):
+        raise
+    except SourceError:
+        guard.checker.probe_refused()
+        return None
+
+
 def _single(fetch: Fetch, url: str, params: dict[str, str], cfg: PaginateConfig,
             guard: _Guard) -> Iterator[Page]:
-    yield _get(fetch, guard, url, params)
+    page, _ = guard.check(_get(fetch, guard, url, params), has_next=False)
+    yield page
 
 
 def _int_at(value: Any) -> int | None:
@@ -131,17 +186,19 @@ def _page_number(fetch: Fetch, url: str, params: dict[str, str], cfg: PaginateCo
     if cfg.size_param and cfg.page_size:
         params[cfg.size_param] = str(cfg.page_size)
     number = cfg.first_page
+    probe = False
     while True:
-        page = _get(fetch, guard, url, {**params, cfg.page_param: str(number)})
-        if not page.records:
+        send = {**params, cfg.page_param: str(number)}
+        raw = _probe(fetch, guard, url, send) if probe else _get(fetch, guard, url, send)
+        if raw is None:
             return
-        yield page
-        total = _total_pages(page, cfg)
-        if total is not None:
-            if number - cfg.first_page + 1 >= total:
-                return
-        elif cfg.page_size and len(page.records) < cfg.page_size:
+        page, verdict = guard.check(raw, page=number - cfg.first_page,
+                                    pages=_total_pages(raw, cfg), per_page=cfg.page_size)
+        if page.records:
+            yield page
+        if not verdict.more:
             return
+        probe = verdict.probe
         number += 1
 
 
@@ -151,20 +208,21 @@ def _offset(fetch: Fetch, url: str, params: dict[str, str], cfg: PaginateConfig,
     short page when there is no total."""
     limit = cfg.page_size or 100
     offset = 0
+    probe = False
     while True:
-        page = _get(fetch, guard, url, {**params, cfg.offset_param: str(offset),
-                                         cfg.limit_param: str(limit)})
-        if not page.records:
+        send = {**params, cfg.offset_param: str(offset), cfg.limit_param: str(limit)}
+        raw = _probe(fetch, guard, url, send) if probe else _get(fetch, guard, url, send)
+        if raw is None:
             return
-        yield page
-        offset += len(page.records)
-        total = _int_at(get_path(page.response.body, cfg.total_path)) \
+        total = _int_at(get_path(raw.response.body, cfg.total_path)) \
             if cfg.total_path is not None else None
-        if total is not None:
-            if offset >= total:
-                return
-        elif len(page.records) < limit:
+        page, verdict = guard.check(raw, start=offset, total=total, per_page=limit)
+        if page.records:
+            yield page
+        if not verdict.more:
             return
+        probe = verdict.probe
+        offset += len(raw.records)
 
 
 def _cursor(fetch: Fetch, url: str, params: dict[str, str], cfg: PaginateConfig,
@@ -175,12 +233,12 @@ def _cursor(fetch: Fetch, url: str, params: dict[str, str], cfg: PaginateConfig,
         params[cfg.size_param] = str(cfg.page_size)
     send = dict(params)
     while True:
-        page = _get(fetch, guard, url, send)
+        raw = _get(fetch, guard, url, send)
+        token = get_path(raw.response.body, cfg.cursor_path)
+        more = not (token is MISSING or token in (None, "", False)) and bool(raw.records)
+        page, _ = guard.check(raw, has_next=more)
         yield page
-        token = get_path(page.response.body, cfg.cursor_path)
-        if token is MISSING or token in (None, "", False):
-            return
-        if not page.records:
+        if not more:
             return
         send = {**params, cfg.cursor_param: str(token)}
 
@@ -197,19 +255,28 @@ def _next_url(fetch: Fetch, url: str, params: dict[str, str], cfg: PaginateConfi
         params[cfg.size_param] = str(cfg.page_size)
     current, send = url, dict(params)
     while True:
-        page = _get(fetch, guard, current, send)
-        yield page
+        raw = _get(fetch, guard, current, send)
         if cfg.style == "link_header":
-            target: Any = page.response.links.get("next")
+            target: Any = raw.response.links.get("next")
         else:
-            target = get_path(page.response.body, cfg.next_url_path)
+            target = get_path(raw.response.body, cfg.next_url_path)
             if isinstance(target, dict):
                 target = target.get("href")
+        more = isinstance(target, str) and bool(target)
+        page, _ = guard.check(raw, has_next=more)
+        yield page
         if not isinstance(target, str) or not target:
             return
-        nxt = urljoin(page.response.url, target)
+        nxt = urljoin(raw.response.url, target)
         if not same_origin(nxt, url):
-            raise SourceError(f"{page.response.shown} sent a next page on another site "
+            raise SourceError(f"{raw.response.shown} sent a next page on another site "
                               f"({nxt.split('?')[0]}); not following it with the credentials")
         # The next URL carries its own query string.
         current, send = nxt, {}
+
+
+_STYLES: dict[str, Callable[[Fetch, str, dict[str, str], PaginateConfig, _Guard],
+                            Iterator[Page]]] = {
+    "single": _single, "page_number": _page_number, "offset": _offset,
+    "cursor": _cursor, "next_url": _next_url, "link_header": _next_url,
+}

@@ -132,7 +132,9 @@ class HttpStream(ConfiguredStream):
                 params[key] = (template.replace("{start}", begin)
                                .replace("{start_epoch}", str(_time.epoch(begin))))
         client = self.connector.client
-        for page in paginate(self._fetch, cfg.url, params, cfg.paginate, client.show):
+        for page in paginate(self._fetch, cfg.url, params, cfg.paginate, client.show,
+                             key=self._identity, order=self._order if self.is_sorted else None,
+                             listing=self.name):
             kept: list[PageItem] = []
             for record in page.records:
                 item = self._item(record, page.response.shown)
@@ -142,6 +144,22 @@ class HttpStream(ConfiguredStream):
                 kept.append(item)
             if kept:
                 yield kept
+
+    def _identity(self, record: Record) -> Any:
+        """The record's primary key; None when it has none (it is dead-lettered
+        later; the paginator tells such records apart by content)."""
+        value = get_path(record, self.config.primary_key_path)
+        return None if value is MISSING or value is None else value
+
+    def _order(self, record: Record) -> str | None:
+        """The record's place in a sorted listing: its normalised cursor value."""
+        inc = self.config.incremental
+        if inc is None:
+            return None
+        try:
+            return _time.normalize(get_path(record, inc.cursor_path))
+        except (ValueError, OverflowError, OSError, TypeError):
+            return None
 
     def _fetch(self, url: str, params: Mapping[str, str]) -> Page:
         cfg = self.config

@@ -21,6 +21,10 @@ One WSGI app (werkzeug) serves, over the same set of contacts:
   same list under ``items``),
   ``/api/flaky`` (503 with ``Retry-After`` ``flaky_failures`` times).
 
+``lies`` (a :class:`ListingLies`, ``None`` = honest) makes the listings above
+(except ``single`` and the fault endpoints) lie: repeat a page, answer an empty
+or reversed page, announce a wrong total, send a cursor back to the start.
+
 Auth for ``/api`` is ``FakeCms(auth=…)``: ``none``, ``basic``, ``bearer``,
 ``header`` (``X-API-Key``) or ``query`` (``api_key``).  ``requests`` records
 every request (path and query) that arrived.
@@ -33,6 +37,7 @@ import html
 import json
 import threading
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any
@@ -41,12 +46,51 @@ from urllib.parse import urlencode
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
-__all__ = ["FakeCms"]
+__all__ = ["FakeCms", "ListingLies"]
 
 USER = "admin"
 PASSWORD = "abcd EFGH 1234 ijkl"
 TOKEN = "tok-3f9a7c1e5b"
 API_KEY = "key-8d2e4b6a0c"
+
+
+@dataclass(frozen=True)
+class ListingLies:
+    """How the fake's listings lie (each ``None``/0 = honest in that respect).
+    Positions count records from 0 in the listing's order; a rule fires for the
+    page that holds that position.
+
+    - ``repeat_at``: that page answers with the records of the page before it;
+    - ``empty_at``: that page answers no records (totals and links honest);
+    - ``reverse_at``: that page answers its records in reverse order;
+    - ``total_delta``: added to every announced total (``X-WP-Total``, ``total``,
+      and the page counts derived from it: ``X-WP-TotalPages``, ``total_pages``);
+    - ``cursor_back_at``: the page holding that position sends, as its next
+      cursor or link, the one for the start of the listing.
+    """
+
+    repeat_at: int | None = None
+    empty_at: int | None = None
+    reverse_at: int | None = None
+    total_delta: int = 0
+    cursor_back_at: int | None = None
+
+    def hits(self, position: int | None, start: int, size: int) -> bool:
+        return position is not None and start <= position < start + max(size, 1)
+
+    def page(self, records: list[dict[str, Any]], start: int, size: int) -> list[dict[str, Any]]:
+        """The page of ``records`` at ``start`` as these lies serve it."""
+        chunk = records[start:start + size]
+        if self.hits(self.repeat_at, start, size) and start > 0:
+            chunk = records[max(0, start - size):start]
+        if self.hits(self.empty_at, start, size):
+            chunk = []
+        if self.hits(self.reverse_at, start, size):
+            chunk = chunk[::-1]
+        return chunk
+
+
+HONEST = ListingLies()
 
 
 def _iso(moment: datetime) -> str:
@@ -62,6 +106,8 @@ class FakeCms:
         self.auth = auth
         self.application_passwords = application_passwords
         self.flaky_failures = flaky_failures
+        self.lies: ListingLies | None = None
+        """Hostile pagination (see ListingLies); ``None`` = honest listings."""
         self.requests: list[str] = []
         start = base or (datetime.now(UTC).replace(microsecond=0) - timedelta(days=30))
         self.contacts: list[dict[str, Any]] = [
@@ -180,14 +226,15 @@ class FakeCms:
         roles = {r.strip() for r in request.args.get("roles", "").split(",") if r.strip()}
         if roles:
             users = [u for u in users if roles & set(u["roles"])]
-        total = len(users)
+        lies = self.lies or HONEST
+        total = max(0, len(users) + lies.total_delta)
         pages = max(1, -(-total // per_page))
         if page > pages:
             return _json({"code": "rest_post_invalid_page_number",
                           "message": "The page number requested is larger than the number of "
                                      "pages available."}, 400)
         edit = request.args.get("context") == "edit"
-        chunk = users[(page - 1) * per_page: page * per_page]
+        chunk = lies.page(users, (page - 1) * per_page, per_page)
         body = []
         for u in chunk:
             # WordPress's HTML filter (wp_filter_kses) stores & < > as entities.
@@ -223,7 +270,8 @@ class FakeCms:
             users = [u for u in users if u["modified"].timestamp() >= since]
         if request.args.get("sort") == "changed":
             users.sort(key=lambda u: (u["modified"], u["id"]))
-        chunk = users[offset: offset + limit]
+        lies = self.lies or HONEST
+        chunk = lies.page(users, offset, limit)
         data = [{"type": "user--user", "id": f"uuid-{u['id']:04d}",
                  "attributes": {"drupal_internal__uid": u["id"], "name": f"person{u['id']}",
                                 "mail": u["email"], "display_name": u["first_name"],
@@ -233,7 +281,8 @@ class FakeCms:
         body: dict[str, Any] = {"jsonapi": {"version": "1.0"}, "data": data,
                                 "links": {"self": {"href": request.url}}}
         if offset + limit < len(users):
-            args = {**request.args.to_dict(), "page[offset]": str(offset + limit),
+            back = lies.hits(lies.cursor_back_at, offset, limit)
+            args = {**request.args.to_dict(), "page[offset]": str(0 if back else offset + limit),
                     "page[limit]": str(limit)}
             body["links"]["next"] = {"href": f"{self.url}{request.path}?{urlencode(args)}"}
         return _json(body, content_type="application/vnd.api+json")
@@ -250,23 +299,31 @@ class FakeCms:
         args = request.args
         records = self._records()
         style = rest.split("/")[0]
+        lies = self.lies or HONEST
+        total = max(0, len(records) + lies.total_delta)
         if style == "page":
             size = int(args.get("per_page", 10))
             page = int(args.get("page", 1))
-            chunk = records[(page - 1) * size: page * size]
-            return _json({"items": chunk, "meta": {"total_pages": -(-len(records) // size)}})
+            chunk = lies.page(records, (page - 1) * size, size)
+            return _json({"items": chunk, "meta": {"total_pages": -(-total // size)}})
         if style == "offset":
             offset, limit = int(args.get("offset", 0)), int(args.get("limit", 10))
-            return _json({"results": records[offset: offset + limit], "total": len(records)})
+            return _json({"results": lies.page(records, offset, limit), "total": total})
         if style == "cursor":
-            start = int(args.get("after", 0))
-            chunk = [r for r in records if r["id"] > start][:7]
-            more = chunk and chunk[-1]["id"] < records[-1]["id"]
-            return _json({"data": chunk, "paging": {"next": str(chunk[-1]["id"]) if more else None}})
+            after = int(args.get("after", 0))
+            start = sum(1 for r in records if r["id"] <= after)
+            chunk = lies.page(records, start, 7)
+            last = records[min(start + 7, len(records)) - 1]["id"] if records else 0
+            more = start + 7 < len(records)
+            back = lies.hits(lies.cursor_back_at, start, 7)
+            cursor = ("0" if back else str(last)) if more else None
+            return _json({"data": chunk, "paging": {"next": cursor}})
         if style in ("next", "link"):
             offset = int(args.get("o", 0))
-            chunk = records[offset: offset + 8]
-            nxt = f"/api/{style}/contacts?o={offset + 8}" if offset + 8 < len(records) else None
+            chunk = lies.page(records, offset, 8)
+            back = lies.hits(lies.cursor_back_at, offset, 8)
+            nxt = f"/api/{style}/contacts?o={0 if back else offset + 8}" \
+                if offset + 8 < len(records) else None
             if style == "next":
                 return _json({"records": chunk, "next": nxt})
             response = _json(chunk)

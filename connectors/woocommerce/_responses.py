@@ -69,7 +69,8 @@ class Page:
     ``total``/``total_pages`` come from ``X-WP-Total``/``X-WP-TotalPages``,
     ``next_url``/``prev_url`` from the ``Link`` header (redacted: WordPress copies
     every query parameter into it, credentials included).  ``per_page`` is the
-    page size that was requested.
+    page size that was requested, ``url`` the request as shown in messages
+    (credentials redacted).
     """
 
     records: list[dict[str, Any]]
@@ -78,6 +79,7 @@ class Page:
     next_url: str | None = None
     prev_url: str | None = None
     per_page: int | None = None
+    url: str | None = None
 
 
 def wc_error(response: requests.Response) -> WooError:
@@ -102,9 +104,11 @@ def snippet(response: requests.Response, secrets: tuple[str, ...], limit: int = 
     return text[:limit] + ("…" if len(text) > limit else "")
 
 
-def page_from(response: requests.Response, data: list[dict[str, Any]], per_page: int | None) -> Page:
+def page_from(response: requests.Response, data: list[dict[str, Any]], per_page: int | None,
+              url: str | None = None) -> Page:
     links = response.links
     return Page(
+        url=url,
         records=data,
         total=_int_header(response, "X-WP-Total"),
         total_pages=_int_header(response, "X-WP-TotalPages"),

@@ -21,7 +21,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Hashable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -33,6 +33,7 @@ from copernica_sdk.sync.errors import (
     SourceError,
     SourceUnavailableError,
 )
+from copernica_sdk.sync.integrity import ListingChecker
 
 from ._responses import (
     Page,
@@ -187,7 +188,7 @@ class WooClient:
                 f"WooCommerce answered HTTP {response.status_code} with JSON that is not a list "
                 f"of records for {url}"
             )
-        return page_from(response, data, used if used is not None else per_page)
+        return page_from(response, data, used if used is not None else per_page, url)
 
     def scan(
         self,
@@ -206,10 +207,19 @@ class WooClient:
         dropped, so nothing is skipped.  After ``max_shifts`` such steps the scan
         carries on without compensating (and logs it): the next run's lookback
         catches what a wildly changing listing may have shifted.
+
+        Every page goes through a :class:`~copernica_sdk.sync.integrity.ListingChecker`:
+        a repeated page, an empty or short page before ``X-WP-Total``, or more
+        records than it announced raise ``ListingInconsistentError``; with
+        ``orderby=id`` ids must not go backwards.  A last page that is full is
+        followed by one more request, which must be empty.
         """
         base = dict(params or {})
         key_of = key or _id_key
-        seen: set[Hashable] = set()
+        by_id = base.get("orderby") == "id"
+        descending = str(base.get("order", "")).lower() == "desc"
+        # WooCommerce refuses a per_page it does not serve (400), it never caps it.
+        check = ListingChecker(path, ordered=by_id, exact_page_size=True)
         offset = 0
         last_total: int | None = None
         shifts = 0
@@ -226,22 +236,13 @@ class WooClient:
                     log.warning("the %s listing keeps changing while it is read; records that "
                                 "shifted will be picked up by the next run", path)
             last_total = page.total
-            fresh = []
-            for record in page.records:
-                k = key_of(record)
-                if k not in seen:
-                    seen.add(k)
-                    fresh.append(record)
+            order = [_id_order(r, descending) for r in page.records] if by_id else None
+            verdict = check.page(page.url or path, [key_of(r) for r in page.records], start=offset,
+                                 total=page.total, per_page=page.per_page, order=order)
             offset += len(page.records)
-            if fresh:
-                yield Page(fresh, page.total, page.total_pages, page.next_url, page.prev_url,
-                           page.per_page)
-            if not page.records:
-                return
-            if page.total is not None:
-                if offset >= page.total:
-                    return
-            elif page.per_page is not None and len(page.records) < page.per_page:
+            if verdict.fresh:
+                yield replace(page, records=[page.records[i] for i in verdict.fresh])
+            if not verdict.more:
                 return
 
     # ------------------------------------------------------------- store metadata
@@ -433,6 +434,14 @@ class WooClient:
         if self.per_page > self.min_per_page:
             self.per_page = max(self.min_per_page, self.per_page // 2)
             log.info("WooCommerce %s: asking for %d records per page from now on", reason, self.per_page)
+
+
+def _id_order(record: dict[str, Any], descending: bool) -> int | None:
+    """A record's place in an ``orderby=id`` listing (None: no usable id)."""
+    value = record.get("id")
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return -value if descending else value
 
 
 def _id_key(record: dict[str, Any]) -> Hashable:

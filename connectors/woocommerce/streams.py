@@ -33,7 +33,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from copernica_sdk.sync.connector import DEFERRED, PageItem, Record, Rejected, Skipped, Stream
-from copernica_sdk.sync.errors import SourceError
+from copernica_sdk.sync.errors import ListingInconsistentError, SourceError
+from copernica_sdk.sync.integrity import ListingChecker
 
 from ._responses import UNREADABLE
 from ._time import shift, to_wc
@@ -213,6 +214,10 @@ class OrdersStream(_WooStream):
         # Within one keyset query, pages of nothing but unreadable dates are stepped
         # over by offset (the query's order is the store's, whatever the answer says).
         offset = 0
+        # Keyset pages are each a new query: their X-WP-Total only cross-checks
+        # the page it came with; the order must never go backwards (the stream is
+        # sorted, so a checkpoint after any page must not pass an unread order).
+        check = ListingChecker(f"orders ({status})", ordered=True, exact_page_size=True)
         while True:
             params = {**self._params(status), "orderby": "modified", "order": "asc", "modified_before": until}
             if after is not None:
@@ -221,6 +226,10 @@ class OrdersStream(_WooStream):
                 params["offset"] = offset
             page = self.client.get_page("orders", params)
             records = page.records
+            keys = [_keyset_place(r) for r in records]
+            check.page(page.url or "orders", [(r.get("id"), k) for r, k in zip(records, keys, strict=True)],
+                       start=offset, total=page.total, per_page=page.per_page, order=keys,
+                       has_next=page.per_page is not None and len(records) >= page.per_page)
             if not records:
                 return
             dated = [m for r in records if (m := _modified(r))]
@@ -236,9 +245,12 @@ class OrdersStream(_WooStream):
             if after is not None and first <= after:
                 # Paging would loop forever: the store (or a plugin/cache in front of
                 # it) ignores modified_after although it claims WooCommerce >= 5.8.
-                raise SourceError(
+                # A listing error: the cursor went backwards, so the bookmark this
+                # sorted stream committed in this run is put back (see the engine).
+                raise ListingInconsistentError(
                     f"WooCommerce ignored modified_after={after} (returned an order modified at "
-                    f"{first}); orders cannot be read incrementally from this store"
+                    f"{first}) at {page.url or 'orders'}; orders cannot be read incrementally "
+                    "from this store"
                 )
             if full and first == last:
                 # The drain covers the page's dated orders; the undated ones it holds
@@ -352,3 +364,16 @@ def _with_modified(customer: Record) -> Record:
     if not customer.get(REPLICATION_KEY) and customer.get("date_created_gmt"):
         customer[REPLICATION_KEY] = customer["date_created_gmt"]
     return customer
+
+
+def _keyset_place(record: Record) -> tuple[str, int] | None:
+    """An order's place in the keyset listing, ``(date_modified_gmt, id)``; None when
+    its date is unusable (that record's own problem, not the listing's order)."""
+    try:
+        modified = _modified(record)
+    except (ValueError, TypeError, OverflowError):
+        return None
+    value = record.get("id")
+    if not modified or isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return (modified, value)

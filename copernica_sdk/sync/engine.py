@@ -37,7 +37,13 @@ from ..errors import (
 )
 from ._bookmarks import format_ts, max_ts, min_ts, minus, replication_max, replication_problem
 from .connector import Connector, PageItem, Record, Rejected, Skipped, Stream
-from .errors import ConfigError, MappingError, SourceAuthError, SourceError
+from .errors import (
+    ConfigError,
+    ListingInconsistentError,
+    MappingError,
+    SourceAuthError,
+    SourceError,
+)
 from .identity import (
     ACCOUNT,
     ACTIVITY,
@@ -262,7 +268,8 @@ class SyncEngine:
         report = StreamReport(stream=stream.name)
         mapping = self.target.streams[stream.name]
         until = format_ts(run_start)
-        bookmark = None if self.options.full_refresh else self.state.bookmark(stream.name)
+        saved = self.state.bookmark(stream.name)
+        bookmark = None if self.options.full_refresh else saved
         start = minus(bookmark, self.options.lookback) if bookmark else None
         report.bookmark = bookmark
         highest: str | None = None
@@ -292,11 +299,33 @@ class SyncEngine:
             return report
         except SourceError as exc:
             report.error, report.exit_code = str(exc), ExitCode.UNAVAILABLE
+            if isinstance(exc, ListingInconsistentError) and stream.is_sorted:
+                self._restore_bookmark(stream, saved, report)
             return report
         if completed and not stream.is_sorted and highest is not None:
             # Unsorted streams promote their bookmark only once every page is in.
             self._commit(stream, [], run_id, bookmark=min_ts(highest, until), report=report)
         return report
+
+    def _restore_bookmark(self, stream: Stream, saved: str | None, report: StreamReport) -> None:
+        """Put a sorted stream's bookmark back where the run found it.
+
+        Its pages were checkpointed one by one on the promise that the listing is
+        sorted and complete; a listing that later in the run proves inconsistent
+        (see :mod:`.integrity`) may have broken that promise for pages already
+        committed too, so none of them may vouch for the bookmark.  What was
+        written stays written: the next run reads it again and skips it unchanged.
+        """
+        if self.options.dry_run or report.bookmark == saved:
+            return
+        with self.state.checkpoint() as cp:
+            if saved is None:
+                cp.clear_bookmark(stream.name)
+            else:
+                cp.set_bookmark(stream.name, saved)
+        report.bookmark = saved
+        log.warning("%s: bookmark kept at %s: the listing proved inconsistent", stream.name,
+                    saved or "(none)")
 
     def _write_page(self, stream: Stream, mapping: StreamMapping, records: Sequence[PageItem],
                     report: StreamReport, *, force: bool = False) -> list[_Outcome]:

@@ -7,6 +7,7 @@ from ..errors import CopernicaError
 __all__ = [
     "ConfigError",
     "JobLockedError",
+    "ListingInconsistentError",
     "MappingError",
     "SourceAuthError",
     "SourceError",
@@ -40,6 +41,17 @@ class SourceUnavailableError(SourceError):
     """The source could not be reached or kept failing after retries."""
 
     retryable = True
+
+
+class ListingInconsistentError(SourceError):
+    """A paginated listing contradicted itself: a page repeated an earlier one, a
+    page was empty or short before the announced end, more records were served
+    than announced, or an ordered listing went backwards.
+
+    The stream stops (exit code 5) and its bookmark does not move past what the
+    listing may have hidden; the message names the request and what was wrong.
+    See :mod:`copernica_sdk.sync.integrity`.
+    """
 
 
 class JobLockedError(CopernicaError):

@@ -340,6 +340,10 @@ class Checkpoint:
             (_text(stream), _text(value), _now()),
         )
 
+    def clear_bookmark(self, stream: str) -> None:
+        """Forget ``stream``'s bookmark (only that one): it starts from the beginning."""
+        self._db().execute("DELETE FROM bookmarks WHERE stream = ?", (_text(stream),))
+
     def set_hashes(self, scope: str, hashes: Mapping[str, str]) -> None:
         """Remember the content hash Copernica accepted for each key in ``scope``."""
         scope = _text(scope)

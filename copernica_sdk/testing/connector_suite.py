@@ -31,7 +31,9 @@ so), a second run reads only from the bookmark on and writes nothing when
 nothing changed, changes are synced and only they are written, and a run
 crashed after any checkpoint — or failed by Copernica in the middle of a batch —
 ends, once run again, in exactly the state a clean run gives, with no
-duplicates.
+duplicates.  If the fixture can make its listing lie (``Source(lie=…,
+honest=…)``), a run over the lie must fail without moving bookmarks, and an
+honest run afterwards must sync everything.
 
 What ``source`` must give (see :class:`SourceFixture`): ``config``, the
 connector's ``[source]`` settings, and ``mutate()``, which changes a few
@@ -101,14 +103,42 @@ class Source:
     """A ready-made :class:`SourceFixture`: a config and a function that mutates::
 
         yield Source(config=api.source_config(), mutate=lambda: api.touch(3))
+
+    ``lie`` and ``honest`` (optional, together) switch the source's listing to a
+    lie a careful reader can notice — e.g. the answer for the second page repeats
+    the first — and back; the suite then checks that a run over the lie fails
+    without moving bookmarks and an honest run afterwards syncs everything::
+
+        yield Source(config=..., mutate=...,
+                     lie=lambda: api.set_stale_pages(True),
+                     honest=lambda: api.set_stale_pages(False))
     """
 
-    def __init__(self, config: Mapping[str, Any], mutate: Callable[[], object]) -> None:
+    def __init__(self, config: Mapping[str, Any], mutate: Callable[[], object], *,
+                 lie: Callable[[], object] | None = None,
+                 honest: Callable[[], object] | None = None) -> None:
+        if (lie is None) != (honest is None):
+            raise ValueError("give both lie and honest, or neither")
         self.config = config
         self._mutate = mutate
+        self._lie = lie
+        self._honest = honest
 
     def mutate(self) -> None:
         self._mutate()
+
+    @property
+    def can_lie(self) -> bool:
+        """Whether :meth:`lie` and :meth:`honest` do anything."""
+        return self._lie is not None
+
+    def lie(self) -> None:
+        if self._lie is not None:
+            self._lie()
+
+    def honest(self) -> None:
+        if self._honest is not None:
+            self._honest()
 
 
 def _show(items: list[str]) -> str:
@@ -447,6 +477,51 @@ class ConnectorSuite:
                     failures.append(f"crash {where}, then resumed:" + _show(diff))
         assert not failures, (f"{len(failures)} of {len(points)} resumed runs did not end like "
                               "the clean run:\n" + "\n".join(failures))
+
+    def test_a_listing_that_lies_moves_no_bookmark_and_an_honest_rerun_syncs_everything(
+            self, suite_harness: Harness, source: SourceFixture,
+            fake_copernica: FakeCopernica) -> None:
+        """The source's listing lies (``source.lie()``: a repeated page, a wrong
+        total…): the first run must fail (exit code 5, the stream's error saying
+        what was inconsistent) and save no bookmark for the failed stream; once the
+        source is honest again a run ends exactly like a clean run — nothing the
+        lie hid was skipped for good.  Skipped when the fixture cannot lie."""
+        lie, honest = getattr(source, "lie", None), getattr(source, "honest", None)
+        if not callable(lie) or not callable(honest) or not getattr(source, "can_lie", True):
+            pytest.skip("the source fixture cannot lie: give Source(..., lie=..., honest=...) "
+                        "to check that the connector notices a listing that lies")
+        h = suite_harness
+        options = replace(h.options, lookback=timedelta(0))  # strict: no lookback to hide in
+        with FakeCopernica() as clean_fake:
+            h.prepare(clean_fake)
+            clean, _ = h.run(clean_fake, h.state_path("lie-clean"), options=options)
+            assert clean.exit_code is ExitCode.OK, describe(clean)
+            expected = snapshot(clean_fake, h.target)
+
+        h.prepare(fake_copernica)
+        state = h.state_path("lie")
+        lie()
+        try:
+            failed, _ = h.run(fake_copernica, state, options=options)
+        finally:
+            honest()
+        assert failed.exit_code is ExitCode.UNAVAILABLE, (
+            "a run over a listing that lies must fail with exit code 5 (raise "
+            "copernica_sdk.sync.errors.ListingInconsistentError; "
+            f"copernica_sdk.sync.integrity.ListingChecker finds the lies):\n{describe(failed)}")
+        bookmarks = h.bookmarks(state)
+        moved = [f"{r.stream}: {bookmarks[r.stream]}" for r in failed.streams
+                 if r.exit_code is ExitCode.UNAVAILABLE and r.stream in bookmarks]
+        assert not moved, (f"the failed stream(s) saved a bookmark over a listing that lied:"
+                           f"{_show(moved)}")
+
+        rerun, _ = h.run(fake_copernica, state, options=options)
+        assert rerun.exit_code is ExitCode.OK, describe(rerun)
+        diff = differences(expected, snapshot(fake_copernica, h.target))
+        diff += duplicates(fake_copernica, h.target)
+        assert not diff, ("after a run over a listing that lied and an honest rerun, Copernica "
+                          f"differs from a clean run:{_show(diff)}\n  failed run: "
+                          f"{describe(failed)}")
 
     def test_a_service_failure_mid_batch_then_a_rerun_ends_exact_with_zero_duplicates(
             self, suite_harness: Harness, fake_copernica: FakeCopernica) -> None:

@@ -54,7 +54,10 @@ class MemoryStream(Stream):
         rows = [dict(r) for r in rows if (start is None or r["updated"] >= start)
                 and r["updated"] < until]
         size = self.connector.page_size
-        for i in range(0, len(rows), size):
+        failure = self.connector.fail_after.get(self.stream_name)
+        for number, i in enumerate(range(0, len(rows), size)):
+            if failure is not None and number == failure[0]:
+                raise failure[1]
             yield rows[i:i + size]
 
 
@@ -69,6 +72,9 @@ class MemoryConnector(Connector):
         self.page_size = int(self.config["page_size"])
         self.tables: dict[str, dict[int, Record]] = {"people": {}, "orders": {}}
         self.clock = BASE
+        #: stream → (pages served, error): the stream raises the error instead of
+        #: serving its next page (a source that fails mid-listing).
+        self.fail_after: dict[str, tuple[int, Exception]] = {}
 
     def tick(self) -> str:
         self.clock += timedelta(seconds=1)

@@ -46,7 +46,11 @@ class TestHelloConnector(ConnectorSuite):
                 api.touch(3)
                 api.change_email(1, "ann.renamed@example.com")
 
-            yield Source(config=api.source_config(page_size=5), mutate=mutate)
+            def stale(on: bool) -> None:
+                api.stale_pages = on
+
+            yield Source(config=api.source_config(page_size=5), mutate=mutate,
+                         lie=lambda: stale(True), honest=lambda: stale(False))
 
 
 # ---------------------------------------------------------------------------
@@ -281,3 +285,36 @@ def test_timestamps_the_engine_passes_are_what_parse_utc_compares() -> None:
     until = datetime.now(UTC).replace(microsecond=0)
     assert parse_utc(until.replace(tzinfo=None).isoformat()) == until.replace(tzinfo=None)
     assert parse_utc((until - timedelta(minutes=5)).isoformat()) < parse_utc(until.isoformat())
+
+
+def test_a_connector_that_believes_a_listing_that_lies_fails(
+        api: FakeMembersApi, tmp_path: Path, fake_copernica: FakeCopernica) -> None:
+    class Believing(MembersStream):
+        """Follows the cursor without checking the pages: a cache that answers the
+        first page again makes it stop early, report success and move on."""
+
+        def read(self, start: str | None, until: str) -> Iterator[list[Record]]:
+            pages = super().read(start, until)
+            first = next(pages, None)
+            if first is not None:
+                yield first
+            if api.stale_pages:
+                return  # believes "nothing new": the cache served what it had read
+            yield from pages
+
+    suite = _suite_for(_with_stream(Believing))
+    source = Source(config=api.source_config(page_size=4), mutate=lambda: api.touch(2),
+                    lie=lambda: setattr(api, "stale_pages", True),
+                    honest=lambda: setattr(api, "stale_pages", False))
+    harness = Harness(suite.make_connector, source.config, suite.target_overrides,
+                      suite.sync_options, tmp_path)
+    with pytest.raises(AssertionError, match="must fail with exit code 5"):
+        suite.test_a_listing_that_lies_moves_no_bookmark_and_an_honest_rerun_syncs_everything(
+            harness, source, fake_copernica)
+
+
+def test_the_lying_listing_check_is_skipped_for_a_source_that_cannot_lie(
+        api: FakeMembersApi, tmp_path: Path, fake_copernica: FakeCopernica) -> None:
+    with pytest.raises(pytest.skip.Exception, match="cannot lie"):
+        _run(_Suite(), "test_a_listing_that_lies_moves_no_bookmark_and_an_honest_rerun_syncs_"
+             "everything", api, tmp_path, fake_copernica)

@@ -13,6 +13,7 @@ Run it by hand with ``python -m connectors.woocommerce.fake_shop --help``.
 
 from .app import RequestRecord
 from .faults import FAULT_KINDS, FaultPlan
+from .lies import ListingLies
 from .server import FakeShop
 
-__all__ = ["FAULT_KINDS", "FakeShop", "FaultPlan", "RequestRecord"]
+__all__ = ["FAULT_KINDS", "FakeShop", "FaultPlan", "ListingLies", "RequestRecord"]

@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from .auth import Authenticator, cannot_view
 from .faults import FaultPlan, RecordFaults
+from .lies import ListingLies, lie
 from .query import ApiError, Features, Listing, list_customers, list_orders
 from .store import Store
 from .wire import select_fields
@@ -74,6 +75,7 @@ class Settings:
     latency: Latency
     utc_offset: timedelta
     base_url: str = ""
+    lies: ListingLies | None = None
 
     def features(self) -> Features:
         v = _version(self.version)
@@ -216,15 +218,18 @@ class ShopApp:
                     code = "woocommerce_rest_shop_order_invalid_id" if item.group(1) == "orders" else "woocommerce_rest_invalid_id"
                     raise ApiError(404, code, "Invalid ID." if item.group(1) == "orders" else "Invalid resource ID.")
                 return _json(200, _trim(self._with_links(item.group(1), record), fields))
-            if endpoint == "orders":
-                listing = list_orders(self.store.orders, params, self.settings.features(),
-                                      self.settings.utc_offset, self.store.index("orders"))
-            elif endpoint == "customers":
-                listing = list_customers(self.store.customers, params, self.store.index("customers"))
-            else:
+            if endpoint not in ("orders", "customers"):
                 raise ApiError(404, "rest_no_route", "No route was found matching the URL and request method.")
+            listing = lie(self.settings.lies, endpoint, params, self._list(endpoint, params),
+                          lambda other: self._list(endpoint, other))
             body = [_trim(self._with_links(endpoint, r), fields) for r in listing.records]
             return _json(200, body, self._paging_headers(path, params, listing))
+
+    def _list(self, endpoint: str, params: dict[str, str]) -> Listing:
+        if endpoint == "orders":
+            return list_orders(self.store.orders, params, self.settings.features(),
+                               self.settings.utc_offset, self.store.index("orders"))
+        return list_customers(self.store.customers, params, self.store.index("customers"))
 
     def _with_links(self, kind: str, record: dict[str, Any]) -> dict[str, Any]:
         base = f"{self.settings.base_url.rstrip('/')}{API_PREFIX}{kind}"

@@ -19,6 +19,7 @@ from .app import DropConnection, Latency, RequestRecord, Settings, ShopApp
 from .auth import Authenticator, Credentials
 from .faults import FaultPlan
 from .generate import Generator, Options
+from .lies import ListingLies
 from .store import Clock, Store
 
 log = logging.getLogger("connectors.woocommerce.fake_shop")
@@ -61,7 +62,7 @@ class FakeShop:
     Knobs: ``version`` ("5.6.0" has no modified filters and rejects
     ``orderby=modified``), ``orderby_modified`` (override), ``latency``,
     ``faults`` (a FaultPlan), ``system_status_forbidden``,
-    ``strip_authorization``.  ``calls``/``requests`` count what arrived.
+    ``strip_authorization``, ``lies`` (a ListingLies: listings that lie).  ``calls``/``requests`` count what arrived.
     """
 
     def __init__(
@@ -195,6 +196,15 @@ class FakeShop:
     @strip_authorization.setter
     def strip_authorization(self, value: bool) -> None:
         self.authenticator.strip_authorization = value
+
+    @property
+    def lies(self) -> ListingLies | None:
+        """Hostile pagination (see ListingLies); ``None`` = honest listings."""
+        return self.settings.lies
+
+    @lies.setter
+    def lies(self, value: ListingLies | None) -> None:
+        self.settings.lies = value
 
     @property
     def latency(self) -> Latency:

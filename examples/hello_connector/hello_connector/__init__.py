@@ -31,6 +31,7 @@ from typing import Any, ClassVar
 
 from copernica_sdk.sync.connector import ConfigField, Connector, Record, Stream
 from copernica_sdk.sync.errors import ConfigError, SourceAuthError, SourceUnavailableError
+from copernica_sdk.sync.integrity import ListingChecker
 
 __all__ = ["HelloApi", "HelloConnector", "MembersStream", "api_time"]
 __version__ = "0.1.0"
@@ -82,15 +83,28 @@ class HelloApi:
             raise SourceUnavailableError(f"Hello API at {self.base_url} failed: {exc}") from None
 
     def pages(self, path: str, params: Mapping[str, str], items: str) -> Iterator[list[Record]]:
-        """Follow ``next_cursor`` until the API has no more; one list per response."""
+        """Follow ``next_cursor`` until the API has no more; one list per response.
+
+        Every answer goes through the framework's ListingChecker: a cache that
+        ignores the cursor (the same page again) or members coming back out of
+        ``(updated_at, id)`` order stop the stream with a ListingInconsistentError
+        instead of a bookmark moved past members never read.
+        """
+        check = ListingChecker(path, ordered=True)
         cursor: str | None = None
         while True:
-            body = self.get(path, {**params, **({"cursor": cursor} if cursor else {})})
+            send = {**params, **({"cursor": cursor} if cursor else {})}
+            body = self.get(path, send)
             records = body.get(items) or []
-            if records:
-                yield records
             cursor = body.get("next_cursor")
-            if not cursor:
+            verdict = check.page(f"{path}?{urllib.parse.urlencode(send)}",
+                                 [r.get("id") for r in records],
+                                 order=[(r.get("updated_at"), r.get("id")) for r in records],
+                                 has_next=bool(cursor))
+            fresh = [records[i] for i in verdict.fresh]
+            if fresh:
+                yield fresh
+            if not verdict.more:
                 return
 
 

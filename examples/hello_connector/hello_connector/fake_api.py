@@ -68,6 +68,9 @@ class FakeMembersApi:
                 "subscriptions": subscriptions,
             }
         self._rng = rng
+        self.stale_pages = False
+        """A hostile cache in front of the API: requests with a cursor get the
+        first page again (with its next cursor), as if the cursor were ignored."""
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -172,6 +175,8 @@ class FakeMembersApi:
             return 400, {"error": "limit must be a number"}
         since, before = query.get("updated_since"), query.get("updated_before")
         after = tuple(query["cursor"].split(",", 1)) if "cursor" in query else None
+        if self.stale_pages:
+            after = None
         with self.lock:
             # Keyset paging on (updated_at, id): a member changed while a client
             # pages moves to the end instead of shifting the others.  Timestamps

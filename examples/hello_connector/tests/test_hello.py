@@ -25,7 +25,11 @@ class TestHelloConnector(ConnectorSuite):
                 api.touch(3)
                 api.change_email(1, "ann.renamed@example.com")
 
-            yield Source(config=api.source_config(page_size=5), mutate=mutate)
+            def stale(on: bool) -> None:
+                api.stale_pages = on
+
+            yield Source(config=api.source_config(page_size=5), mutate=mutate,
+                         lie=lambda: stale(True), honest=lambda: stale(False))
 
 
 def test_a_wrong_token_is_an_auth_error_that_does_not_show_the_token() -> None:

@@ -51,13 +51,14 @@ def test_a_next_url_pointing_back_stops_with_a_loop_error(cms: FakeCms) -> None:
     conn = connector(_config(cms, "loop", {"records": "records",
                                            "paginate": {"style": "next_url",
                                                         "next_url_path": "next"}}))
-    with pytest.raises(SourceError, match="pagination loop"):
+    # The next page repeats the first: caught as a repeated page before the loop.
+    with pytest.raises(SourceError, match=r"pagination loop|repeats the 3 record"):
         read_all(conn, "contacts")
 
 
 def test_an_api_ignoring_the_page_parameter_stops_with_a_loop_error(cms: FakeCms) -> None:
     conn = connector(_config(cms, "same", {"paginate": {"style": "page_number"}}))
-    with pytest.raises(SourceError, match="same records as the page before"):
+    with pytest.raises(SourceError, match="repeats the 5 record"):
         read_all(conn, "contacts")
 
 

@@ -10,11 +10,16 @@ from typing import Any
 import pytest
 
 from connectors.cms_generic import GenericCmsConnector
-from connectors.cms_generic.testing import FakeCms
+from connectors.cms_generic.testing import FakeCms, ListingLies
 from copernica_sdk.sync.connector import Connector
 from copernica_sdk.testing.connector_suite import ConnectorSuite, Source, SourceFixture
 
 from ._helpers import NO_SLEEP, preset, preset_source, write_csv
+
+
+def _lie(cms: FakeCms, lies: ListingLies | None) -> None:
+    """The second page repeats the first (``repeat_at=5``, pages of 5), or honest."""
+    cms.lies = lies
 
 
 class _PresetSuite(ConnectorSuite):
@@ -36,7 +41,9 @@ class TestWordPressPreset(_PresetSuite):
             config["streams"] = {"users": {**config["streams"]["users"],
                                            "paginate": {**config["streams"]["users"]["paginate"],
                                                         "page_size": 5}}}
-            yield Source(config=config, mutate=lambda: cms.touch(2))
+            yield Source(config=config, mutate=lambda: cms.touch(2),
+                         lie=lambda: _lie(cms, ListingLies(repeat_at=5)),
+                         honest=lambda: _lie(cms, None))
 
 
 class TestDrupalPreset(_PresetSuite):
@@ -51,7 +58,9 @@ class TestDrupalPreset(_PresetSuite):
             users = config["streams"]["users"]
             config["streams"] = {"users": {**users, "paginate": {**users["paginate"],
                                                                   "page_size": 5}}}
-            yield Source(config=config, mutate=lambda: cms.touch(2))
+            yield Source(config=config, mutate=lambda: cms.touch(2),
+                         lie=lambda: _lie(cms, ListingLies(repeat_at=5)),
+                         honest=lambda: _lie(cms, None))
 
 
 class TestCsvPreset(_PresetSuite):

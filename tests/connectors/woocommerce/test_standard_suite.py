@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from connectors.woocommerce import WooCommerceConnector
-from connectors.woocommerce.fake_shop import FakeShop
+from connectors.woocommerce.fake_shop import FakeShop, ListingLies
 from copernica_sdk.testing.connector_suite import ConnectorSuite, Source, SourceFixture
 
 from ._helpers import NOW
@@ -38,5 +38,11 @@ class TestWooCommerceConnector(ConnectorSuite):
                 # legitimately disagree on them.
                 shop.update_customer(shop.customers[0]["id"], is_paying_customer=True)
 
-            yield Source(config=shop.source_config(per_page=6), mutate=mutate)
+            def lie(lies: ListingLies | None) -> None:
+                shop.lies = lies
+
+            # The answer for the second page of customers repeats the first.
+            yield Source(config=shop.source_config(per_page=6), mutate=mutate,
+                         lie=lambda: lie(ListingLies(endpoint="customers", repeat_at=6)),
+                         honest=lambda: lie(None))
 
