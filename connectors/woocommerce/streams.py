@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from copernica_sdk.sync.connector import DEFERRED, PageItem, Record, Rejected, Skipped, Stream
-from copernica_sdk.sync.errors import ListingInconsistentError, SourceError
+from copernica_sdk.sync.errors import ListingInconsistentError
 from copernica_sdk.sync.integrity import ListingChecker
 
 from ._responses import UNREADABLE
@@ -226,13 +226,23 @@ class OrdersStream(_WooStream):
                 params["offset"] = offset
             page = self.client.get_page("orders", params)
             records = page.records
-            keys = [_keyset_place(r) for r in records]
+            dated = [m for r in records if (m := _modified(r))]
+            if after is not None and dated and dated[0] <= after:
+                # Paging would loop forever: the store (or a plugin/cache in front of
+                # it) ignores modified_after although it claims WooCommerce >= 5.8.
+                # A listing error: the cursor went backwards, so the bookmark this
+                # sorted stream committed in this run is put back (see the engine).
+                raise ListingInconsistentError(
+                    f"WooCommerce ignored modified_after={after} (returned an order modified at "
+                    f"{dated[0]}) at {page.url or 'orders'}; orders cannot be read incrementally "
+                    "from this store"
+                )
+            keys = [_keyset_place(r, until) for r in records]
             check.page(page.url or "orders", [(r.get("id"), k) for r, k in zip(records, keys, strict=True)],
                        start=offset, total=page.total, per_page=page.per_page, order=keys,
                        has_next=page.per_page is not None and len(records) >= page.per_page)
             if not records:
                 return
-            dated = [m for r in records if (m := _modified(r))]
             full = page.per_page is not None and len(records) >= page.per_page
             if not dated:
                 yield from (item for r in records if (item := fresh(r)) is not None)
@@ -242,16 +252,6 @@ class OrdersStream(_WooStream):
                 continue
             offset = 0
             first, last = dated[0], dated[-1]
-            if after is not None and first <= after:
-                # Paging would loop forever: the store (or a plugin/cache in front of
-                # it) ignores modified_after although it claims WooCommerce >= 5.8.
-                # A listing error: the cursor went backwards, so the bookmark this
-                # sorted stream committed in this run is put back (see the engine).
-                raise ListingInconsistentError(
-                    f"WooCommerce ignored modified_after={after} (returned an order modified at "
-                    f"{first}) at {page.url or 'orders'}; orders cannot be read incrementally "
-                    "from this store"
-                )
             if full and first == last:
                 # The drain covers the page's dated orders; the undated ones it holds
                 # are not in that second as far as the answer says, so they go now.
@@ -366,14 +366,16 @@ def _with_modified(customer: Record) -> Record:
     return customer
 
 
-def _keyset_place(record: Record) -> tuple[str, int] | None:
+def _keyset_place(record: Record, until: str) -> tuple[str, int] | None:
     """An order's place in the keyset listing, ``(date_modified_gmt, id)``; None when
-    its date is unusable (that record's own problem, not the listing's order)."""
+    its date is unusable or contradicts the query (``modified_before=until``): that is
+    the record's own problem (synced or dead-lettered by itself), not the listing's
+    order."""
     try:
         modified = _modified(record)
     except (ValueError, TypeError, OverflowError):
         return None
     value = record.get("id")
-    if not modified or isinstance(value, bool) or not isinstance(value, int):
+    if not modified or modified >= until or isinstance(value, bool) or not isinstance(value, int):
         return None
     return (modified, value)
