@@ -25,6 +25,7 @@ from ._services import (
 )
 from ._soap import SoapConnection, SoapResult
 from .auth import AccessTokenAuth, Auth, AuthContext
+from .deadline import DEFAULT_DEADLINE
 from .errors import AuthenticationError, ConfigurationError, CopernicaError
 from .models import Field, Page
 from .retry import DEFAULT_RETRY, RetryPolicy
@@ -40,10 +41,19 @@ _JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]+")
 
 @dataclass(frozen=True)
 class Timeout:
-    """Seconds to wait for a connection and for an answer.  Every call has both."""
+    """Seconds to wait for a connection, for each read of the answer, and for the
+    whole call.  Every call has all three.
+
+    ``total`` is the deadline of one HTTP call: connecting, sending and reading
+    the complete answer.  ``read`` applies to each socket read, so without
+    ``total`` a server that trickles its answer could hold a call open forever.
+    A call that misses its deadline raises :class:`~copernica_sdk.DeadlineError`
+    (retryable; the retry policy decides).
+    """
 
     connect: float = 10.0
     read: float = 60.0  # unindexed searches can take a long time (reference §5)
+    total: float = DEFAULT_DEADLINE
 
     def as_tuple(self) -> tuple[float, float]:
         return (self.connect, self.read)
@@ -116,6 +126,11 @@ class CopernicaClient:
         session: a ``requests.Session`` to send through (proxies, TLS, recording).
         pool: a :class:`ConnectionPool` to use (and possibly share).
         page_size: items per page for auto-paging iterators.
+        field_cache_max_age: seconds a database's or collection's field list is
+            trusted before it is read again for a requirement-based call (see
+            :meth:`FieldsService.revalidate`).
+        max_response_bytes: the largest answer accepted (a hostile or broken
+            endpoint could otherwise fill memory).
     """
 
     def __init__(
@@ -131,6 +146,8 @@ class CopernicaClient:
         pool: ConnectionPool | None = None,
         page_size: int = 500,
         user_agent: str | None = None,
+        field_cache_max_age: float = 60.0,
+        max_response_bytes: int = 512 * 1024 * 1024,
     ) -> None:
         if auth is None:
             if access_token is None:
@@ -143,6 +160,8 @@ class CopernicaClient:
         self._auth = auth
         self._endpoint = _check_endpoint(endpoint)
         self._timeout = timeout if isinstance(timeout, Timeout) else Timeout(timeout, timeout)
+        if not self._timeout.total > 0:
+            raise ConfigurationError("timeout.total (the deadline of one call) must be positive")
         self._retry = retry
         self.page_size = page_size
         self._owns_session = session is None
@@ -153,8 +172,10 @@ class CopernicaClient:
             self._session.mount("http://", adapter)
         self._session.headers["User-Agent"] = user_agent or f"copernica-sdk/{__version__}"
         self._conn = SoapConnection(endpoint=self._endpoint, wsdl=wsdl, session=self._session,
-                                    timeout=self._timeout.as_tuple(), redact=self.redact)
-        self.field_names = FieldNameCache(self._load_field_names)
+                                    timeout=self._timeout.as_tuple(), redact=self.redact,
+                                    deadline=self._timeout.total,
+                                    max_response_bytes=max_response_bytes)
+        self.field_names = FieldNameCache(self._load_field_names, max_age=field_cache_max_age)
         self._ctx = _AuthContext(self)
         self.databases = DatabasesService(self)
         self.fields = FieldsService(self)
@@ -243,6 +264,10 @@ class _AuthContext(AuthContext):
     @property
     def timeout(self) -> tuple[float, float]:
         return self._client._timeout.as_tuple()
+
+    @property
+    def deadline(self) -> float:
+        return self._client._timeout.total
 
     def call_unauthenticated(self, operation: str, params: dict[str, Any]) -> bool:
         return self._client._conn.call(operation, params).succeeded()
