@@ -16,6 +16,14 @@ One WSGI app (werkzeug) serves, over the same set of contacts:
 Auth for ``/api`` is ``FakeCms(auth=…)``: ``none``, ``basic``, ``bearer``,
 ``header`` (``X-API-Key``) or ``query`` (``api_key``).  ``requests`` records
 every request (path and query) that arrived.
+
+Hostile knobs (attributes, also constructor keywords), applied to every request
+while set:
+
+- ``trickle``: answer 200 with a JSON body that never ends — ``trickle_bytes``
+  every ``trickle_interval`` seconds (800 bytes / 0.5 s), until the fake stops;
+- ``redirect_to``: answer ``redirect_status`` (307) with ``Location:
+  redirect_to`` + the request's path and query.
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any
@@ -48,9 +56,17 @@ class FakeCms:
     """The fake on ``127.0.0.1`` (ephemeral port); a context manager."""
 
     def __init__(self, contacts: int = 25, *, auth: str = "none", flaky_failures: int = 2,
-                 base: datetime | None = None) -> None:
+                 base: datetime | None = None, trickle: bool = False,
+                 redirect_to: str | None = None) -> None:
         self.auth = auth
         self.flaky_failures = flaky_failures
+        # Hostile knobs (see the module docstring).
+        self.trickle = trickle
+        self.trickle_bytes = 800
+        self.trickle_interval = 0.5
+        self.redirect_to = redirect_to
+        self.redirect_status = 307
+        self._stopping = threading.Event()
         self.requests: list[str] = []
         start = base or (datetime.now(UTC).replace(microsecond=0) - timedelta(days=30))
         self.contacts: list[dict[str, Any]] = [
@@ -65,6 +81,7 @@ class FakeCms:
     # ------------------------------------------------------------------ lifecycle
 
     def __enter__(self) -> FakeCms:
+        self._stopping.clear()
         self._server = make_server("127.0.0.1", 0, self._app, threaded=True)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
@@ -72,6 +89,7 @@ class FakeCms:
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
+        self._stopping.set()  # ends trickling answers
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -108,6 +126,12 @@ class FakeCms:
 
     def _route(self, request: Request) -> Response:
         path = request.path
+        if self.redirect_to is not None:
+            return Response("", self.redirect_status,
+                            headers={"Location": self.redirect_to.rstrip("/") + request.full_path})
+        if self.trickle:
+            return Response(self._trickling(), 200, content_type="application/json",
+                            direct_passthrough=True)
         if path == "/wp-json/wp/v2/users":
             return self._wordpress(request)
         if path == "/jsonapi/user/user":
@@ -118,6 +142,12 @@ class FakeCms:
                 return refused
             return self._api(request, path.removeprefix("/api/"))
         return _json({"error": "not found"}, 404)
+
+    def _trickling(self) -> Iterator[bytes]:
+        yield b"["
+        while not self._stopping.is_set():
+            yield b" " * self.trickle_bytes
+            self._stopping.wait(self.trickle_interval)
 
     def _basic_ok(self, request: Request) -> bool:
         expected = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()

@@ -110,7 +110,7 @@ def test_malformed_xml_is_a_response_parse_error(client, rsps):
 
 def test_a_non_soap_200_answer_is_a_response_parse_error(client, rsps):
     add(rsps, b"<html><body>maintenance</body></html>", content_type="text/html")
-    with pytest.raises(ResponseParseError, match="not a SOAP envelope"):
+    with pytest.raises(ResponseParseError, match="HTML page instead of SOAP"):
         client.profiles.create(1, {"email": "a@b.nl"}, unknown_fields="ignore")
 
 

@@ -60,7 +60,8 @@ class FakeShop:
     given ``now`` freezes the shop's clock, which ``advance()`` moves).
     Knobs: ``version`` ("5.6.0" has no modified filters and rejects
     ``orderby=modified``), ``orderby_modified`` (override), ``latency``,
-    ``faults`` (a FaultPlan), ``system_status_forbidden``,
+    ``faults`` (a FaultPlan; its kinds include the hostile "trickle" — a body
+    that never ends — and "redirect" to another host), ``system_status_forbidden``,
     ``strip_authorization``.  ``calls``/``requests`` count what arrived.
     """
 
