@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 import threading
@@ -160,7 +161,7 @@ class CopernicaClient:
         self._auth = auth
         self._endpoint = _check_endpoint(endpoint)
         self._timeout = timeout if isinstance(timeout, Timeout) else Timeout(timeout, timeout)
-        if not self._timeout.total > 0:
+        if not (self._timeout.total > 0 and math.isfinite(self._timeout.total)):
             raise ConfigurationError("timeout.total (the deadline of one call) must be positive")
         self._retry = retry
         self.page_size = page_size

@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import heapq
 import itertools
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -136,8 +137,8 @@ def request(session: requests.Session, method: str, url: str, *, deadline: float
     read (``.content`` works as usual).  Raises :class:`DeadlineExceeded`,
     :class:`BodyTooLarge` or the usual ``requests`` exceptions.
     """
-    if deadline <= 0:
-        raise ValueError(f"deadline must be positive, not {deadline!r}")
+    if not (deadline > 0 and math.isfinite(deadline)):
+        raise ValueError(f"deadline must be a positive number of seconds, not {deadline!r}")
     end = time.monotonic() + deadline
     connect, read = timeout
     total = _Urllib3Timeout(connect=min(connect, deadline), read=min(read, deadline),

@@ -58,7 +58,7 @@ SECTIONS = ("copernica", "source", "target", "sync", "license")
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 _COPERNICA_KEYS = {"auth", "access_token", "endpoint", "auth_endpoint", "username", "password",
-                   "account", "timeout", "wsdl", "page_size"}
+                   "account", "timeout", "deadline", "wsdl", "page_size"}
 _SYNC_KEYS = {"concurrency", "lookback_minutes", "state_path"}
 #: Keys whose values are masked in ``config show`` and never logged.
 SECRET_KEYS = frozenset({"access_token", "password"})
@@ -76,6 +76,8 @@ class CopernicaSettings:
     password: str | None = None
     account: str = ""
     timeout: float = 60.0
+    #: Seconds one whole SOAP call may take (connect, send, the complete answer).
+    deadline: float = 120.0
     wsdl: str | None = None
     page_size: int = 500
 
@@ -303,7 +305,7 @@ def _build_job(name: str, merged: dict[str, Any], prefix: str, problems: list[st
                         "COPERNICA_SYNC__COPERNICA__ACCESS_TOKEN")
     if auth == "login" and not (cop.get("username") and cop.get("password")):
         problems.append(f"{prefix}copernica.username/password: required when auth = \"login\"")
-    for key, kind in (("timeout", (int, float)), ("page_size", int)):
+    for key, kind in (("timeout", (int, float)), ("deadline", (int, float)), ("page_size", int)):
         if key in cop and (not isinstance(cop[key], kind) or isinstance(cop[key], bool)
                            or cop[key] <= 0):
             problems.append(f"{prefix}copernica.{key}: must be a positive number")
