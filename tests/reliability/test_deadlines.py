@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from connectors.cms_generic.config import AuthConfig
 from connectors.cms_generic.client import SourceClient
+from connectors.cms_generic.config import AuthConfig
 from connectors.cms_generic.testing import FakeCms
 from connectors.woocommerce.fake_shop import FakeShop
 from copernica_sdk import deadline as http_deadline
