@@ -26,7 +26,7 @@ from ._services import (
 )
 from ._soap import SoapConnection, SoapResult
 from .auth import AccessTokenAuth, Auth, AuthContext
-from .deadline import DEFAULT_DEADLINE
+from .deadline import DEFAULT_DEADLINE, DeadlineAdapter
 from .errors import AuthenticationError, ConfigurationError, CopernicaError
 from .models import Field, Page
 from .retry import DEFAULT_RETRY, RetryPolicy
@@ -68,7 +68,9 @@ class ConnectionPool:
     """
 
     def __init__(self, maxsize: int = 10) -> None:
-        self.adapter = HTTPAdapter(pool_connections=4, pool_maxsize=maxsize, max_retries=0)
+        # Its connections let a call's deadline cover the status line and headers too.
+        self.adapter: HTTPAdapter = DeadlineAdapter(pool_connections=4, pool_maxsize=maxsize,
+                                                    max_retries=0)
 
     def close(self) -> None:
         self.adapter.close()

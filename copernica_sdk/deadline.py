@@ -5,9 +5,12 @@ trickles a never-ending body (a few bytes every half second) keeps a call — an
 the job lock of the run that made it — alive forever.  :func:`request` bounds
 the whole call instead:
 
-- connecting and reading the status line and headers use urllib3's ``total``
-  timeout (each socket read waits at most what is left of the deadline when the
-  request was sent);
+- connecting uses a connect timeout capped by the deadline; while the status
+  line and headers are read, the watchdog (below) shuts the socket at the
+  deadline when the session sends through a :class:`DeadlineAdapter` (the SDK's
+  and the connectors' own sessions do); through any other adapter each socket
+  read waits at most what was left of the deadline when the request was sent
+  (urllib3's ``total`` timeout);
 - the body is streamed; when the deadline passes, one shared watchdog thread
   shuts the socket down for reading (urllib3's ``HTTPResponse.shutdown``), which
   wakes a read that is blocked, and :class:`DeadlineExceeded` is raised;
@@ -25,16 +28,21 @@ import contextlib
 import heapq
 import itertools
 import math
+import socket
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 import requests
+import urllib3
+import urllib3.connection
 import urllib3.exceptions
+from requests.adapters import HTTPAdapter
 from urllib3.util import Timeout as _Urllib3Timeout
 
-__all__ = ["DEFAULT_DEADLINE", "BodyTooLarge", "DeadlineExceeded", "request"]
+__all__ = ["DEFAULT_DEADLINE", "BodyTooLarge", "DeadlineAdapter", "DeadlineExceeded",
+           "new_session", "request"]
 
 #: Seconds one HTTP call (connect, send, the whole answer) may take by default.
 DEFAULT_DEADLINE = 120.0
@@ -126,6 +134,89 @@ class _Watchdog:
 _WATCHDOG = _Watchdog()
 
 
+class _Call:
+    """The deadline of the request this thread is sending (see :func:`request`)."""
+
+    def __init__(self, end: float) -> None:
+        self.end = end
+        self.fired = threading.Event()
+
+
+_current = threading.local()
+
+
+class _HeaderDeadline:
+    """Mixed into urllib3's connections: the status line and headers are read under
+    the watchdog too, so a server that dribbles its headers is cut off in time."""
+
+    sock: socket.socket | None
+
+    def getresponse(self) -> Any:
+        call: _Call | None = getattr(_current, "call", None)
+        sock = self.sock
+        if call is None or sock is None:
+            return super().getresponse()  # type: ignore[misc]
+
+        def expire() -> None:
+            call.fired.set()
+            sock.shutdown(socket.SHUT_RDWR)  # wakes the read blocked on the headers
+
+        handle = _WATCHDOG.schedule(call.end, expire)
+        try:
+            response = super().getresponse()  # type: ignore[misc]
+        finally:
+            _WATCHDOG.cancel(handle)
+        if call.fired.is_set():
+            # Shut mid-headers, http.client may see "end of headers" and hand back a
+            # partial answer; an error makes urllib3 discard the connection instead.
+            raise TimeoutError("the deadline passed while the headers were read")
+        return response
+
+
+class _HTTPConnection(_HeaderDeadline, urllib3.connection.HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_HeaderDeadline, urllib3.connection.HTTPSConnection):
+    pass
+
+
+class _HTTPPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
+
+_POOLS = {"http": _HTTPPool, "https": _HTTPSPool}
+
+
+class DeadlineAdapter(HTTPAdapter):
+    """An ``HTTPAdapter`` whose connections let :func:`request` bound the reading of
+    the status line and headers as well as the body.  Mount it on a session (the
+    SDK's :class:`~copernica_sdk.ConnectionPool` and the connectors do)."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _POOLS
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if type(manager) is urllib3.ProxyManager:  # SOCKS managers keep their own pools
+            manager.pool_classes_by_scheme = _POOLS
+        return manager
+
+
+def new_session() -> requests.Session:
+    """A ``requests.Session`` with a :class:`DeadlineAdapter` mounted for http and https."""
+    session = requests.Session()
+    adapter = DeadlineAdapter()
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
 def request(session: requests.Session, method: str, url: str, *, deadline: float,
             timeout: tuple[float, float], max_bytes: int | None = None,
             **kwargs: Any) -> requests.Response:
@@ -143,9 +234,22 @@ def request(session: requests.Session, method: str, url: str, *, deadline: float
     connect, read = timeout
     total = _Urllib3Timeout(connect=min(connect, deadline), read=min(read, deadline),
                             total=deadline)
-    # requests passes a urllib3 Timeout through unchanged (its stubs only list numbers).
-    response = session.request(method, url, stream=True, timeout=total,  # type: ignore[arg-type]
-                               **kwargs)
+    call = _Call(end)
+    _current.call = call
+    try:
+        # requests passes a urllib3 Timeout through unchanged (its stubs list numbers).
+        response = session.request(method, url, stream=True,
+                                   timeout=total,  # type: ignore[arg-type]
+                                   **kwargs)
+    except requests.exceptions.RequestException:
+        if call.fired.is_set():
+            raise DeadlineExceeded(deadline, url, 0) from None
+        raise
+    finally:
+        _current.call = None
+    if call.fired.is_set():
+        response.close()
+        raise DeadlineExceeded(deadline, url, 0)
     try:
         _read_body(response, end, deadline, url, max_bytes)
     except BaseException:

@@ -74,7 +74,7 @@ class SourceClient:
         self.deadline = float(deadline)
         self.policy = policy or RetryPolicy()
         self._secrets = auth.secrets()
-        self._session = session or requests.Session()
+        self._session = session or _deadline.new_session()
         self._session.verify = verify
         self._session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
         self._session.headers.update(dict(headers or {}))

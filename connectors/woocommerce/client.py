@@ -155,7 +155,7 @@ class WooClient:
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._secrets = tuple(s for s in (consumer_key, consumer_secret) if s)
-        self._session = session or requests.Session()
+        self._session = session or _deadline.new_session()
         self._session.auth = make_auth(self.auth_mode, consumer_key, consumer_secret)
         self._session.verify = verify
         self._session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})

@@ -17,6 +17,8 @@ Modes (:data:`MODES`):
                         server that records whatever reaches it
 ``trickle``             200 and a body that never ends: ``trickle_bytes`` every
                         ``trickle_interval`` seconds (800 bytes / 0.5 s)
+``slow_headers``        the status line, then one header line every
+                        ``trickle_interval`` seconds, forever
 ``malformed``           200 with XML that is not well-formed
 ``dtd``                 200 with a "billion laughs" entity bomb in a DOCTYPE
 ``entities``            200 with external entities (a local file and a URL on
@@ -49,7 +51,7 @@ from typing import Any
 __all__ = ["MODES", "HostileSoap", "ReceivedRequest", "RecordingServer"]
 
 MODES: tuple[str, ...] = (
-    "redirect", "trickle", "malformed", "dtd", "entities",
+    "redirect", "trickle", "slow_headers", "malformed", "dtd", "entities",
     "fault_unknown_code", "fault_empty", "fault_html", "html", "wrong_content_type",
     "not_soap", "empty", "huge", "huge_announced",
 )
@@ -199,6 +201,15 @@ class HostileSoap(_Base):
             h.end_headers()
         elif mode in ("trickle", "huge"):
             self._stream(h, self._trickle() if mode == "trickle" else self._flood())
+        elif mode == "slow_headers":
+            h.wfile.write(b"HTTP/1.1 200 OK\r\n")
+            n = 0
+            while not self.stopping.is_set():
+                n += 1
+                h.wfile.write(f"X-Padding-{n}: {'x' * 40}\r\n".encode())
+                h.wfile.flush()
+                self.stopping.wait(self.trickle_interval)
+            h.close_connection = True
         elif mode == "huge_announced":
             h.send_response(200)
             h.send_header("Content-Type", "text/xml; charset=utf-8")

@@ -27,6 +27,7 @@ BOUND = 20.0
 EXPECTED: dict[str, tuple[type[Exception], str]] = {
     "redirect": (RedirectRefusedError, "redirecting to"),
     "trickle": (DeadlineError, "deadline"),
+    "slow_headers": (DeadlineError, "deadline"),
     "malformed": (ResponseParseError, "not well-formed"),
     "dtd": (ResponseParseError, "declares a DTD"),
     "entities": (ResponseParseError, "declares a DTD"),
