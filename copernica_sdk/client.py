@@ -28,7 +28,6 @@ from ._soap import SoapConnection, SoapResult
 from .auth import AccessTokenAuth, Auth, AuthContext
 from .deadline import DEFAULT_DEADLINE, DeadlineAdapter
 from .errors import AuthenticationError, ConfigurationError, CopernicaError
-from .models import Field, Page
 from .retry import DEFAULT_RETRY, RetryPolicy
 
 __all__ = ["DEFAULT_ENDPOINT", "ConnectionPool", "CopernicaClient", "Timeout"]
@@ -233,10 +232,10 @@ class CopernicaClient:
         return self._conn.call(operation, call_params, headers)
 
     def _load_field_names(self, kind: str, parent_id: int) -> list[str]:
-        op, element = (("Database_fields", "field") if kind == "database"
-                       else ("Collection_fields", "collectionfield"))
-        page: Page[Field] = self._call(op, {"id": parent_id}).page(Field, element)
-        return [f.name for f in page.items]
+        # Every page: a name missing from a truncated list would be refused as unknown.
+        fields = (self.fields.list(database=parent_id) if kind == "database"
+                  else self.fields.list(collection=parent_id))
+        return [f.name for f in fields]
 
     def close(self) -> None:
         """Release HTTP connections (only the session the client created itself)."""
