@@ -127,3 +127,50 @@ def test_the_deadline_covers_the_whole_body_not_each_read() -> None:
                                   timeout=(2, 5), deadline=1.0)
         assert time.monotonic() - started < 10
         assert err.value.received > 0
+
+
+def test_a_usage_collector_that_trickles_its_answer_is_an_ambiguous_send_within_the_deadline(
+) -> None:
+    from copernica_sdk.licensing.ledger import UsageEvent
+    from copernica_sdk.licensing.sinks import HttpCollectorSink, Outcome
+
+    event = UsageEvent("cpe1_" + "0" * 40, "2025-05-01T00:00:00Z", "2025-05", "records_synced",
+                       1, "orders", "i1", "shop.nl", "production", "acme-woo", "L1", "cus_1",
+                       1, 0, "valid", "")
+    with HostileSoap("trickle") as collector:
+        sink = HttpCollectorSink(collector.url, timeout=5, deadline=1)
+        started = time.monotonic()
+        results = sink.send([event])
+        assert time.monotonic() - started < 10
+    assert [r.outcome for r in results] == [Outcome.AMBIGUOUS]  # resent later, deduplicated
+
+
+def test_a_cms_that_trickles_ends_check_and_run_with_exit_5_and_frees_the_lock(
+        tmp_path: Path) -> None:
+    from ..config_files import toml_text
+    from ..connectors.cms_generic._helpers import preset, preset_source
+    from .conftest import make_copernica
+
+    with make_copernica() as copernica, FakeCms(5) as cms:
+        job = CliJob(tmp_path, None, copernica, tmp_path / "copernica-sync.toml",  # type: ignore[arg-type]
+                     tmp_path / "state" / "cms.sqlite3", {})
+        tables = {
+            "copernica": {"access_token": TOKEN, "endpoint": copernica.url, "timeout": 10},
+            "source": preset_source("wordpress", base_url=cms.url, deadline=2,
+                                    retry_attempts=2),
+            "target": preset("wordpress")["target"],
+            "sync": {"state_path": str(job.state_path)},
+        }
+        job.config.write_text(toml_text(tables), encoding="utf-8")
+        applied = job.run("schema", "apply")
+        assert applied.returncode == 0, describe(applied)
+        cms.trickle = True
+        for command in ("check", "run"):
+            seconds, result = _timed(job, command)
+            assert result.returncode == 5, describe(result)  # type: ignore[attr-defined,arg-type]
+            assert "deadline" in result.stderr + result.stdout  # type: ignore[attr-defined]
+            assert seconds < BOUND, f"{command} took {seconds:.0f} s"
+        cms.trickle = False
+        again = job.run("run")
+        assert again.returncode == 0, describe(again)  # the lock was released: not 75
+        assert len(copernica.profiles("Customers")) == 5
