@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
@@ -24,7 +23,6 @@ __all__ = [
     "upserted",
 ]
 
-log = logging.getLogger("copernica_sdk")
 T = TypeVar("T")
 
 
