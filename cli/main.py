@@ -136,6 +136,7 @@ def report_error(exc: BaseException, *, prefix: str = "", resumes: bool = False)
         AuthenticationError,
         CopernicaError,
         HTTPStatusError,
+        RedirectRefusedError,
         TransportError,
         UnsafeRequestError,
     )
@@ -170,8 +171,8 @@ def report_error(exc: BaseException, *, prefix: str = "", resumes: bool = False)
     if isinstance(exc, SourceAuthError):
         say(f"Authentication failed: {exc}")
         return 4
-    if isinstance(exc, UnsafeRequestError):
-        say(f"Refused: {exc}")
+    if isinstance(exc, UnsafeRequestError | RedirectRefusedError):
+        say(f"Refused: {exc}")  # fix the configuration (a field, the endpoint): exit 2
         return 2
     if isinstance(exc, TransportError | HTTPStatusError | SourceError):
         say(f"Unavailable: {exc}" + (" — nothing was lost; the next run resumes where this "

@@ -23,7 +23,15 @@ from typing import Any, Protocol
 
 import requests
 
-from .errors import AuthenticationError, ConfigurationError, ConnectError, ReadError
+from . import deadline as _deadline
+from ._soap.connection import refused_redirect
+from .errors import (
+    AuthenticationError,
+    ConfigurationError,
+    ConnectError,
+    DeadlineError,
+    ReadError,
+)
 
 __all__ = [
     "DEFAULT_AUTH_ENDPOINT",
@@ -45,6 +53,9 @@ class AuthContext(Protocol):
 
     @property
     def timeout(self) -> tuple[float, float]: ...
+
+    @property
+    def deadline(self) -> float: ...
 
     def call_unauthenticated(self, operation: str, params: dict[str, Any]) -> bool: ...
 
@@ -125,14 +136,23 @@ class BearerAuth(Auth):
 
     def _fetch(self, ctx: AuthContext) -> str:
         try:
-            response = ctx.session.post(self._endpoint, data={"access_token": self._token},
-                                        timeout=ctx.timeout)
+            # Never follow a redirect: requests would re-send the token to the new host.
+            response = _deadline.request(ctx.session, "POST", self._endpoint,
+                                         data={"access_token": self._token},
+                                         timeout=ctx.timeout, deadline=ctx.deadline,
+                                         max_bytes=64 * 1024, allow_redirects=False)
+        except _deadline.DeadlineExceeded:
+            raise DeadlineError(f"the authentication endpoint {self._endpoint} sent no "
+                                f"complete answer within {ctx.deadline:g} s",
+                                operation="authenticate") from None
         except requests.exceptions.ConnectionError:
             raise ConnectError(f"cannot reach the authentication endpoint {self._endpoint}",
                                operation="authenticate") from None
         except requests.exceptions.RequestException as exc:
             raise ReadError(f"authentication endpoint failed ({type(exc).__name__})",
                             operation="authenticate") from None
+        if 300 <= response.status_code < 400:
+            raise refused_redirect(self._endpoint, response, "authenticate", lambda t: t)
         jwt = response.text.strip()
         if response.status_code != 200 or jwt.count(".") != 2:
             raise AuthenticationError(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 import threading
@@ -25,8 +26,8 @@ from ._services import (
 )
 from ._soap import SoapConnection, SoapResult
 from .auth import AccessTokenAuth, Auth, AuthContext
+from .deadline import DEFAULT_DEADLINE, DeadlineAdapter
 from .errors import AuthenticationError, ConfigurationError, CopernicaError
-from .models import Field, Page
 from .retry import DEFAULT_RETRY, RetryPolicy
 
 __all__ = ["DEFAULT_ENDPOINT", "ConnectionPool", "CopernicaClient", "Timeout"]
@@ -40,10 +41,19 @@ _JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]+")
 
 @dataclass(frozen=True)
 class Timeout:
-    """Seconds to wait for a connection and for an answer.  Every call has both."""
+    """Seconds to wait for a connection, for each read of the answer, and for the
+    whole call.  Every call has all three.
+
+    ``total`` is the deadline of one HTTP call: connecting, sending and reading
+    the complete answer.  ``read`` applies to each socket read, so without
+    ``total`` a server that trickles its answer could hold a call open forever.
+    A call that misses its deadline raises :class:`~copernica_sdk.DeadlineError`
+    (retryable; the retry policy decides).
+    """
 
     connect: float = 10.0
     read: float = 60.0  # unindexed searches can take a long time (reference §5)
+    total: float = DEFAULT_DEADLINE
 
     def as_tuple(self) -> tuple[float, float]:
         return (self.connect, self.read)
@@ -57,7 +67,9 @@ class ConnectionPool:
     """
 
     def __init__(self, maxsize: int = 10) -> None:
-        self.adapter = HTTPAdapter(pool_connections=4, pool_maxsize=maxsize, max_retries=0)
+        # Its connections let a call's deadline cover the status line and headers too.
+        self.adapter: HTTPAdapter = DeadlineAdapter(pool_connections=4, pool_maxsize=maxsize,
+                                                    max_retries=0)
 
     def close(self) -> None:
         self.adapter.close()
@@ -116,6 +128,11 @@ class CopernicaClient:
         session: a ``requests.Session`` to send through (proxies, TLS, recording).
         pool: a :class:`ConnectionPool` to use (and possibly share).
         page_size: items per page for auto-paging iterators.
+        field_cache_max_age: seconds a database's or collection's field list is
+            trusted before it is read again for a requirement-based call (see
+            :meth:`FieldsService.revalidate`).
+        max_response_bytes: the largest answer accepted (a hostile or broken
+            endpoint could otherwise fill memory).
     """
 
     def __init__(
@@ -131,6 +148,8 @@ class CopernicaClient:
         pool: ConnectionPool | None = None,
         page_size: int = 500,
         user_agent: str | None = None,
+        field_cache_max_age: float = 60.0,
+        max_response_bytes: int = 512 * 1024 * 1024,
     ) -> None:
         if auth is None:
             if access_token is None:
@@ -143,6 +162,8 @@ class CopernicaClient:
         self._auth = auth
         self._endpoint = _check_endpoint(endpoint)
         self._timeout = timeout if isinstance(timeout, Timeout) else Timeout(timeout, timeout)
+        if not (self._timeout.total > 0 and math.isfinite(self._timeout.total)):
+            raise ConfigurationError("timeout.total (the deadline of one call) must be positive")
         self._retry = retry
         self.page_size = page_size
         self._owns_session = session is None
@@ -153,8 +174,10 @@ class CopernicaClient:
             self._session.mount("http://", adapter)
         self._session.headers["User-Agent"] = user_agent or f"copernica-sdk/{__version__}"
         self._conn = SoapConnection(endpoint=self._endpoint, wsdl=wsdl, session=self._session,
-                                    timeout=self._timeout.as_tuple(), redact=self.redact)
-        self.field_names = FieldNameCache(self._load_field_names)
+                                    timeout=self._timeout.as_tuple(), redact=self.redact,
+                                    deadline=self._timeout.total,
+                                    max_response_bytes=max_response_bytes)
+        self.field_names = FieldNameCache(self._load_field_names, max_age=field_cache_max_age)
         self._ctx = _AuthContext(self)
         self.databases = DatabasesService(self)
         self.fields = FieldsService(self)
@@ -209,10 +232,10 @@ class CopernicaClient:
         return self._conn.call(operation, call_params, headers)
 
     def _load_field_names(self, kind: str, parent_id: int) -> list[str]:
-        op, element = (("Database_fields", "field") if kind == "database"
-                       else ("Collection_fields", "collectionfield"))
-        page: Page[Field] = self._call(op, {"id": parent_id}).page(Field, element)
-        return [f.name for f in page.items]
+        # Every page: a name missing from a truncated list would be refused as unknown.
+        fields = (self.fields.list(database=parent_id) if kind == "database"
+                  else self.fields.list(collection=parent_id))
+        return [f.name for f in fields]
 
     def close(self) -> None:
         """Release HTTP connections (only the session the client created itself)."""
@@ -243,6 +266,10 @@ class _AuthContext(AuthContext):
     @property
     def timeout(self) -> tuple[float, float]:
         return self._client._timeout.as_tuple()
+
+    @property
+    def deadline(self) -> float:
+        return self._client._timeout.total
 
     def call_unauthenticated(self, operation: str, params: dict[str, Any]) -> bool:
         return self._client._conn.call(operation, params).succeeded()

@@ -5,13 +5,17 @@
     CopernicaError
     ├── ConfigurationError          bad client settings (endpoint, credentials, options)
     ├── UnsafeRequestError          refused before sending: the call could touch every profile
+    │   └── UnknownFieldError       a requirement or a value names a field that does not exist
+    ├── SafetyError                 an answer shows a write touched more than it should: stop
     ├── TransportError              the request or its answer was lost on the way
     │   ├── ConnectError            no connection was made; the request never left
     │   ├── ConnectTimeout          ditto, timed out while connecting
     │   ├── ReadError               connection broke after the request was sent
     │   └── ReadTimeout             no answer in time after the request was sent
+    │       └── DeadlineError       the whole call took longer than its deadline
     ├── HTTPStatusError             the service answered with an HTTP error, not SOAP
-    │   └── RateLimitError          429, with ``retry_after`` when the service said so
+    │   ├── RateLimitError          429, with ``retry_after`` when the service said so
+    │   └── RedirectRefusedError    3xx: the SDK never follows a redirect with credentials
     ├── APIError                    the service understood the call and refused it
     │   ├── AuthenticationError     missing, wrong or expired credentials
     │   ├── NotFoundError           the object does not exist
@@ -34,13 +38,17 @@ __all__ = [
     "ConnectTimeout",
     "ConstraintError",
     "CopernicaError",
+    "DeadlineError",
     "HTTPStatusError",
     "NotFoundError",
     "RateLimitError",
     "ReadError",
     "ReadTimeout",
+    "RedirectRefusedError",
     "ResponseParseError",
+    "SafetyError",
     "TransportError",
+    "UnknownFieldError",
     "UnsafeRequestError",
     "ValidationError",
 ]
@@ -77,6 +85,38 @@ class UnsafeRequestError(CopernicaError):
     """
 
 
+class UnknownFieldError(UnsafeRequestError):
+    """A requirement or a field value names a field the database or collection lacks.
+
+    Copernica silently ignores both: a requirement on an unknown field matches
+    every record, a value for an unknown field is dropped.  ``field`` is the name
+    given, ``known`` the fields that exist, ``suggestion`` the closest of them.
+    """
+
+    def __init__(self, message: str, *, operation: str | None = None, field: str = "",
+                 known: tuple[str, ...] = (), suggestion: str | None = None) -> None:
+        super().__init__(message, operation=operation)
+        self.field = field
+        self.known = known
+        self.suggestion = suggestion
+
+
+class SafetyError(CopernicaError):
+    """A write's answer shows it touched more than one record for a unique key.
+
+    Raised *after* the call: the service matched several profiles (or
+    subprofiles) where the key should identify one, because the key field was
+    renamed or removed since the SDK last checked it, or because duplicates
+    exist.  Not retryable, and not a per-record problem: a sync run stops at
+    once (see docs/guarantees.md, "Writes that could touch every profile").
+    ``touched`` is how many records the answer reported.
+    """
+
+    def __init__(self, message: str, *, operation: str | None = None, touched: int = 0) -> None:
+        super().__init__(message, operation=operation)
+        self.touched = touched
+
+
 class TransportError(CopernicaError):
     """The request or its answer was lost in transit.
 
@@ -106,6 +146,12 @@ class ReadError(TransportError):
 
 class ReadTimeout(TransportError):
     """The service did not answer within the read timeout."""
+
+
+class DeadlineError(ReadTimeout):
+    """The whole call — connecting, sending and reading the complete answer — took
+    longer than the client's deadline (``Timeout.total``), e.g. because the server
+    trickles its answer.  Retryable like any timeout; the call may have been processed."""
 
 
 class HTTPStatusError(CopernicaError):
@@ -143,6 +189,18 @@ class RateLimitError(HTTPStatusError):
             message, status_code=status_code, operation=operation, body_excerpt=body_excerpt
         )
         self.retry_after = retry_after
+
+
+class RedirectRefusedError(HTTPStatusError):
+    """The endpoint answered with a redirect.  The SDK never follows one: the
+    request carries the access token, which must reach the configured host only.
+    ``location`` is where the service pointed to.  Not retryable: fix the endpoint."""
+
+    def __init__(self, message: str, *, status_code: int, location: str,
+                 operation: str | None = None) -> None:
+        super().__init__(message, status_code=status_code, operation=operation)
+        self.location = location
+        self.retryable = False
 
 
 class APIError(CopernicaError):

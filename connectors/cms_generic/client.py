@@ -1,6 +1,9 @@
 """One ``requests.Session`` for every HTTP stream: timeouts, retries, clear errors.
 
-- (connect, read) timeouts, default 10 s / 60 s;
+- (connect, read) timeouts, default 10 s / 60 s, and a deadline for each whole
+  request (default 120 s), so a site that trickles its answer cannot hang a run;
+- redirects are refused, not followed (credentials in headers or the query
+  string would travel to whatever host the site names);
 - retries on connection errors, timeouts and the framework's retryable statuses
   (:class:`copernica_sdk.retry.RetryPolicy`: 429/500/502/503/504 by default),
   with its exponential backoff and jitter, waiting at least ``Retry-After``
@@ -25,9 +28,15 @@ from urllib.parse import urlencode, urlsplit
 
 import requests
 
+from copernica_sdk import deadline as _deadline
 from copernica_sdk.retry import RetryPolicy
 from copernica_sdk.sync import deep_json
-from copernica_sdk.sync.errors import SourceAuthError, SourceError, SourceUnavailableError
+from copernica_sdk.sync.errors import (
+    ConfigError,
+    SourceAuthError,
+    SourceError,
+    SourceUnavailableError,
+)
 
 from .auth import apply_auth, query_auth, redact
 from .config import AuthConfig
@@ -58,14 +67,16 @@ class SourceClient:
 
     def __init__(self, auth: AuthConfig, *, headers: Mapping[str, str] | None = None,
                  timeout: float = 60.0, connect_timeout: float = 10.0,
+                 deadline: float = _deadline.DEFAULT_DEADLINE,
                  policy: RetryPolicy | None = None, verify: bool = True,
                  session: requests.Session | None = None) -> None:
         self.auth = auth
         self.timeout = float(timeout)
         self.connect_timeout = float(connect_timeout)
+        self.deadline = float(deadline)
         self.policy = policy or RetryPolicy()
         self._secrets = auth.secrets()
-        self._session = session or requests.Session()
+        self._session = session or _deadline.new_session()
         self._session.verify = verify
         self._session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
         self._session.headers.update(dict(headers or {}))
@@ -94,9 +105,13 @@ class SourceClient:
             attempt += 1
             retry_after: float | None = None
             try:
-                response = self._session.request(
-                    method, url, params=send or None, json=body, headers=dict(headers or {}),
-                    timeout=(self.connect_timeout, self.timeout))
+                response = _deadline.request(
+                    self._session, method, url, params=send or None, json=body,
+                    headers=dict(headers or {}), timeout=(self.connect_timeout, self.timeout),
+                    deadline=self.deadline, allow_redirects=False)
+            except _deadline.DeadlineExceeded as exc:
+                failure = (f"no complete answer within the {self.deadline:g} s deadline "
+                           f"({exc.received} bytes received)")
             except requests.exceptions.SSLError:
                 raise SourceError(f"TLS/SSL verification failed for {shown}: check the site's "
                                   "certificate (or the url's scheme)") from None
@@ -145,8 +160,14 @@ class SourceClient:
                     failure, shown, delay, attempt + 1, policy.max_attempts)
         policy.sleep(delay)
 
-    def _fatal(self, response: requests.Response, shown: str) -> SourceError:
+    def _fatal(self, response: requests.Response, shown: str) -> SourceError | ConfigError:
         status = response.status_code
+        if 300 <= status < 400:
+            target = self.redact(response.headers.get("Location", "(no Location header)"))
+            return ConfigError([
+                f"source: {shown} redirects (HTTP {status}) to {target}; redirects are not "
+                "followed, so credentials never travel to another address: set "
+                "source.base_url (or the stream's url) to the final address"])
         detail = self._detail(response)
         if status in (401, 403):
             return SourceAuthError(

@@ -53,6 +53,9 @@ class GenericCmsConnector(Connector):
         ConfigField("headers", "dict", required=False, default=None,
                     description="headers sent with every request"),
         ConfigField("timeout", "int", default=60, description="read timeout per request, seconds"),
+        ConfigField("deadline", "int", default=120,
+                    description="most seconds one whole request may take (a site that trickles "
+                                "its answer is cut off; the retries then decide)"),
         ConfigField("max_pages", "int", default=1000,
                     description="most pages per listing (a stream may override it)"),
         ConfigField("retry_attempts", "int", default=5,
@@ -91,6 +94,7 @@ class GenericCmsConnector(Connector):
             return value
 
         number("timeout", 1, 60)
+        number("deadline", 1, 120)
         max_pages = number("max_pages", 1, 1000)
         number("retry_attempts", 1, 5)
         base_url = cfg.get("base_url") if isinstance(cfg.get("base_url"), str) else None
@@ -117,7 +121,7 @@ class GenericCmsConnector(Connector):
         headers = cfg.get("headers") or {}
         base_policy = policy or RetryPolicy()
         self.client = SourceClient(
-            self.auth, headers=headers, timeout=cfg["timeout"],
+            self.auth, headers=headers, timeout=cfg["timeout"], deadline=cfg["deadline"],
             policy=base_policy.with_(max_attempts=cfg["retry_attempts"]),
             verify=cfg["verify_tls"])
         self.ledger = Ledger(Path(cfg["ledger_path"]).expanduser() if cfg.get("ledger_path")

@@ -28,6 +28,14 @@ or reversed page, announce a wrong total, send a cursor back to the start.
 Auth for ``/api`` is ``FakeCms(auth=…)``: ``none``, ``basic``, ``bearer``,
 ``header`` (``X-API-Key``) or ``query`` (``api_key``).  ``requests`` records
 every request (path and query) that arrived.
+
+Hostile knobs (attributes, also constructor keywords), applied to every request
+while set:
+
+- ``trickle``: answer 200 with a JSON body that never ends — ``trickle_bytes``
+  every ``trickle_interval`` seconds (800 bytes / 0.5 s), until the fake stops;
+- ``redirect_to``: answer ``redirect_status`` (307) with ``Location:
+  redirect_to`` + the request's path and query.
 """
 
 from __future__ import annotations
@@ -36,7 +44,7 @@ import base64
 import html
 import json
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -102,12 +110,20 @@ class FakeCms:
 
     def __init__(self, contacts: int = 25, *, auth: str = "none", flaky_failures: int = 2,
                  base: datetime | None = None, wp_roles: Mapping[int, list[str]] | None = None,
-                 application_passwords: bool = True) -> None:
+                 application_passwords: bool = True,
+                 trickle: bool = False, redirect_to: str | None = None) -> None:
         self.auth = auth
         self.application_passwords = application_passwords
         self.flaky_failures = flaky_failures
         self.lies: ListingLies | None = None
         """Hostile pagination (see ListingLies); ``None`` = honest listings."""
+        # Hostile knobs (see the module docstring).
+        self.trickle = trickle
+        self.trickle_bytes = 800
+        self.trickle_interval = 0.5
+        self.redirect_to = redirect_to
+        self.redirect_status = 307
+        self._stopping = threading.Event()
         self.requests: list[str] = []
         start = base or (datetime.now(UTC).replace(microsecond=0) - timedelta(days=30))
         self.contacts: list[dict[str, Any]] = [
@@ -123,6 +139,7 @@ class FakeCms:
     # ------------------------------------------------------------------ lifecycle
 
     def __enter__(self) -> FakeCms:
+        self._stopping.clear()
         self._server = make_server("127.0.0.1", 0, self._app, threaded=True)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
@@ -130,6 +147,7 @@ class FakeCms:
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
+        self._stopping.set()  # ends trickling answers
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -166,6 +184,12 @@ class FakeCms:
 
     def _route(self, request: Request) -> Response:
         path = request.path
+        if self.redirect_to is not None:
+            return Response("", self.redirect_status,
+                            headers={"Location": self.redirect_to.rstrip("/") + request.full_path})
+        if self.trickle:
+            return Response(self._trickling(), 200, content_type="application/json",
+                            direct_passthrough=True)
         if path in ("/", "/index.php") and "rest_route" in request.args:
             path = "/wp-json" + request.args["rest_route"]  # plain permalinks
         if path == "/wp-json/wp/v2/users":
@@ -178,6 +202,12 @@ class FakeCms:
                 return refused
             return self._api(request, path.removeprefix("/api/"))
         return _json({"error": "not found"}, 404)
+
+    def _trickling(self) -> Iterator[bytes]:
+        yield b"["
+        while not self._stopping.is_set():
+            yield b" " * self.trickle_bytes
+            self._stopping.wait(self.trickle_interval)
 
     def _basic_ok(self, request: Request) -> bool:
         expected = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()

@@ -3,7 +3,9 @@
 Why not the ``woocommerce`` package from PyPI: it opens a new connection per
 call, has no retries and a 5 s timeout (reference §B9).  This client adds:
 
-- connection reuse, (connect, read) timeouts of 10 s / 60 s by default;
+- connection reuse, (connect, read) timeouts of 10 s / 60 s by default, and a
+  deadline for each whole request (120 s by default: a shop that trickles its
+  answer cannot hold the run, and its job lock, forever);
 - retries on connection errors, timeouts and HTTP 429/500/502/503/504, honouring
   ``Retry-After``, with exponential backoff and jitter, bounded by attempts;
 - a page size that halves (100 → 50 → 25 → 12 → 10) after a timeout or 5xx on a
@@ -28,6 +30,7 @@ from urllib.parse import urlencode, urlsplit
 
 import requests
 
+from copernica_sdk import deadline as _deadline
 from copernica_sdk.sync.errors import (
     ConfigError,
     SourceError,
@@ -124,6 +127,7 @@ class WooClient:
         auth: AuthMode | None = None,
         timeout: float = 60.0,
         connect_timeout: float = 10.0,
+        deadline: float = _deadline.DEFAULT_DEADLINE,
         per_page: int = MAX_PER_PAGE,
         min_per_page: int = 10,
         retry: RetrySettings | None = None,
@@ -145,13 +149,14 @@ class WooClient:
         self.api_url = f"{self.store_url}/{API_PATH}"
         self.timeout = float(timeout)
         self.connect_timeout = float(connect_timeout)
+        self.deadline = float(deadline)
         self.per_page = per_page
         self.min_per_page = min(min_per_page, per_page)
         self.retry = retry or RetrySettings()
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._secrets = tuple(s for s in (consumer_key, consumer_secret) if s)
-        self._session = session or requests.Session()
+        self._session = session or _deadline.new_session()
         self._session.auth = make_auth(self.auth_mode, consumer_key, consumer_secret)
         self._session.verify = verify
         self._session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
@@ -358,9 +363,15 @@ class WooClient:
             retry_after: float | None = None
             started = time.monotonic()
             try:
-                response = self._session.get(
-                    url, params=send, timeout=(self.connect_timeout, self.timeout), allow_redirects=False
+                response = _deadline.request(
+                    self._session, "GET", url, params=send, deadline=self.deadline,
+                    timeout=(self.connect_timeout, self.timeout), allow_redirects=False,
                 )
+            except _deadline.DeadlineExceeded as exc:
+                failure = (f"no complete answer within the {self.deadline:g} s deadline "
+                           f"({exc.received} bytes received)")
+                if adaptive:
+                    self._shrink(failure)
             except requests.exceptions.SSLError:
                 raise SourceError(
                     f"TLS/SSL verification failed for {shown}: check the certificate of the store "

@@ -47,6 +47,9 @@ class WooCommerceConnector(Connector):
                     description="send the keys as query parameters (for hosts that strip the "
                                 "Authorization header; https only)"),
         ConfigField("timeout", "int", default=60, description="read timeout per request, seconds"),
+        ConfigField("deadline", "int", default=120,
+                    description="most seconds one whole request may take (a shop that trickles "
+                                "its answer is cut off; the retry policy then decides)"),
         ConfigField("per_page", "int", default=MAX_PER_PAGE,
                     description="records per request (max 100; halved automatically on timeouts)"),
         ConfigField("role", default=DEFAULT_ROLES,
@@ -80,6 +83,7 @@ class WooCommerceConnector(Connector):
                     self.config["consumer_secret"],
                     query_string_auth=self.config["query_string_auth"],
                     timeout=self.config["timeout"],
+                    deadline=self.config["deadline"],
                     per_page=self.page_size,
                 )
             except ConfigError as exc:
@@ -94,6 +98,8 @@ class WooCommerceConnector(Connector):
             problems.append(f"per_page: must be between 1 and {MAX_PER_PAGE}")
         if config["timeout"] < 1:
             problems.append("timeout: must be at least 1 second")
+        if config["deadline"] < 1:
+            problems.append("deadline: must be at least 1 second")
         if config.get("start_date"):
             try:
                 to_wc(config["start_date"])

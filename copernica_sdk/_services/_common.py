@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
-from .._safety import FieldNameCache
+from .._safety import FieldNameCache, check_touched
 from .._soap import SoapResult
 from ..errors import ConstraintError, NotFoundError
 from ..models import Page, Requirement
@@ -24,7 +23,6 @@ __all__ = [
     "upserted",
 ]
 
-log = logging.getLogger("copernica_sdk")
 T = TypeVar("T")
 
 
@@ -84,16 +82,17 @@ def upserted(page: Page[T], search: Callable[[], Page[T]], *, what: str, where: 
     """The object an upsert left behind: from its answer, else by searching the key.
 
     The service may not report the objects it touched (unverified), hence the
-    search.  More than one match means duplicates existed before: all were updated.
+    search.  More than one match for the unique key is a :class:`SafetyError`:
+    the service matched several records (an ignored requirement, or duplicates),
+    and every one of them was written.
     """
+    check_touched(page, what=what, where=where, key=key, operation=operation)
     if not page.items:
         page = search()
+        check_touched(page, what=what, where=where, key=key, operation=operation)
     if not page.items:
         raise NotFoundError(f"upsert of {dict(key)!r} left no {what} behind",
                             operation=operation)
-    if page.total > 1:
-        log.warning("key %s matches %d %ss %s; all were updated", sorted(key), page.total,
-                    what, where)
     return page.items[0]
 
 

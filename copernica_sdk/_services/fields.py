@@ -58,6 +58,22 @@ class FieldsService:
 
         return list(auto_paging(fetch, self._client.page_size, operation=list_op))
 
+    def revalidate(self, *, database: IdLike | None = None,
+                   collection: IdLike | None = None) -> tuple[str, ...]:
+        """Read the field list the safety checks use again, now; returns the names.
+
+        The SDK checks every requirement and field name against a cached field
+        list before sending (Copernica ignores unknown ones, and a write whose
+        key requirement is ignored updates every profile).  The cache is read
+        again once it is older than the client's ``field_cache_max_age``; call
+        this where a stale list must not be used at all — the sync engine does
+        at the start of every run::
+
+            client.fields.revalidate(database=db)
+        """
+        kind, parent_id = _parent(database, collection)
+        return self._client.field_names.revalidate(kind, parent_id)
+
     def find(self, name: str, *, database: IdLike | None = None,
              collection: IdLike | None = None) -> Field | None:
         """The field with this name (or id), or ``None``."""
@@ -110,3 +126,6 @@ class FieldsService:
         names = {"default": "value", "special_content": "specialcontent"}
         params = {names.get(k, k): v for k, v in changes.items() if v is not None}
         self._client._call(update_op, {"id": id_of(field, "field"), **params})
+        # A rename changes what the safety checks must see; the field's parent is
+        # not known here, so every cached list is read again before its next use.
+        self._client.field_names.invalidate_all()

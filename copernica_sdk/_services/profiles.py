@@ -6,9 +6,15 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from .._paging import auto_paging
-from .._safety import check_requirements
+from .._safety import (
+    UnknownFields,
+    check_fields,
+    check_ignored,
+    check_requirements,
+    check_touched,
+)
 from ..errors import NotFoundError
-from ..models import Page, Profile
+from ..models import Page, Profile, Requirement
 from ..values import WireValue
 from ._common import (
     ClientCore,
@@ -37,11 +43,17 @@ class ProfilesService:
         """One page of profiles matching every requirement (all profiles when none).
 
         ``length`` defaults to the client's page size: the service would otherwise
-        return every match in one answer.
+        return every match in one answer.  A requirement on a field the database
+        does not have is refused before any request (:class:`UnknownFieldError`):
+        the service would ignore it and return every profile.
         """
+        database_id = id_of(database, "database")
+        reqs = to_requirements(requirements)
+        check_requirements(self._client.field_names, "database", database_id, reqs,
+                           "Database_searchProfiles", write=False)
         params: dict[str, Any] = {
-            "id": id_of(database, "database"),
-            "requirements": encode_requirements(to_requirements(requirements)),
+            "id": database_id,
+            "requirements": encode_requirements(reqs),
             "start": start,
             "length": length or self._client.page_size,
             "allproperties": all_properties,
@@ -57,7 +69,11 @@ class ProfilesService:
 
             for profile in client.profiles.list(db, {"country": "NL"}):
                 ...
+
+        Requirements are checked (see :meth:`search`) before the first request.
         """
+        check_requirements(self._client.field_names, "database", id_of(database, "database"),
+                           to_requirements(requirements), "Database_searchProfiles", write=False)
         return auto_paging(
             lambda start, length: self.search(database, requirements, start=start,
                                               length=length, order_by=order_by,
@@ -80,53 +96,103 @@ class ProfilesService:
                        created=found.created, modified=found.modified, fields=fields,
                        interests=found.interests)
 
-    def create(self, database: IdLike, fields: Mapping[str, WireValue]) -> Profile:
-        """Create a profile.  Prefer :meth:`upsert`, which never creates a duplicate."""
+    def create(self, database: IdLike, fields: Mapping[str, WireValue], *,
+               unknown_fields: UnknownFields = "raise") -> Profile:
+        """Create a profile.  Prefer :meth:`upsert`, which never creates a duplicate.
+
+        A value for a field the database lacks raises :class:`UnknownFieldError`
+        (the service would drop it silently) unless ``unknown_fields="ignore"``.
+        """
+        database_id = id_of(database, "database")
+        check_fields(self._client.field_names, "database", database_id, fields,
+                     "Database_createProfile", unknown_fields)
         result = self._client._call("Database_createProfile", {
-            "id": id_of(database, "database"), "fields": encode_fields(fields)})
+            "id": database_id, "fields": encode_fields(fields)})
         created = result.entity(Profile)
         if created is None:
             raise NotFoundError("the service did not return the created profile",
                                 operation="Database_createProfile")
         return created
 
-    def update_fields(self, profile: IdLike, fields: Mapping[str, WireValue]) -> None:
-        """Set fields of one profile; :class:`ConstraintError` if a value fails its type."""
-        set_fields(self._client, "Profile_updateFields", "profile", id_of(profile, "profile"),
-                   fields)
+    def update_fields(self, profile: IdLike, fields: Mapping[str, WireValue], *,
+                      unknown_fields: UnknownFields = "raise") -> None:
+        """Set fields of one profile; :class:`ConstraintError` if a value fails its type.
+
+        Field names are checked against the profile's database first (a
+        :class:`Profile` read from the SDK knows it; for a bare id the profile
+        is read once to find it) unless ``unknown_fields="ignore"``.
+        """
+        profile_id = id_of(profile, "profile")
+        if unknown_fields != "ignore" and fields:
+            database_id = getattr(profile, "database_id", None)
+            if not isinstance(database_id, int) or database_id <= 0:
+                found = self._client._call("Profile_retrieve", {"id": profile_id}).entity(Profile)
+                if found is None:
+                    raise NotFoundError(f"no profile with id {profile_id}",
+                                        operation="Profile_retrieve")
+                database_id = found.database_id
+            if isinstance(database_id, int) and database_id > 0:
+                check_fields(self._client.field_names, "database", database_id, fields,
+                             "Profile_updateFields", unknown_fields)
+        set_fields(self._client, "Profile_updateFields", "profile", profile_id, fields)
 
     def upsert(self, database: IdLike, *, key: Mapping[str, WireValue],
-               fields: Mapping[str, WireValue]) -> Profile:
+               fields: Mapping[str, WireValue],
+               unknown_fields: UnknownFields = "raise") -> Profile:
         """Create or update the one profile identified by ``key``; returns it.
 
         ``key`` names the business key, e.g. ``{"customer_key": "ann@example.com"}``;
         its fields must exist (and should be indexed).  Repeating the call changes
         nothing, so it is safe to retry.  Refused before sending if the key is
-        empty or names an unknown field (see :class:`UnsafeRequestError`)::
+        empty or names an unknown field, or a value names an unknown field (see
+        :class:`UnsafeRequestError`, :class:`UnknownFieldError`)::
 
             client.profiles.upsert(db, key={"customer_key": "ann@example.com"},
                                    fields={"firstname": "Ann"})
+
+        If the answer shows that more than one profile was touched — the key
+        field was renamed or removed after the last check, or duplicates exist —
+        :class:`SafetyError` is raised (see docs/guarantees.md).
         """
-        page = self.update_many(database, key, {**key, **fields}, create=True)
+        page = self.update_many(database, key, {**key, **fields}, create=True, unique=True,
+                                unknown_fields=unknown_fields)
         return upserted(page, lambda: self.search(database, key, length=2), what="profile",
                         where=f"in database {id_of(database, 'database')}", key=key,
                         operation="Database_updateProfiles")
 
     def update_many(self, database: IdLike, requirements: RequirementsLike,
-                    fields: Mapping[str, WireValue], *, create: bool = False) -> Page[Profile]:
+                    fields: Mapping[str, WireValue], *, create: bool = False,
+                    unique: bool = False,
+                    unknown_fields: UnknownFields = "raise") -> Page[Profile]:
         """Set ``fields`` on every profile matching ``requirements`` (create one if none
-        match and ``create``).  Requirements are checked for safety first."""
+        match and ``create``).  Requirements and field names are checked first.
+
+        ``unique=True`` says the requirements identify at most one profile (a
+        key): an answer that reports more raises :class:`SafetyError`.  Without
+        it, an answer whose profiles lack a requirement's field (the service
+        ignored the requirement) raises it too.
+        """
         database_id = id_of(database, "database")
         reqs = to_requirements(requirements)
         check_requirements(self._client.field_names, "database", database_id, reqs,
                            "Database_updateProfiles")
-        return self._client._call("Database_updateProfiles", {
+        check_fields(self._client.field_names, "database", database_id, fields,
+                     "Database_updateProfiles", unknown_fields)
+        page = self._client._call("Database_updateProfiles", {
             "id": database_id,
             "requirements": encode_requirements(reqs),
             "fields": encode_fields(fields),
             "create": create,
             "allproperties": True,
         }).page(Profile)
+        where = f"in database {database_id}"
+        if unique:
+            check_touched(page, what="profile", where=where, key=_as_key(reqs),
+                          operation="Database_updateProfiles")
+        else:
+            check_ignored(page, reqs, what="profile", where=where,
+                          operation="Database_updateProfiles")
+        return page
 
     def remove(self, profile: IdLike) -> None:
         """Remove a profile and its subprofiles."""
@@ -142,3 +208,7 @@ class ProfilesService:
         """Move ``source``'s subprofiles into ``into`` and remove ``source`` (deduplication)."""
         self._client._call("Profile_move", {"id": id_of(into, "profile"),
                                             "profile": {"id": id_of(source, "profile")}})
+
+
+def _as_key(requirements: list[Requirement]) -> dict[str, str]:
+    return {r.field: r.value for r in requirements}

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from .._paging import auto_paging
-from .._safety import check_requirements
+from .._safety import UnknownFields, check_fields, check_requirements
 from ..errors import NotFoundError
 from ..models import Page, Subprofile
 from ..values import WireValue
@@ -34,11 +34,19 @@ class SubprofilesService:
     def search(self, profile: IdLike, collection: IdLike,
                requirements: RequirementsLike | None = None, *, start: int = 0,
                length: int | None = None, all_properties: bool = True) -> Page[Subprofile]:
-        """One page of ``profile``'s subprofiles in ``collection`` matching ``requirements``."""
+        """One page of ``profile``'s subprofiles in ``collection`` matching ``requirements``.
+
+        A requirement on a field the collection lacks is refused before any
+        request (:class:`UnknownFieldError`): the service would ignore it.
+        """
+        collection_id = id_of(collection, "collection")
+        reqs = to_requirements(requirements)
+        check_requirements(self._client.field_names, "collection", collection_id, reqs,
+                           "Profile_searchSubProfiles", write=False)
         return self._client._call("Profile_searchSubProfiles", {
             "id": id_of(profile, "profile"),
-            "collection": {"id": id_of(collection, "collection")},
-            "requirements": encode_requirements(to_requirements(requirements)),
+            "collection": {"id": collection_id},
+            "requirements": encode_requirements(reqs),
             "start": start,
             "length": length or self._client.page_size,
             "allproperties": all_properties,
@@ -48,6 +56,9 @@ class SubprofilesService:
              requirements: RequirementsLike | None = None, *,
              page_size: int | None = None) -> Iterator[Subprofile]:
         """Every matching subprofile of ``profile`` in ``collection`` (auto-paging)."""
+        check_requirements(self._client.field_names, "collection",
+                           id_of(collection, "collection"), to_requirements(requirements),
+                           "Profile_searchSubProfiles", write=False)
         return auto_paging(
             lambda start, length: self.search(profile, collection, requirements,
                                               start=start, length=length),
@@ -57,7 +68,10 @@ class SubprofilesService:
                         *, page_size: int | None = None) -> Iterator[Subprofile]:
         """Every matching subprofile in ``collection``, across all profiles (auto-paging)."""
         collection_id = id_of(collection, "collection")
-        reqs = encode_requirements(to_requirements(requirements))
+        checked = to_requirements(requirements)
+        check_requirements(self._client.field_names, "collection", collection_id, checked,
+                           "Collection_searchSubProfiles", write=False)
+        reqs = encode_requirements(checked)
 
         def fetch(start: int, length: int) -> Page[Subprofile]:
             return self._client._call("Collection_searchSubProfiles", {
@@ -80,11 +94,19 @@ class SubprofilesService:
         return found
 
     def create(self, profile: IdLike, collection: IdLike,
-               fields: Mapping[str, WireValue]) -> Subprofile:
-        """Create a subprofile.  Prefer :meth:`upsert`, which never creates a duplicate."""
+               fields: Mapping[str, WireValue], *,
+               unknown_fields: UnknownFields = "raise") -> Subprofile:
+        """Create a subprofile.  Prefer :meth:`upsert`, which never creates a duplicate.
+
+        Values for fields the collection lacks raise :class:`UnknownFieldError`
+        unless ``unknown_fields="ignore"``.
+        """
+        collection_id = id_of(collection, "collection")
+        check_fields(self._client.field_names, "collection", collection_id, fields,
+                     "Profile_createSubProfile", unknown_fields)
         created = self._client._call("Profile_createSubProfile", {
             "id": id_of(profile, "profile"),
-            "collection": {"id": id_of(collection, "collection")},
+            "collection": {"id": collection_id},
             "fields": encode_fields(fields),
         }).entity(Subprofile)
         if created is None:
@@ -92,23 +114,47 @@ class SubprofilesService:
                                 operation="Profile_createSubProfile")
         return created
 
-    def update_fields(self, subprofile: IdLike, fields: Mapping[str, WireValue]) -> None:
-        """Set fields of one subprofile; :class:`ConstraintError` if a value fails its type."""
-        set_fields(self._client, "SubProfile_updateFields", "subprofile",
-                   id_of(subprofile, "subprofile"), fields)
+    def update_fields(self, subprofile: IdLike, fields: Mapping[str, WireValue], *,
+                      unknown_fields: UnknownFields = "raise") -> None:
+        """Set fields of one subprofile; :class:`ConstraintError` if a value fails its type.
+
+        Field names are checked against the subprofile's collection first (read
+        once for a bare id) unless ``unknown_fields="ignore"``.
+        """
+        subprofile_id = id_of(subprofile, "subprofile")
+        if unknown_fields != "ignore" and fields:
+            collection_id = getattr(subprofile, "collection_id", None)
+            if not isinstance(collection_id, int) or collection_id <= 0:
+                found = self._client._call("SubProfile_retrieve",
+                                           {"id": subprofile_id}).entity(Subprofile)
+                if found is None:
+                    raise NotFoundError(f"no subprofile with id {subprofile_id}",
+                                        operation="SubProfile_retrieve")
+                collection_id = found.collection_id
+            if isinstance(collection_id, int) and collection_id > 0:
+                check_fields(self._client.field_names, "collection", collection_id, fields,
+                             "SubProfile_updateFields", unknown_fields)
+        set_fields(self._client, "SubProfile_updateFields", "subprofile", subprofile_id, fields)
 
     def upsert(self, profile: IdLike, collection: IdLike, *, key: Mapping[str, WireValue],
-               fields: Mapping[str, WireValue]) -> Subprofile:
+               fields: Mapping[str, WireValue],
+               unknown_fields: UnknownFields = "raise") -> Subprofile:
         """Create or update ``profile``'s one subprofile identified by ``key``; returns it::
 
             client.subprofiles.upsert(profile, orders, key={"order_id": "1042"},
                                       fields={"status": "completed", "total": "99.50"})
+
+        Checked like :meth:`ProfilesService.upsert`: an unknown key field or
+        value field is refused before sending, and an answer that touched more
+        than one subprofile raises :class:`SafetyError`.
         """
         profile_id = id_of(profile, "profile")
         collection_id = id_of(collection, "collection")
         reqs = to_requirements(key)
         check_requirements(self._client.field_names, "collection", collection_id, reqs,
                            "Profile_updateSubProfiles")
+        check_fields(self._client.field_names, "collection", collection_id, fields,
+                     "Profile_updateSubProfiles", unknown_fields)
         params: dict[str, Any] = {
             "id": profile_id,
             "collection": {"id": collection_id},

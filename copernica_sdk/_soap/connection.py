@@ -3,8 +3,10 @@
 zeep is used for what it is good at — reading the WSDL into a schema — and the
 request is rendered from that schema (see build.py).  Sending is done here so
 that every call has explicit connect and read timeouts (zeep's
-``operation_timeout`` defaults to none) and so that the HTTP status is judged
-before any XML is read.
+``operation_timeout`` defaults to none) and a deadline for the whole call (a
+server that trickles its answer cannot hold a call open), so that redirects are
+never followed (the request carries the access token), and so that the HTTP
+status is judged before any XML is read.
 """
 
 from __future__ import annotations
@@ -12,11 +14,21 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import requests
 import urllib3.exceptions
 
-from ..errors import ConnectError, ConnectTimeout, ReadError, ReadTimeout
+from .. import deadline as _deadline
+from ..errors import (
+    ConnectError,
+    ConnectTimeout,
+    DeadlineError,
+    ReadError,
+    ReadTimeout,
+    RedirectRefusedError,
+    ResponseParseError,
+)
 from .build import RequestBuilder
 from .document import binding_of, load_document
 from .envelope import parse_response
@@ -40,10 +52,14 @@ class SoapConnection:
         session: requests.Session,
         timeout: tuple[float, float],
         redact: Redactor,
+        deadline: float = _deadline.DEFAULT_DEADLINE,
+        max_response_bytes: int | None = None,
     ) -> None:
         self.endpoint = endpoint
         self._session = session
         self._timeout = timeout
+        self._deadline = deadline
+        self._max_bytes = max_response_bytes
         self._redact = redact
         document = load_document(wsdl, session=session, timeout=timeout[0] + timeout[1])
         self._binding = binding_of(document)
@@ -76,8 +92,17 @@ class SoapConnection:
         if headers:
             request_headers.update(headers)
         try:
-            response = self._session.post(self.endpoint, data=body, headers=request_headers,
-                                          timeout=self._timeout)
+            response = _deadline.request(
+                self._session, "POST", self.endpoint, data=body, headers=request_headers,
+                timeout=self._timeout, deadline=self._deadline, max_bytes=self._max_bytes,
+                allow_redirects=False)
+        except _deadline.DeadlineExceeded as exc:
+            raise DeadlineError(f"no complete answer within the {self._deadline:g} s deadline "
+                                f"({exc.received} bytes received); the call may have been "
+                                "processed", operation=operation) from None
+        except _deadline.BodyTooLarge as exc:
+            raise ResponseParseError(f"the answer is larger than {exc.limit} bytes; refused "
+                                     "(max_response_bytes)", operation=operation) from None
         except requests.exceptions.ConnectTimeout:
             raise ConnectTimeout(f"no connection to {self.endpoint} within "
                                  f"{self._timeout[0]:g} s", operation=operation) from None
@@ -93,6 +118,8 @@ class SoapConnection:
         except requests.exceptions.RequestException as exc:  # chunked/decoding errors
             raise ReadError(self._redact(f"broken response ({_reason(exc)})"),
                             operation=operation) from None
+        if response.is_redirect or 300 <= response.status_code < 400:
+            raise refused_redirect(self.endpoint, response, operation, self._redact)
         element = parse_response(
             response.status_code,
             response.headers.get("Content-Type", ""),
@@ -102,6 +129,20 @@ class SoapConnection:
             self._redact,
         )
         return SoapResult(element, operation)
+
+
+def refused_redirect(url: str, response: requests.Response, operation: str,
+                     redact: Redactor) -> RedirectRefusedError:
+    """The error for a 3xx answer: redirects are never followed, naming both hosts."""
+    location = redact(urljoin(url, response.headers.get("Location", "")))
+    here = urlsplit(url).netloc or url
+    there = urlsplit(location).netloc or "(no Location header)"
+    where = "another host" if there != here else "another address on the same host"
+    return RedirectRefusedError(
+        f"{here} answered HTTP {response.status_code}, redirecting to {there} ({location}); "
+        f"refused: the SDK never follows redirects, so the access token is not sent to "
+        f"{where}. Set the endpoint to the address that answers SOAP itself",
+        status_code=response.status_code, location=location, operation=operation)
 
 
 def _never_connected(exc: BaseException) -> bool:

@@ -70,6 +70,12 @@ def parse_response(
         if fault is not None:
             raise fault
         raise _status_error(status, body, headers_retry_after, operation, redact)
+    if _looks_html(content_type, body):
+        title = _html_title(body)
+        raise ResponseParseError(
+            "the endpoint answered an HTML page" + (f" titled {title!r}" if title else "")
+            + " instead of SOAP: check the endpoint (a proxy, login or maintenance page may be "
+            "answering)", operation=operation)
     root = _parse(body, operation)
     body_el = _body_of(root, operation)
     fault = _fault_from_body(body_el, operation, redact, status)
@@ -85,7 +91,38 @@ def parse_response(
     return etree.Element("result")
 
 
+_DOCTYPE = re.compile(rb"<!DOCTYPE", re.I)
+_HTML_START = re.compile(rb"^\s*(<\?xml[^>]*>\s*)?(<!doctype\s+html|<html)", re.I)
+_TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.I | re.S)
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def _looks_html(content_type: str, body: bytes) -> bool:
+    return "html" in content_type.lower() or bool(_HTML_START.match(body[:512]))
+
+
+def _html_title(body: bytes | str) -> str:
+    raw = body.encode("utf-8", "replace") if isinstance(body, str) else body
+    match = _TITLE.search(raw[:65536])
+    return " ".join(match.group(1).decode("utf-8", "replace").split())[:120] if match else ""
+
+
+def _plain(text: str) -> str:
+    """A fault string fit for a message: an HTML page becomes its title or text."""
+    if "<" in text and ">" in text and re.search(r"<(html|body|head|title|p|h\d|div)\b", text,
+                                                   re.I):
+        title = _html_title(text)
+        text = title or _TAGS.sub(" ", re.sub(r"(?is)<(script|style)\b.*?</\1>", " ", text))
+    text = " ".join(text.split())
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
 def _parse(body: bytes, operation: str) -> etree._Element:
+    # A DTD is refused before parsing: the message then names the attack, not the
+    # parser's limit it ran into (entity expansion, external entities).
+    if _DOCTYPE.search(body[:4096]):
+        raise ResponseParseError("response declares a DTD; refused (XML entity attacks need one)",
+                                 operation=operation)
     try:
         root = etree.fromstring(body, parser=_PARSER)
     except etree.XMLSyntaxError as exc:
@@ -120,10 +157,13 @@ def _fault_from_body(body: etree._Element, operation: str, redact: Redactor,
                   and etree.QName(c).localname == "Fault"), None)
     if fault is None:
         return None
-    code = _child_text(fault, "faultcode") or _child_text(fault, "Value") or ""
-    text = _child_text(fault, "faultstring") or _child_text(fault, "Text") or "SOAP fault"
-    text = redact(text.strip())
+    code = (_child_text(fault, "faultcode") or _child_text(fault, "Value") or "").strip()
+    text = _plain(redact(_child_text(fault, "faultstring") or _child_text(fault, "Text") or ""))
     local_code = code.rpartition(":")[2]
+    if not text:
+        text = f"SOAP fault without a message (fault code {code or 'none'})"
+    elif local_code not in ("Client", "Sender", "Server", "Receiver", ""):
+        text = f"{text} (fault code {code})"
     cls: type[APIError] | None = next((c for p, c in FAULT_RULES if p.search(text)), None)
     if cls is None and status in (401, 403):
         cls = AuthenticationError

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import requests
 
 from .._net import is_loopback
+from ..deadline import DEFAULT_DEADLINE, new_session, request
 from .ledger import UsageEvent
 
 __all__ = ["HttpCollectorSink", "Outcome", "SinkResult", "UsageSink", "idempotency_key"]
@@ -69,6 +70,7 @@ class HttpCollectorSink:
     dedupe_window: timedelta | None = None
 
     def __init__(self, url: str, *, name: str = "collector", timeout: float = 30.0,
+                 deadline: float = DEFAULT_DEADLINE,
                  session: requests.Session | None = None) -> None:
         parts = urlsplit(url)
         if parts.scheme != "https" and not (parts.scheme == "http"
@@ -77,14 +79,16 @@ class HttpCollectorSink:
         self.url = url
         self.name = name
         self.timeout = timeout
-        self.session = session or requests.Session()
+        self.deadline = deadline  # the whole POST: a trickling collector cannot hang a run
+        self.session = session or new_session()
 
     def send(self, events: Sequence[UsageEvent]) -> Sequence[SinkResult]:
         ids = [e.event_id for e in events]
         body = {"events": [e.to_json() for e in events]}
         try:
-            response = self.session.post(self.url, json=body, timeout=self.timeout,
-                                         headers={"Idempotency-Key": idempotency_key(events)})
+            response = request(self.session, "POST", self.url, json=body,
+                               timeout=(self.timeout, self.timeout), deadline=self.deadline,
+                               headers={"Idempotency-Key": idempotency_key(events)})
         except requests.ConnectionError as exc:
             # Refused or reset before an answer: nothing was accepted for sure, but a
             # reset may come after the server read the request — the ids make a resend safe.

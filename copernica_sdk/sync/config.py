@@ -100,6 +100,8 @@ SETTINGS: Mapping[str, Mapping[str, Setting]] = {
         "account": _text("the account name as text"),
         "timeout": Setting("number", "a number of seconds above 0, at most 3600",
                            minimum=0, maximum=3600, above_minimum=True),
+        "deadline": Setting("number", "a number of seconds above 0, at most 86400 (a whole "
+                            "call's time limit)", minimum=0, maximum=86_400, above_minimum=True),
         "wsdl": _text("a WSDL file path or URL as text"),
         "page_size": Setting("count", "a whole number from 1 to 10000", minimum=1, maximum=10_000),
     },
@@ -138,6 +140,8 @@ class CopernicaSettings:
     password: str | None = None
     account: str = ""
     timeout: float = 60.0
+    #: Seconds one whole SOAP call may take (connect, send, the complete answer).
+    deadline: float = 120.0
     wsdl: str | None = None
     page_size: int = 500
 

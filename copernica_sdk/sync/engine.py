@@ -36,6 +36,7 @@ from ..errors import (
     ValidationError,
 )
 from ._bookmarks import format_ts, max_ts, min_ts, minus, replication_max, replication_problem
+from ._field_check import check_target_fields
 from .connector import Connector, PageItem, Record, Rejected, Skipped, Stream
 from .errors import (
     ConfigError,
@@ -249,6 +250,9 @@ class SyncEngine:
                 targets.collections[name] = found
         if missing:
             raise ConfigError(missing)
+        # Never trust field lists cached before this run: a renamed key field would
+        # make every upsert match every profile.
+        check_target_fields(self.client, self.target, database, targets.collections)
         return targets
 
     def _selected_streams(self) -> list[Stream]:
@@ -359,6 +363,8 @@ class SyncEngine:
             report.written += len(todo)
         for outcome in outcomes:
             if outcome.failure is not None:
+                if isinstance(outcome.failure, _Aborted) and report.error is not None:
+                    continue  # report the failure that stopped the page, not its echoes
                 auth = isinstance(outcome.failure, AuthenticationError)
                 report.exit_code = ExitCode.AUTH if auth else ExitCode.UNAVAILABLE
                 report.error = f"record {outcome.record_key}: {outcome.failure}"
@@ -630,7 +636,7 @@ class SyncEngine:
             taken = self.client.profiles.find_one(database, {key_field: profile.key})
             if taken is None:
                 moved = self.client.profiles.update_many(database, {key_field: rekey_from},
-                                                         profile.fields)
+                                                         profile.fields, unique=True)
                 if moved.items:
                     log.info("profile %s: key changed from %r to %r; updated in place",
                              moved.items[0].id, rekey_from, profile.key)

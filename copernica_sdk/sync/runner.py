@@ -46,7 +46,7 @@ def build_client(settings: CopernicaSettings, *, pool: ConnectionPool | None = N
         auth = AccessTokenAuth(settings.access_token)
     return CopernicaClient(auth=auth, endpoint=settings.endpoint, wsdl=settings.wsdl,
                            timeout=Timeout(connect=min(10.0, settings.timeout),
-                                           read=settings.timeout),
+                                           read=settings.timeout, total=settings.deadline),
                            page_size=settings.page_size, pool=pool)
 
 

@@ -285,6 +285,7 @@ def error_502_html_page(c: CopernicaClient, w: World, fake: FakeCopernica | None
 @scenario
 def error_server_fault_then_success(c: CopernicaClient, w: World,
                                     fake: FakeCopernica | None) -> None:
+    c.fields.revalidate(database=w.database)  # the search's field check, before the fault
     faults(fake, "fault")
     assert c.profiles.search(w.database, {"customer_key": "ann@example.com"}).total == 1
 

@@ -97,9 +97,10 @@ def test_a_run_that_gives_up_on_faults_commits_nothing_and_the_next_run_complete
         expected = reference_snapshot(shop, tmp_path)
         with make_copernica() as fake:
             apply_schema(fake, shop)
-            # The run's first 3 calls find the database and collections (a failure
-            # there stops the run before it starts, by design); then 40% fail.
-            fake.faults.schedule([None, None, None])
+            # The run's first 6 calls find the database and collections and read their
+            # field lists again (a failure there stops the run before it starts, by
+            # design); then 40% fail.
+            fake.faults.schedule([None] * 6)
             _faulty(fake, seed=7, rate=0.4)
             job = InProcessJob(shop, fake, tmp_path / "faulty.sqlite3",
                                fast_retry(max_attempts=1),

@@ -72,7 +72,7 @@ def test_a_429_with_retry_after_is_a_rate_limit_error_carrying_the_delay(client,
     for _ in range(4):
         add(rsps, b"Too Many Requests", status=429, headers={"Retry-After": "7"})
     with pytest.raises(RateLimitError) as err:
-        client.profiles.create(1, {"email": "a@b.nl"})
+        client.profiles.create(1, {"email": "a@b.nl"}, unknown_fields="ignore")
     assert err.value.retry_after == 7.0
     assert sleeps.delays and all(d >= 7.0 for d in sleeps.delays)
 
@@ -81,7 +81,7 @@ def test_a_429_without_body_or_header_is_still_a_rate_limit_error(client, rsps):
     for _ in range(4):
         add(rsps, b"", status=429)
     with pytest.raises(RateLimitError) as err:
-        client.profiles.create(1, {"email": "a@b.nl"})
+        client.profiles.create(1, {"email": "a@b.nl"}, unknown_fields="ignore")
     assert err.value.retry_after is None
 
 
@@ -97,7 +97,7 @@ def test_a_502_page_that_is_well_formed_xml_is_not_mistaken_for_a_fault(client, 
     page = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
     add(rsps, page, status=502, content_type="text/html")
     with pytest.raises(HTTPStatusError) as err:
-        client.profiles.create(1, {"email": "a@b.nl"})
+        client.profiles.create(1, {"email": "a@b.nl"}, unknown_fields="ignore")
     assert err.value.status_code == 502
     assert "502 Bad Gateway" in err.value.body_excerpt
 
@@ -105,13 +105,13 @@ def test_a_502_page_that_is_well_formed_xml_is_not_mistaken_for_a_fault(client, 
 def test_malformed_xml_is_a_response_parse_error(client, rsps):
     add(rsps, b"<SOAP-ENV:Envelope><unclosed>", content_type="text/xml")
     with pytest.raises(ResponseParseError, match="not well-formed"):
-        client.profiles.create(1, {"email": "a@b.nl"})
+        client.profiles.create(1, {"email": "a@b.nl"}, unknown_fields="ignore")
 
 
 def test_a_non_soap_200_answer_is_a_response_parse_error(client, rsps):
     add(rsps, b"<html><body>maintenance</body></html>", content_type="text/html")
-    with pytest.raises(ResponseParseError, match="not a SOAP envelope"):
-        client.profiles.create(1, {"email": "a@b.nl"})
+    with pytest.raises(ResponseParseError, match="HTML page instead of SOAP"):
+        client.profiles.create(1, {"email": "a@b.nl"}, unknown_fields="ignore")
 
 
 def test_a_billion_laughs_response_is_refused_without_expanding_it(client, rsps):
@@ -139,7 +139,7 @@ def test_an_xxe_response_is_refused_and_the_file_is_never_read(client, rsps):
 def test_a_read_timeout_is_a_read_timeout_that_says_the_call_may_have_run(client, rsps):
     add(rsps, requests.exceptions.ReadTimeout("read timed out"))
     with pytest.raises(ReadTimeout, match="may have been processed") as err:
-        client.profiles.create(1, {"email": "a@b.nl"})
+        client.profiles.create(1, {"email": "a@b.nl"}, unknown_fields="ignore")
     assert err.value.request_sent
 
 
@@ -150,14 +150,14 @@ def test_a_refused_connection_is_a_connect_error_that_never_left():
     client = CopernicaClient("t", endpoint=f"http://127.0.0.1:{port}/",
                              retry=RetryPolicy(max_attempts=1))
     with client, pytest.raises(ConnectError) as err:
-        client.profiles.create(1, {"email": "a@b.nl"})
+        client.profiles.create(1, {"email": "a@b.nl"}, unknown_fields="ignore")
     assert err.value.request_sent is False
 
 
 def test_a_connection_reset_after_sending_is_a_read_error(client, rsps):
     add(rsps, requests.exceptions.ConnectionError(ConnectionResetError(104, "reset")))
     with pytest.raises(ReadError):
-        client.profiles.create(1, {"email": "a@b.nl"})
+        client.profiles.create(1, {"email": "a@b.nl"}, unknown_fields="ignore")
 
 
 def test_an_empty_result_page_is_an_empty_page(client, rsps):

@@ -71,7 +71,7 @@ def test_unsupported_operators_are_refused(client, rsps):
 
 
 def test_upsert_sends_the_key_fields_as_values_too(client, rsps):
-    add(rsps, envelope("Database_fields", fields_page(["customer_key"])))
+    add(rsps, envelope("Database_fields", fields_page(["customer_key", "name"])))
     add(rsps, envelope("Database_updateProfiles", page_xml([profile_xml(1)])))
     client.profiles.upsert(1, key={"customer_key": "k1"}, fields={"name": "A"})
     body = rsps.calls[1].request.body.decode()

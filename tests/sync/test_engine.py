@@ -112,9 +112,10 @@ def test_a_service_failure_mid_run_then_a_rerun_ends_exact_with_zero_duplicates(
 
 def test_the_bookmark_does_not_move_past_a_failed_page(h: Harness) -> None:
     seed(h, people=10, orders=0)
-    # 2 calls find the database and collection, page 1 costs a field-list read and 5
-    # upserts; page 2's first upsert then fails through every retry (2 attempts).
-    h.fake.faults.schedule([None] * 8 + ["http503"] * 4, when="before")
+    # 2 calls find the database and collection, 2 read their field lists again (every
+    # run revalidates them), page 1 costs 5 upserts; page 2's first upsert then fails
+    # through every retry (2 attempts).
+    h.fake.faults.schedule([None] * 9 + ["http503"] * 4, when="before")
     report = h.run(concurrency=1)  # one writer: the failing call is the next one
     assert report.exit_code is ExitCode.UNAVAILABLE
     bookmark = h.state.bookmark("people")

@@ -12,7 +12,7 @@ import random
 import re
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -35,7 +35,8 @@ Latency = float | Callable[[random.Random], float]
 API_PREFIX = "/wp-json/wc/v3/"
 _ITEM = re.compile(r"^(customers|orders)/(\d+)$")
 _SECRET_PARAM = re.compile(r"^(consumer_key|consumer_secret|oauth_.*)$")
-_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+_REASONS = {200: "OK", 301: "Moved Permanently", 302: "Found", 307: "Temporary Redirect",
+            308: "Permanent Redirect", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
             429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
             503: "Service Unavailable", 504: "Gateway Timeout"}
 _JSON = "application/json; charset=UTF-8"
@@ -52,6 +53,7 @@ class Reply:
     body: bytes
     content_type: str | None = _JSON
     headers: list[tuple[str, str]] = field(default_factory=list)
+    stream: Iterator[bytes] | None = None  # a body without Content-Length (trickle)
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,10 +183,13 @@ class ShopApp:
         with self._lock:
             self._requests.append(RequestRecord(key, visible, auth, status, fault))
 
-    def _send(self, start_response: StartResponse, reply: Reply) -> list[bytes]:
+    def _send(self, start_response: StartResponse, reply: Reply) -> Iterable[bytes]:
         headers = list(reply.headers)
         if reply.content_type:
             headers.append(("Content-Type", reply.content_type))
+        if reply.stream is not None:
+            start_response(f"{reply.status} {_REASONS.get(reply.status, 'Unknown')}", headers)
+            return reply.stream
         headers.append(("Content-Length", str(len(reply.body))))
         start_response(f"{reply.status} {_REASONS.get(reply.status, 'Unknown')}", headers)
         return [reply.body]
@@ -290,10 +295,24 @@ class ShopApp:
             raise DropConnection("injected timeout")
         if kind == "reset":
             raise DropConnection("injected reset")
+        if kind == "trickle":
+            return Reply(200, b"", _JSON, stream=self._trickle())
+        if kind == "redirect":
+            return Reply(self.faults.redirect_status, b"", None,
+                         [("Location", self.faults.redirect_to)])
         if kind == "php_notice":
             return Reply(200, b"<br />\n<b>Notice</b>:  Undefined index: foo in <b>/var/www/wp-content/"
                               b"plugins/x/x.php</b> on line <b>12</b><br />\n[]", _HTML)
         return Reply(200, b'[{"id":1,"status":"compl', _JSON)  # truncated_json
+
+
+    def _trickle(self) -> Iterator[bytes]:
+        """A JSON list that never ends: a few bytes at a time until the fake stops
+        (or the client hangs up: the server's write then fails and ends this)."""
+        yield b"["
+        while not self.stopping.is_set():
+            yield b" " * self.faults.trickle_bytes
+            self.stopping.wait(self.faults.trickle_interval)
 
 
 def _params(query: str) -> dict[str, str]:

@@ -27,6 +27,9 @@ FAULT_KINDS: tuple[str, ...] = (
     "reset",  # connection closed without an answer
     "php_notice",  # 200 whose body starts with a PHP notice, so not JSON
     "truncated_json",  # 200 application/json cut off mid-way
+    # Hostile servers (issue 11):
+    "trickle",  # 200 whose body never ends: trickle_bytes every trickle_interval seconds
+    "redirect",  # redirect_status to redirect_to (another host), as a hijacked site might
 )
 
 
@@ -110,6 +113,12 @@ class FaultPlan:
         """How long a "timeout" fault holds the request before dropping it."""
         self.retry_after: str = "1"
         """The Retry-After header value of "http429" faults."""
+        self.trickle_bytes: int = 800
+        self.trickle_interval: float = 0.5
+        """A "trickle" fault sends ``trickle_bytes`` every ``trickle_interval`` s, forever."""
+        self.redirect_to: str = "http://127.0.0.2:9/wp-json/wc/v3/"
+        self.redirect_status: int = 307
+        """Where (and with which status) a "redirect" fault points the client."""
         self._rate = 0.0
         self._kinds: tuple[str, ...] = ("http500", "http502", "http503", "http504", "http429")
         self._rng = random.Random(1)

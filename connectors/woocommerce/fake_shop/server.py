@@ -61,8 +61,10 @@ class FakeShop:
     given ``now`` freezes the shop's clock, which ``advance()`` moves).
     Knobs: ``version`` ("5.6.0" has no modified filters and rejects
     ``orderby=modified``), ``orderby_modified`` (override), ``latency``,
-    ``faults`` (a FaultPlan), ``system_status_forbidden``,
-    ``strip_authorization``, ``lies`` (a ListingLies: listings that lie).  ``calls``/``requests`` count what arrived.
+    ``faults`` (a FaultPlan; its kinds include the hostile "trickle" — a body
+    that never ends — and "redirect" to another host), ``system_status_forbidden``,
+    ``strip_authorization``, ``lies`` (a ListingLies: listings that lie).
+    ``calls``/``requests`` count what arrived.
     """
 
     def __init__(

@@ -1,0 +1,304 @@
+"""Whole-call deadlines for HTTP requests: a call ends in bounded time, whatever the server does.
+
+``requests`` applies its read timeout to each socket read, so a server that
+trickles a never-ending body (a few bytes every half second) keeps a call — and
+the job lock of the run that made it — alive forever.  :func:`request` bounds
+the whole call instead:
+
+- connecting uses a connect timeout capped by the deadline; while the status
+  line and headers are read, the watchdog (below) shuts the socket at the
+  deadline when the session sends through a :class:`DeadlineAdapter` (the SDK's
+  and the connectors' own sessions do); through any other adapter each socket
+  read waits at most what was left of the deadline when the request was sent
+  (urllib3's ``total`` timeout);
+- the body is streamed; when the deadline passes, one shared watchdog thread
+  shuts the socket down for reading (urllib3's ``HTTPResponse.shutdown``), which
+  wakes a read that is blocked, and :class:`DeadlineExceeded` is raised;
+- a body larger than ``max_bytes`` raises :class:`BodyTooLarge` (announced by
+  ``Content-Length`` or not) instead of filling memory.
+
+Used by the SOAP transport and by the source-side HTTP clients, so both sides of
+a sync share one implementation.  ``DeadlineExceeded`` subclasses
+``requests.Timeout``: code that treats timeouts as transient does so here too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import heapq
+import itertools
+import math
+import socket
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import requests
+import urllib3
+import urllib3.connection
+import urllib3.exceptions
+from requests.adapters import HTTPAdapter
+from urllib3.util import Timeout as _Urllib3Timeout
+
+__all__ = ["DEFAULT_DEADLINE", "BodyTooLarge", "DeadlineAdapter", "DeadlineExceeded",
+           "new_session", "request"]
+
+#: Seconds one HTTP call (connect, send, the whole answer) may take by default.
+DEFAULT_DEADLINE = 120.0
+
+_CHUNK = 64 * 1024
+
+
+class DeadlineExceeded(requests.exceptions.Timeout):
+    """The whole call (connect, headers and body) took longer than its deadline."""
+
+    def __init__(self, deadline: float, url: str, received: int) -> None:
+        super().__init__(f"no complete answer from {url} within {deadline:g} s "
+                         f"({received} bytes of the body received)")
+        self.deadline = deadline
+        self.url = url
+        self.received = received
+
+
+class BodyTooLarge(requests.exceptions.RequestException):
+    """The answer's body is larger than the caller accepts."""
+
+    def __init__(self, limit: int, url: str, announced: int | None = None) -> None:
+        size = f"announced {announced} bytes" if announced is not None else "more bytes"
+        super().__init__(f"the answer from {url} is larger than {limit} bytes ({size}); refused")
+        self.limit = limit
+        self.url = url
+
+
+class _Watchdog:
+    """One daemon thread that runs callbacks at their deadlines.
+
+    Registering a deadline is a heap push, so giving every call one costs next to
+    nothing; the thread starts on first use and sleeps until the nearest deadline.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._heap: list[tuple[float, int, list[Callable[[], None] | None]]] = []
+        self._seq = itertools.count()
+        self._cancelled = 0
+        self._thread: threading.Thread | None = None
+
+    def schedule(self, when: float, callback: Callable[[], None]) -> list[Callable[[], None] | None]:
+        """Run ``callback`` at monotonic time ``when``; returns a handle for :meth:`cancel`."""
+        handle: list[Callable[[], None] | None] = [callback]
+        with self._cond:
+            heapq.heappush(self._heap, (when, next(self._seq), handle))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="http-deadline-watchdog",
+                                                daemon=True)
+                self._thread.start()
+            elif self._heap[0][2] is handle:
+                self._cond.notify()
+        return handle
+
+    def cancel(self, handle: list[Callable[[], None] | None]) -> None:
+        with self._cond:
+            if handle[0] is not None:
+                handle[0] = None
+                self._cancelled += 1
+                if self._cancelled > 64 and self._cancelled * 2 > len(self._heap):
+                    # Most entries are finished calls: drop them rather than keep them
+                    # until their deadline (a busy client makes thousands a minute).
+                    self._heap = [e for e in self._heap if e[2][0] is not None]
+                    heapq.heapify(self._heap)
+                    self._cancelled = 0
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while self._heap and self._heap[0][2][0] is None:
+                    heapq.heappop(self._heap)
+                    self._cancelled = max(0, self._cancelled - 1)
+                if not self._heap:
+                    self._cond.wait()
+                    continue
+                when, _, handle = self._heap[0]
+                delay = when - time.monotonic()
+                if delay > 0:
+                    self._cond.wait(delay)
+                    continue
+                heapq.heappop(self._heap)
+                callback, handle[0] = handle[0], None
+            if callback is not None:
+                with contextlib.suppress(Exception):  # the connection may be gone already
+                    callback()
+
+
+_WATCHDOG = _Watchdog()
+
+
+class _Call:
+    """The deadline of the request this thread is sending (see :func:`request`)."""
+
+    def __init__(self, end: float) -> None:
+        self.end = end
+        self.fired = threading.Event()
+
+
+_current = threading.local()
+
+
+class _HeaderDeadline:
+    """Mixed into urllib3's connections: the status line and headers are read under
+    the watchdog too, so a server that dribbles its headers is cut off in time."""
+
+    sock: socket.socket | None
+
+    def getresponse(self) -> Any:
+        call: _Call | None = getattr(_current, "call", None)
+        sock = self.sock
+        if call is None or sock is None:
+            return super().getresponse()  # type: ignore[misc]
+
+        def expire() -> None:
+            call.fired.set()
+            sock.shutdown(socket.SHUT_RDWR)  # wakes the read blocked on the headers
+
+        handle = _WATCHDOG.schedule(call.end, expire)
+        try:
+            response = super().getresponse()  # type: ignore[misc]
+        finally:
+            _WATCHDOG.cancel(handle)
+        if call.fired.is_set():
+            # Shut mid-headers, http.client may see "end of headers" and hand back a
+            # partial answer; an error makes urllib3 discard the connection instead.
+            raise TimeoutError("the deadline passed while the headers were read")
+        return response
+
+
+class _HTTPConnection(_HeaderDeadline, urllib3.connection.HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_HeaderDeadline, urllib3.connection.HTTPSConnection):
+    pass
+
+
+class _HTTPPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
+
+_POOLS = {"http": _HTTPPool, "https": _HTTPSPool}
+
+
+class DeadlineAdapter(HTTPAdapter):
+    """An ``HTTPAdapter`` whose connections let :func:`request` bound the reading of
+    the status line and headers as well as the body.  Mount it on a session (the
+    SDK's :class:`~copernica_sdk.ConnectionPool` and the connectors do)."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _POOLS
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if type(manager) is urllib3.ProxyManager:  # SOCKS managers keep their own pools
+            manager.pool_classes_by_scheme = _POOLS
+        return manager
+
+
+def new_session() -> requests.Session:
+    """A ``requests.Session`` with a :class:`DeadlineAdapter` mounted for http and https."""
+    session = requests.Session()
+    adapter = DeadlineAdapter()
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+def request(session: requests.Session, method: str, url: str, *, deadline: float,
+            timeout: tuple[float, float], max_bytes: int | None = None,
+            **kwargs: Any) -> requests.Response:
+    """Send one request and read its whole answer within ``deadline`` seconds.
+
+    ``timeout`` is (connect, read) as for ``requests``; both are capped by what is
+    left of the deadline.  Other keyword arguments go to ``session.request``
+    (``stream`` is always used internally).  The returned response has its body
+    read (``.content`` works as usual).  Raises :class:`DeadlineExceeded`,
+    :class:`BodyTooLarge` or the usual ``requests`` exceptions.
+    """
+    if not (deadline > 0 and math.isfinite(deadline)):
+        raise ValueError(f"deadline must be a positive number of seconds, not {deadline!r}")
+    end = time.monotonic() + deadline
+    connect, read = timeout
+    total = _Urllib3Timeout(connect=min(connect, deadline), read=min(read, deadline),
+                            total=deadline)
+    call = _Call(end)
+    _current.call = call
+    try:
+        # requests passes a urllib3 Timeout through unchanged (its stubs list numbers).
+        response = session.request(method, url, stream=True,
+                                   timeout=total,  # type: ignore[arg-type]
+                                   **kwargs)
+    except requests.exceptions.RequestException:
+        if call.fired.is_set():
+            raise DeadlineExceeded(deadline, url, 0) from None
+        raise
+    finally:
+        _current.call = None
+    if call.fired.is_set():
+        response.close()
+        raise DeadlineExceeded(deadline, url, 0)
+    try:
+        _read_body(response, end, deadline, url, max_bytes)
+    except BaseException:
+        response.close()
+        raise
+    return response
+
+
+def _read_body(response: requests.Response, end: float, deadline: float, url: str,
+               max_bytes: int | None) -> None:
+    if max_bytes is not None:
+        announced = _content_length(response)
+        if announced is not None and announced > max_bytes:
+            raise BodyTooLarge(max_bytes, url, announced)
+    fired = threading.Event()
+    raw = response.raw
+    shutdown = getattr(raw, "shutdown", None)
+
+    def expire() -> None:
+        fired.set()
+        if shutdown is not None:
+            shutdown()  # wakes a read blocked on the socket
+
+    handle = _WATCHDOG.schedule(end, expire)
+    chunks: list[bytes] = []
+    received = 0
+    try:
+        for chunk in response.iter_content(_CHUNK):
+            received += len(chunk)
+            if max_bytes is not None and received > max_bytes:
+                raise BodyTooLarge(max_bytes, url)
+            chunks.append(chunk)
+            if fired.is_set() or time.monotonic() > end:
+                raise DeadlineExceeded(deadline, url, received)
+    except (requests.exceptions.RequestException, OSError, urllib3.exceptions.HTTPError):
+        if fired.is_set():
+            raise DeadlineExceeded(deadline, url, received) from None
+        raise
+    finally:
+        _WATCHDOG.cancel(handle)
+    if fired.is_set():  # a close-delimited body simply ended when the socket was shut
+        raise DeadlineExceeded(deadline, url, received)
+    response._content = b"".join(chunks)
+    response._content_consumed = True  # type: ignore[attr-defined]
+
+
+def _content_length(response: requests.Response) -> int | None:
+    value = response.headers.get("Content-Length")
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
