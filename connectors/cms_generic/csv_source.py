@@ -245,7 +245,7 @@ class CsvStream(ConfiguredStream):
             yield from self._mark_deleted(present, until)
 
     def _mark_deleted(self, present: dict[str, Record | None], until: str
-                      ) -> Iterator[list[Record]]:
+                      ) -> Iterator[list[PageItem]]:
         """Rows of the last run that this run's files no longer have, once, with
         ``_deleted_at`` set to the run's start; then the new snapshot is kept."""
         ledger = self.connector.ledger
@@ -257,7 +257,7 @@ class CsvStream(ConfiguredStream):
                             len(before))
             return
         when = _time.normalize(until)
-        gone = [{**row, DELETED_KEY: when, CURSOR_KEY: when}
+        gone: list[PageItem] = [{**row, DELETED_KEY: when, CURSOR_KEY: when}
                 for key, row in before.items() if key not in present]
         if gone:
             log.info("%s: %d row(s) are no longer in the export; marked deleted",
