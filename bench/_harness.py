@@ -205,7 +205,7 @@ class Engine:
 
     def run(self) -> EngineRun:
         """One sync run (initial or incremental, depending on the state file)."""
-        from copernica_sdk.sync.runner import run_job
+        from copernica_sdk.jobs import run_job
 
         with self.job() as job:
             start = time.perf_counter()

@@ -100,7 +100,7 @@ def demo(ctx: click.Context, customers: int, orders: int, latency_ms: float, see
 
 
 def _run(title: str, job: Job, fake: FakeCopernica) -> RunReport:
-    from copernica_sdk.sync.runner import run_job
+    from copernica_sdk.jobs import run_job
 
     from .output import Progress
 

@@ -42,7 +42,7 @@ def run(ctx: click.Context, job_name: str | None, all_jobs: bool, full_refresh: 
       copernica-sync --config /etc/copernica/shops.toml run --all
       */10 * * * *  copernica-sync --config /etc/copernica/shop.toml -q run
     """
-    from copernica_sdk.sync.runner import open_job, run_job
+    from copernica_sdk.jobs import open_job, run_job
 
     from .output import REDACTOR, Progress
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 __all__ = [
     "APIError",
     "AuthenticationError",
+    "ConfigError",
     "ConfigurationError",
     "ConnectError",
     "ConnectTimeout",
@@ -74,6 +75,19 @@ class CopernicaError(Exception):
 
 class ConfigurationError(CopernicaError):
     """The client was set up wrongly; fix the settings, retrying will not help."""
+
+
+class ConfigError(CopernicaError):
+    """A job's configuration is invalid.  ``problems`` lists every problem found,
+    each naming its key, so a user can fix them all in one go.
+
+    Defined here, not in ``sync``, because ``sync`` and ``licensing`` both report
+    configuration problems and neither may import the other.
+    """
+
+    def __init__(self, problems: list[str] | str) -> None:
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("; ".join(self.problems))
 
 
 class UnsafeRequestError(CopernicaError):

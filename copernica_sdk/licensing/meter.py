@@ -10,10 +10,11 @@ metric, stream, seq) when the row is inserted and never regenerated.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
-from ..sync.state import Checkpoint
 from .clock import Clock, SystemClock
 from .install import Install
 from .ledger import INSTALL_MONTH, RECORDS_SYNCED, ensure_schema, event_id, format_ts
@@ -40,13 +41,29 @@ class MeterContext:
     extra: dict[str, str] = field(default_factory=dict)
 
 
+class Checkpoint(Protocol):
+    """What the meter needs of a sync checkpoint (``copernica_sdk.sync.state.Checkpoint``
+    is one): the open SQLite transaction its rows join, and the run they belong to.
+
+    A protocol, so licensing does not import the sync framework.
+    """
+
+    @property
+    def connection(self) -> sqlite3.Connection: ...
+
+    @property
+    def run_id(self) -> int | None: ...
+
+
 class UsageMeter:
     """Implements ``copernica_sdk.sync.engine.CheckpointHook``.
 
     Example::
 
         decision = preflight(job.config, type(job.connector), job.state.path)
-        run_job(job, options, hooks=decision.hooks())
+        engine = SyncEngine(..., hooks=decision.hooks())
+
+    (:func:`copernica_sdk.jobs.run_job` does this for a configured job.)
     """
 
     def __init__(self, context: MeterContext, *, clock: Clock | None = None) -> None:

@@ -25,10 +25,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from ..sync.config import JobConfig
-from ..sync.errors import ConfigError
+from ..errors import ConfigError
 from .clock import Clock, SystemClock
 from .errors import LicenseKeyError, LicenseRefusedError
 from .install import Install, environment_of, normalize_shop, read_install
@@ -38,13 +37,27 @@ from .policy import Mode, Verdict, decide, effective_mode
 from .token import read_token_file
 from .verify import LicenseStatus, State, verify_token
 
-__all__ = ["ENV_TOKEN", "LicenseDecision", "LicenseSettings", "preflight"]
+__all__ = ["ENV_TOKEN", "LicenseDecision", "LicenseSettings", "LicensedJob", "preflight"]
 
 log = logging.getLogger("copernica_sdk.licensing")
 
 #: The environment variable a shop owner can put the license token in.
 ENV_TOKEN = "COPERNICA_PLUGIN_LICENSE"
 _SHOP_KEYS = ("shop_url", "url", "base_url", "site_url", "store_url")
+
+
+class LicensedJob(Protocol):
+    """What preflight reads of a job (``copernica_sdk.sync.config.JobConfig`` is one):
+    its ``[license]`` table and its ``[source]`` table (for the shop URL).
+
+    A protocol, so licensing does not import the sync framework.
+    """
+
+    @property
+    def license(self) -> Mapping[str, Any]: ...
+
+    @property
+    def source(self) -> Mapping[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -166,7 +179,7 @@ def _token(settings: LicenseSettings, env: Mapping[str, str]) -> tuple[str | Non
     return None, "none"
 
 
-def _shop(settings: LicenseSettings, job: JobConfig) -> str:
+def _shop(settings: LicenseSettings, job: LicensedJob) -> str:
     if settings.shop_url:
         return settings.shop_url
     for key in _SHOP_KEYS:
@@ -193,7 +206,7 @@ def _read_state(state_path: Path) -> tuple[tuple[str, str] | None, datetime | No
     return install, high
 
 
-def preflight(job_config: JobConfig, connector_class: type, state_path: str | os.PathLike[str],
+def preflight(job_config: LicensedJob, connector_class: type, state_path: str | os.PathLike[str],
               clock: Clock | None = None, *, env: Mapping[str, str] | None = None
               ) -> LicenseDecision:
     """Verify the license for a job's next run and decide whether it may start.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..errors import CopernicaError
+from ..errors import ConfigError, CopernicaError
 
 __all__ = [
     "ConfigError",
@@ -13,15 +13,6 @@ __all__ = [
     "SourceError",
     "SourceUnavailableError",
 ]
-
-
-class ConfigError(CopernicaError):
-    """The job's configuration is invalid.  ``problems`` lists every problem found,
-    each naming its key, so a user can fix them all in one go."""
-
-    def __init__(self, problems: list[str] | str) -> None:
-        self.problems = [problems] if isinstance(problems, str) else list(problems)
-        super().__init__("; ".join(self.problems))
 
 
 class MappingError(CopernicaError):

@@ -1,9 +1,13 @@
-"""Build a job's parts from its configuration and run it under the job lock."""
+"""Build a job's parts from its configuration.
+
+Running a job (lock, license preflight, engine, usage flush) is
+:func:`copernica_sdk.jobs.run_job`: it wires licensing in, and ``sync`` does not
+import ``licensing``.
+"""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -13,23 +17,16 @@ from typing import Any
 
 from ..auth import AccessTokenAuth, Auth, BearerAuth, LoginAuth
 from ..client import ConnectionPool, CopernicaClient, Timeout
-from ..licensing.flush import flush
-from ..licensing.preflight import preflight
-from ..licensing.sinks import HttpCollectorSink
 from ..schema import CollectionSchema, DatabaseSchema, FieldSchema
 from .config import CopernicaSettings, JobConfig
 from .connector import Connector
-from .engine import CheckpointHook, ProgressListener, SyncEngine, SyncOptions
-from .lock import JobLock
+from .engine import SyncOptions
 from .mapping import FieldSpec, TargetMapping, parse_target
 from .registry import load_connector
-from .report import RunReport
 from .state import StateStore
 from .state_files import resolve_state_path
 
-__all__ = ["Job", "build_client", "open_job", "run_job", "schema_for"]
-
-log = logging.getLogger("copernica_sdk.sync")
+__all__ = ["Job", "build_client", "open_job", "schema_for", "state_path_for"]
 
 
 def build_client(settings: CopernicaSettings, *, pool: ConnectionPool | None = None) -> CopernicaClient:
@@ -115,35 +112,3 @@ def open_job(config: JobConfig, *, pool: ConnectionPool | None = None,
             client.close()
     finally:
         connector.close()
-
-
-def run_job(job: Job, options: SyncOptions, *, hooks: Sequence[CheckpointHook] = (),
-            progress: ProgressListener | None = None) -> RunReport:
-    """Run ``job`` under its lock (raises JobLockedError if another run holds it).
-
-    The licensing preflight comes first: in enforce mode an invalid license refuses
-    the run (LicenseRefusedError) before anything is touched.  Usage is metered in
-    the engine's checkpoints and flushed to the partner's collector afterwards, on a
-    best-effort basis: a failed flush never fails the run.
-    """
-    with JobLock(Path(f"{job.state.path}.lock"), job.config.name):
-        decision = preflight(job.config, type(job.connector), job.state.path)
-        decision.log()
-        decision.raise_if_refused()
-        names = [s.name for s in job.connector.streams()]
-        skipped = set(decision.skipped_streams(names))
-        if skipped:
-            options = replace(options, streams=[n for n in (options.streams or names)
-                                                if n not in skipped])
-        engine = SyncEngine(job.client, job.connector, job.target, job.state,
-                            job=job.config.name, options=options,
-                            hooks=[*hooks, *decision.hooks()], progress=progress)
-        report = engine.run()
-        collector = decision.settings.collector_url
-        if collector and not options.dry_run:
-            try:
-                flush(job.state.path, HttpCollectorSink(collector))
-            except Exception:
-                log.warning("usage flush failed; `copernica-sync usage flush` retries it",
-                            exc_info=True)
-        return report

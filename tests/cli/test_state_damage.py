@@ -166,8 +166,8 @@ def test_a_full_disk_is_named_and_the_next_run_resumes(ready: Project, limit_kib
 
 def test_a_full_state_database_mid_run_is_a_state_error(ready: Project) -> None:
     """SQLite's own SQLITE_FULL (max_page_count), met by a checkpoint mid-run."""
+    from copernica_sdk.jobs import open_job, run_job
     from copernica_sdk.sync.config import load_config
-    from copernica_sdk.sync.runner import open_job, run_job
     from copernica_sdk.sync.state_files import StateError
 
     job_config = load_config(ready.config).job(None)

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from copernica_sdk.jobs import Job, run_job
 from copernica_sdk.licensing.clock import SystemClock
 from copernica_sdk.licensing.errors import LicenseRefusedError
 from copernica_sdk.licensing.token import sign_token
-from copernica_sdk.sync.runner import Job, run_job
 from copernica_sdk.sync.state import StateStore
 from copernica_sdk.testing.fake_copernica import FakeCopernica
 
