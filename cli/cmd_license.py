@@ -1,4 +1,4 @@
-"""``copernica-sync license keygen|issue|verify|inspect`` (partner side)."""
+"""``copernica-sync license verify|inspect`` (any side) and ``keygen|issue`` (partner side)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def _duration(text: str) -> timedelta:
 
 @click.group()
 def license() -> None:
-    """Partner tools: make signing keys, issue and check plugin licenses.
+    """Plugin licenses: verify and inspect one; make signing keys and issue (partner side).
 
     \b
     Examples:
@@ -96,11 +96,17 @@ def issue(key_path: str, plugin: str, customer: str, ref: str, issuer: str,
     """
     from copernica_sdk.licensing.install import normalize_shop
     from copernica_sdk.licensing.keys import load_private_key
-    from copernica_sdk.licensing.pricing import PricePlan
     from copernica_sdk.licensing.token import claims_for, sign_token
 
+    plan = None
+    if plan_path:
+        from .cmd_partner import _require_partner_extra
+
+        _require_partner_extra()
+        from copernica_sdk.licensing.partner.pricing import PricePlan
+
+        plan = PricePlan.load(plan_path).to_json()
     key = load_private_key(key_path, _passphrase(confirm=False))
-    plan = PricePlan.load(plan_path).to_json() if plan_path else None
     now = int(datetime.now(UTC).timestamp())
     claims = claims_for(issuer=issuer, plugin_id=plugin, customer=customer, customer_ref=ref,
                         shops=[normalize_shop(s) for s in shops], strict_binding=strict,

@@ -1,4 +1,9 @@
-"""``copernica-sync partner margin`` and ``copernica-sync statement preview``."""
+"""``copernica-sync partner …``: the plugin vendor's tools, never needed by a shop owner.
+
+``partner ingest`` (usage exports into the partner ledger), ``partner statement
+preview`` and ``partner margin``.  They live in :mod:`copernica_sdk.licensing.partner`
+(the ``partner`` extra) and are imported only when one of these commands runs.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +12,31 @@ import click
 from .main import exits_cleanly
 
 
+def _require_partner_extra() -> None:
+    """Exit 2 with the install line when the ``partner`` extra is not installed."""
+    try:
+        from copernica_sdk.licensing.partner import require_extra
+
+        require_extra()
+    except ImportError as exc:
+        message = str(exc)
+        if "copernica-sdk[partner]" not in message:
+            message += ": the partner tools need pip install 'copernica-sdk[partner]'"
+        raise click.UsageError(message) from None
+
+
 @click.group()
 def partner() -> None:
-    """Partner economics: what reselling and pooling earns.
+    """Partner tools: ingest usage, preview statements, compute the margin of pooling.
+
+    Needs the partner extra: pip install 'copernica-sdk[partner]'.
 
     \b
-    Example:
+    Examples:
+      copernica-sync partner ingest --ledger partner.sqlite3 exports/*.jsonl
       copernica-sync partner margin docs/examples/partner-margin/plan.toml docs/examples/partner-margin/usage.csv
     """
+    _require_partner_extra()
 
 
 @partner.command()
@@ -29,19 +51,40 @@ def margin(plan_path: str, usage_path: str) -> None:
       copernica-sync partner margin docs/examples/partner-margin/plan.toml \\
           docs/examples/partner-margin/usage.csv
     """
-    from copernica_sdk.licensing.margin import MarginPlan, load_usage, margin_report
+    from copernica_sdk.licensing.partner.margin import MarginPlan, load_usage, margin_report
 
     report = margin_report(MarginPlan.load(plan_path), load_usage(usage_path))
     click.echo(report.render(), nl=False)
 
 
-@click.group()
+@partner.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--ledger", "ledger_path", required=True, type=click.Path(dir_okay=False),
+              help="The partner ledger (SQLite; created if missing).")
+@exits_cleanly
+def ingest(files: tuple[str, ...], ledger_path: str) -> None:
+    """Import shops' usage exports; importing a file twice changes nothing.
+
+    \b
+    Example:
+      copernica-sync partner ingest --ledger partner.sqlite3 exports/*.jsonl
+    """
+    from copernica_sdk.licensing.partner.ledger import PartnerLedger
+
+    with PartnerLedger(ledger_path) as ledger:
+        for f in files:
+            report = ledger.ingest_file(f)
+            click.echo(f"{f}: {report.new} new, {report.duplicate} already known"
+                       + (f", {len(report.conflicts)} CONFLICTS" if report.conflicts else ""))
+
+
+@partner.group()
 def statement() -> None:
     """Statement previews for a customer (not invoices).
 
     \b
     Example:
-      copernica-sync statement preview --ledger partner.sqlite3 --plan plan.toml --customer cus_123 --period 2025-05
+      copernica-sync partner statement preview --ledger partner.sqlite3 --plan plan.toml --customer cus_123 --period 2025-05
     """
 
 
@@ -59,12 +102,12 @@ def preview(ledger_path: str, plan_path: str, customer: str, period: str, fmt: s
 
     \b
     Example:
-      copernica-sync statement preview --ledger partner.sqlite3 --plan plan.toml \\
+      copernica-sync partner statement preview --ledger partner.sqlite3 --plan plan.toml \\
           --customer cus_123 --period 2025-05 --format md
     """
-    from copernica_sdk.licensing.partner_ledger import PartnerLedger
-    from copernica_sdk.licensing.pricing import PricePlan
-    from copernica_sdk.licensing.statement import build_statement, render_statement
+    from copernica_sdk.licensing.partner.ledger import PartnerLedger
+    from copernica_sdk.licensing.partner.pricing import PricePlan
+    from copernica_sdk.licensing.partner.statement import build_statement, render_statement
 
     with PartnerLedger(ledger_path) as ledger:
         events = ledger.events(customer_ref=customer, period=period)

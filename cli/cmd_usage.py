@@ -1,4 +1,6 @@
-"""``copernica-sync usage show|export|flush|ingest`` — metered usage of licensed plugins.
+"""``copernica-sync usage show|export|flush`` — metered usage of licensed plugins.
+
+The partner imports exports with ``copernica-sync partner ingest``.
 
 Export and flush always work, whatever the license says.
 """
@@ -34,7 +36,7 @@ def _state_option(func: F) -> F:
 
 @click.group()
 def usage() -> None:
-    """Usage recorded for licensed plugins: show, export, flush to the partner, ingest.
+    """Usage recorded for licensed plugins: show, export, flush to the partner.
 
     \b
     Examples:
@@ -122,24 +124,3 @@ def flush(ctx: click.Context, job_name: str | None, all_jobs: bool, state: str |
         report = do_flush(path, HttpCollectorSink(str(target)))
         click.echo(f"[{name}] sent {report.sent}: delivered {report.delivered}, "
                    f"retry later {report.retry}, parked {report.parked}")
-
-
-@usage.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--ledger", "ledger_path", required=True, type=click.Path(dir_okay=False),
-              help="The partner ledger (SQLite; created if missing).")
-@exits_cleanly
-def ingest(files: tuple[str, ...], ledger_path: str) -> None:
-    """Partner side: import usage exports; importing a file twice changes nothing.
-
-    \b
-    Example:
-      copernica-sync usage ingest --ledger partner.sqlite3 exports/*.jsonl
-    """
-    from copernica_sdk.licensing.partner_ledger import PartnerLedger
-
-    with PartnerLedger(ledger_path) as ledger:
-        for f in files:
-            report = ledger.ingest_file(f)
-            click.echo(f"{f}: {report.new} new, {report.duplicate} already known"
-                       + (f", {len(report.conflicts)} CONFLICTS" if report.conflicts else ""))

@@ -10,7 +10,8 @@ from typing import Any
 
 from werkzeug.serving import make_server
 
-from copernica_sdk.licensing.partner_ledger import PartnerLedger, collector_app
+from copernica_sdk.licensing.partner.collector import collector_app
+from copernica_sdk.licensing.partner.ledger import PartnerLedger
 
 
 @contextmanager

@@ -9,8 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from cli.cmd_license import license
-from cli.cmd_partner import partner, statement
-from cli.cmd_usage import usage
+from cli.cmd_partner import partner
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "docs" / "examples" / "partner-margin"
@@ -69,8 +68,8 @@ def test_usage_and_statement_commands_end_to_end(tmp_path: Path) -> None:
     data.write_bytes(render_events(EVENTS, "jsonl"))
     runner = CliRunner()
     ledger = tmp_path / "partner.sqlite3"
-    first = runner.invoke(usage, ["ingest", "--ledger", str(ledger), str(data)])
-    again = runner.invoke(usage, ["ingest", "--ledger", str(ledger), str(data)])
+    first = runner.invoke(partner, ["ingest", "--ledger", str(ledger), str(data)])
+    again = runner.invoke(partner, ["ingest", "--ledger", str(ledger), str(data)])
     assert "7 new" in first.output and "0 new, 7 already known" in again.output
     plan = tmp_path / "plan.toml"
     plan.write_text('currency = "EUR"\n[install_fee]\namount = "15.00"\n[[metered]]\n'
@@ -78,7 +77,7 @@ def test_usage_and_statement_commands_end_to_end(tmp_path: Path) -> None:
                     'tiers = [{up_to = 10000, price = "0.00"}, {up_to = 100000, price = "0.50"},'
                     ' {up_to = "inf", price = "0.25"}]\n')
     assert PLAN["currency"] == "EUR"
-    out = runner.invoke(statement, ["preview", "--ledger", str(ledger), "--plan", str(plan),
+    out = runner.invoke(partner, ["statement", "preview", "--ledger", str(ledger), "--plan", str(plan),
                                     "--customer", "cus_1", "--period", "2025-05"])
     assert out.exit_code == 0, out.output
     assert "Preview — not an invoice" in out.output and "€87.50" in out.output

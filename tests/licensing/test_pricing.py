@@ -9,9 +9,9 @@ import pytest
 
 from copernica_sdk.licensing.errors import PlanError
 from copernica_sdk.licensing.ledger import UsageEvent
-from copernica_sdk.licensing.margin import MarginPlan, load_usage, margin_report
-from copernica_sdk.licensing.pricing import PricePlan, rate, total
-from copernica_sdk.licensing.statement import BANNER, build_statement, render_statement
+from copernica_sdk.licensing.partner.margin import MarginPlan, load_usage, margin_report
+from copernica_sdk.licensing.partner.pricing import PricePlan, rate, total
+from copernica_sdk.licensing.partner.statement import BANNER, build_statement, render_statement
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "docs" / "examples" / "partner-margin"

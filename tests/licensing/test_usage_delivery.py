@@ -14,7 +14,7 @@ from copernica_sdk.licensing.clock import FixedClock
 from copernica_sdk.licensing.export import export_period
 from copernica_sdk.licensing.flush import flush, parked
 from copernica_sdk.licensing.ledger import UsageEvent
-from copernica_sdk.licensing.partner_ledger import PartnerLedger
+from copernica_sdk.licensing.partner.ledger import PartnerLedger
 from copernica_sdk.licensing.sinks import HttpCollectorSink, Outcome, SinkResult
 from copernica_sdk.licensing.token import sign_token
 from copernica_sdk.testing.fake_copernica import FakeCopernica

@@ -1,6 +1,6 @@
 """The partner's ledger: usage from many installs, keyed by event id.
 
-Exports (files) and collector POSTs land here.  ``event_id`` is the primary key,
+Exports (files) and collector POSTs (:mod:`.collector`) land here.  ``event_id`` is the primary key,
 so importing the same export twice, or receiving a resent batch, changes
 nothing.  An id that arrives again with a *different* payload is a conflict:
 kept out and reported, never silently overwritten.
@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .ledger import UsageEvent
-from .sinks import Outcome
+from ..ledger import UsageEvent
+from ..sinks import Outcome
 
-__all__ = ["IngestReport", "PartnerLedger", "collector_app"]
+__all__ = ["IngestReport", "PartnerLedger", "coerce_event"]
 
 _COLUMNS = UsageEvent.fields()
 _SCHEMA = (
@@ -47,7 +47,7 @@ def _fingerprint(event: UsageEvent) -> str:
     return hashlib.sha256(json.dumps(event.to_json(), sort_keys=True).encode()).hexdigest()
 
 
-def _coerce(row: Mapping[str, Any]) -> UsageEvent:
+def coerce_event(row: Mapping[str, Any]) -> UsageEvent:
     values: dict[str, Any] = {}
     for name in _COLUMNS:
         if name not in row:
@@ -134,7 +134,7 @@ class PartnerLedger:
             rows: list[Mapping[str, Any]] = list(csv.DictReader(io.StringIO(text)))
         else:
             rows = [json.loads(line) for line in text.splitlines() if line.strip()]
-        return self.ingest_events(_coerce(r) for r in rows)
+        return self.ingest_events(coerce_event(r) for r in rows)
 
     def events(self, *, customer_ref: str | None = None,
                period: str | None = None) -> list[UsageEvent]:
@@ -154,25 +154,3 @@ class PartnerLedger:
             "SELECT metric, SUM(quantity) FROM events WHERE (? IS NULL OR period = ?) "
             "GROUP BY metric ORDER BY metric", (period, period)).fetchall()
         return {str(m): int(q) for m, q in rows}
-
-
-def collector_app(ledger: PartnerLedger) -> Any:
-    """A minimal WSGI collector for :class:`~.sinks.HttpCollectorSink` (serve it
-    behind HTTPS).  Per-event outcomes; a resent batch answers ``duplicate``."""
-    from werkzeug.wrappers import Request, Response
-
-    @Request.application
-    def app(request: Request) -> Response:
-        if request.method != "POST":
-            return Response("POST usage batches here\n", status=405)
-        try:
-            events = [_coerce(e) for e in request.get_json(force=True)["events"]]
-        except (ValueError, KeyError, TypeError) as exc:
-            return Response(json.dumps({"error": str(exc)}), status=400,
-                            mimetype="application/json")
-        report = ledger.ingest_events(events)
-        body = {"results": [{"event_id": k, "outcome": str(v)}
-                            for k, v in report.outcomes.items()]}
-        return Response(json.dumps(body), mimetype="application/json")
-
-    return app

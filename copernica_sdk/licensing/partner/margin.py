@@ -18,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from .errors import PlanError
+from ..errors import PlanError
 from .pricing import cents, decimal_of
 
 __all__ = ["MarginPlan", "MarginReport", "load_usage", "margin_report", "money"]

@@ -23,7 +23,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from .errors import PlanError
+from ..errors import PlanError
 
 __all__ = ["Line", "Metered", "PricePlan", "Tier", "cents", "rate", "rate_metric", "total"]
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from .ledger import INSTALL_MONTH, UsageEvent
+from ..ledger import INSTALL_MONTH, UsageEvent
 from .margin import money
 from .pricing import Line, PricePlan, rate, total
 

@@ -1,0 +1,29 @@
+"""Partner side of licensing: what a plugin's vendor runs, never a shop owner.
+
+The partner ledger (usage from many installs) and its collector, price plans,
+statement previews and the margin report of pooled reselling.  The shop side
+(:mod:`copernica_sdk.licensing`: verify, meter, export, flush) never imports this
+package, so ``copernica-sync run`` carries none of it.
+
+Install with the extra, which declares what the partner tools need on top of the
+SDK::
+
+    pip install 'copernica-sdk[partner]'
+
+:func:`require_extra` checks that it is there (the ``copernica-sync partner``
+commands call it first and print the install line when it is not).
+"""
+
+from __future__ import annotations
+
+from ._extra import EXTRA_MODULES, INSTALL_HINT, PartnerExtraMissing, require_extra
+from .ledger import IngestReport, PartnerLedger
+from .margin import MarginPlan, load_usage, margin_report
+from .pricing import PricePlan
+from .statement import build_statement, render_statement
+
+__all__ = [
+    "EXTRA_MODULES", "INSTALL_HINT", "IngestReport", "MarginPlan", "PartnerExtraMissing",
+    "PartnerLedger", "PricePlan", "build_statement", "load_usage", "margin_report",
+    "render_statement", "require_extra",
+]
