@@ -52,7 +52,7 @@ class Timeout:
     """
 
     connect: float = 10.0
-    read: float = 60.0  # unindexed searches can take a long time (reference §5)
+    read: float = 60.0  # unindexed searches can take a long time (docs/copernica-api-notes.md §6)
     total: float = DEFAULT_DEADLINE
 
     def as_tuple(self) -> tuple[float, float]:

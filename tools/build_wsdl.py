@@ -1,8 +1,8 @@
 """Generate the bundled WSDL from one table of operations.
 
 The live Copernica WSDL cannot be fetched from our machines, so the bundled file
-is authored from the facts in the API reference (shared/reference/
-copernica-soap-api.md §1, §3, §9): SOAP 1.1, rpc/literal, one ``parameters``
+is authored from the facts in the API reference (docs/copernica-api-notes.md
+§1, §3): SOAP 1.1, rpc/literal, one ``parameters``
 part of type ``input_<Operation>`` and one ``result`` part of the shared type
 ``Result``.  Writing 45 operations by hand invites typos that zeep (which is
 case-sensitive) would only reveal at call time, so the WSDL is generated from
@@ -284,7 +284,7 @@ def build() -> str:
     ]
     types.append("\n".join(items))
     types.append(_complex("Result", RESULT_MEMBERS))
-    # access_token is an optional member of every input type (reference §2.2).
+    # access_token is an optional member of every input type (docs/copernica-api-notes.md §2).
     types += [
         _complex(f"input_{op}", [*params, "access_token:string"]) for op, params in OPERATIONS.items()
     ]

@@ -1,6 +1,6 @@
 """How requests to a shop are authenticated, and how secrets are kept out of text.
 
-WooCommerce accepts three transports (woocommerce-rest-api-docs, ``_authentication.md``):
+WooCommerce accepts three transports (docs/source-api-notes.md §2):
 
 - HTTPS + HTTP Basic (consumer key as user, secret as password) — the default;
 - HTTPS + the keys as query parameters, for hosts whose CGI/FastCGI set-up strips

@@ -1,7 +1,7 @@
 """A WooCommerce REST API v3 client on one ``requests.Session``.
 
 Why not the ``woocommerce`` package from PyPI: it opens a new connection per
-call, has no retries and a 5 s timeout (reference §B9).  This client adds:
+call, has no retries and a 5 s timeout (docs/source-api-notes.md §7).  This client adds:
 
 - connection reuse, (connect, read) timeouts of 10 s / 60 s by default, and a
   deadline for each whole request (120 s by default: a shop that trickles its

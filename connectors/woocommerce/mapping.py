@@ -2,8 +2,8 @@
 
 One Copernica profile per person, keyed by the normalised e-mail address, so a
 guest order (``customer_id = 0``) and a registered customer with the same
-address land on the same profile (as Mailchimp's plugin does, reference
-existing-integrations §2.7).  Orders and their line items are collections.
+address land on the same profile (as Mailchimp's plugin does,
+docs/source-api-notes.md §4).  Orders and their line items are collections.
 
 Aggregates over a person's paid orders (orders count, total spent net of
 refunds, first and last order date) are computed by the engine from every order

@@ -186,7 +186,7 @@ class OrdersStream(_WooStream):
     def _sorted_pass(self, status: str, start: str | None, until: str) -> Iterator[PageItem]:
         """One status's orders in ``[start, until)``, ascending, each exactly once.
 
-        Keyset paging (reference §B11 step 3): each request asks for page 1 after
+        Keyset paging (docs/source-api-notes.md §9, step 2): each request asks for page 1 after
         the newest second seen so far minus one (``modified_after`` is strict),
         and drops the ``(id, date_modified_gmt)`` pairs already emitted in that
         second.  Offsets are never used across seconds, so an order modified

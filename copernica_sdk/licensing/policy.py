@@ -51,7 +51,7 @@ _REFUSING = (State.EXPIRED, State.INVALID, State.WRONG_PRODUCT, State.NOT_YET_VA
 
 def decide(status: LicenseStatus, mode: Mode, *, now: datetime,
            first_run_at: datetime | None = None, trial_days: int = 0) -> Verdict:
-    """The §8.5 matrix.  Pure: same inputs, same verdict."""
+    """The table of license states and modes in docs/licensing.md.  Pure: same inputs, same verdict."""
     messages = [f"license {status.state}: {r}" for r in status.reasons] or (
         [f"license {status.state}"] if status.state is not State.VALID else [])
     if CLOCK_SUSPECT in status.flags:

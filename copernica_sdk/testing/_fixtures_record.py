@@ -3,7 +3,7 @@
 The recorder is a transport adapter mounted on the ``requests.Session`` the SDK (or
 zeep's ``Transport``) uses, so it sees the real request *and* response — unlike
 ``responses._recorder``, which drops the request body and the SOAPAction that replay
-needs to match on (sdk-engineering.md §2.1).
+needs to match on (docs/copernica-api-notes.md §8).
 """
 
 from __future__ import annotations

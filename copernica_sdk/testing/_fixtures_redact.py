@@ -17,8 +17,8 @@ __all__ = ["REDACTED", "find_secrets", "redact", "redact_header"]
 
 REDACTED = "REDACTED"
 
-# Elements whose text is a credential: the access_token parameter (§2.2) and the
-# legacy login(username, account, password) parameters (§2.1). Matched by local name
+# Elements whose text is a credential: the access_token parameter and the legacy
+# login(username, account, password) parameters (docs/copernica-api-notes.md §2). Matched by local name
 # with any namespace prefix, because PHP-style clients prefix every child element.
 _SECRET_ELEMENTS = ("access_token", "password", "username")
 _ELEMENT_RE = re.compile(
@@ -27,7 +27,7 @@ _ELEMENT_RE = re.compile(
     r"(?:\s[^>]*)?(?<!/)>)(?P<text>.*?)(?P<close></(?P=prefix)?(?P=name)\s*>)",
     re.DOTALL,
 )
-# A JWT (the Bearer token of §2.3): three base64url segments, the first one a JSON
+# A JWT (the Bearer token, docs/copernica-api-notes.md §2): three base64url segments, the first one a JSON
 # object ('{"' encodes to 'eyJ'). The signature may be empty (alg "none").
 _JWT_RE = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 # access_token (and password) in query strings and form bodies, e.g. the POST to

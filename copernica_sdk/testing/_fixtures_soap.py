@@ -2,7 +2,7 @@
 
 Requests are read with lxml and matched by *local* names: the operation element is in
 the target namespace and ``<parameters>`` is unqualified with zeep, but PHP-style
-clients prefix every child (copernica-soap-api.md §9), and a prefix is not meaning.
+clients prefix every child (docs/copernica-api-notes.md §1), and a prefix is not meaning.
 """
 
 from __future__ import annotations

@@ -45,7 +45,7 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-# -- the §8.5 matrix ------------------------------------------------------------------
+# -- the license state and mode table of docs/licensing.md -----------------------
 
 MATRIX = {
     # state: (observe, warn, enforce) → allow_run

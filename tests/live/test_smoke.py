@@ -1,7 +1,7 @@
 """Smoke tests against the real Copernica service.
 
 Skipped unless COPERNICA_ACCESS_TOKEN is set (never in CI).  Read-only: they check
-the assumptions the bundled WSDL and the fake are built on (reference §8.5), so a
+the assumptions the bundled WSDL and the fake are built on (docs/copernica-api-notes.md §9), so a
 drift shows up here first.  COPERNICA_ENDPOINT overrides the endpoint.
 """
 

@@ -1,4 +1,4 @@
-"""The real service's documented behaviour and quirks (reference §4, §5, §8), one per test."""
+"""The real service's documented behaviour and quirks (docs/copernica-api-notes.md §1, §5, §6), one per test."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The three auth generations of reference §2, each resolving to one account name.
+"""The three auth generations of docs/copernica-api-notes.md §2, each resolving to one account name.
 
 * ``access_token`` inside the operation's parameters,
 * ``Authorization: Bearer <JWT>`` with a JWT from ``POST /authenticate``,

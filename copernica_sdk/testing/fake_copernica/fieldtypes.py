@@ -1,7 +1,7 @@
 """Field types: which values each accepts, how they are stored, and their defaults.
 
-The real validation rules are not documented (reference §3.4 lists only the type
-names), so these are the fake's assumptions, documented in docs/testing.md:
+The real validation rules are not documented (docs/copernica-api-notes.md §4: Copernica
+lists only the type names), so these are the fake's assumptions, documented in docs/testing.md:
 
 * integer / float: a number ('' is stored as '0'); integers are stored normalised
   ('007' -> '7') so searches compare numbers, not spellings.

@@ -1,6 +1,6 @@
 """Requirements: resolve them against a field list and select matching entities.
 
-The real quirks are reproduced on purpose (reference §4): a requirement naming an
+The real quirks are reproduced on purpose (docs/copernica-api-notes.md §5): a requirement naming an
 unknown field is silently dropped, so a call whose only requirement is dropped
 matches *everything*; field names match case-insensitively; requirements are ANDed;
 case-insensitive comparison casefolds both sides.
