@@ -4,6 +4,7 @@
 
     CopernicaError
     ├── ConfigurationError          bad client settings (endpoint, credentials, options)
+    ├── ConfigError                 a job's configuration is invalid (every problem listed)
     ├── UnsafeRequestError          refused before sending: the call could touch every profile
     │   └── UnknownFieldError       a requirement or a value names a field that does not exist
     ├── SafetyError                 an answer shows a write touched more than it should: stop
