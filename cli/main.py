@@ -40,11 +40,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised like Ctrl-C so the same clean-up runs (checkpoints roll back,
-    the job lock and the state file are released)."""
-
-
 class LazyGroup(click.Group):
     """A group whose subcommands are imported only when invoked or asked for help."""
 
@@ -67,6 +62,8 @@ class LazyGroup(click.Group):
         resumes from the last checkpoint.
         """
         import signal
+
+        from copernica_sdk.sync.report import Terminated
 
         def on_sigterm(signum: int, frame: object) -> None:
             raise Terminated
