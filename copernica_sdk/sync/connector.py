@@ -32,10 +32,10 @@ Minimal example::
 from __future__ import annotations
 
 import math
-from fnmatch import fnmatchcase
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from typing import Any, ClassVar
 
 from .errors import ConfigError
