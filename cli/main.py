@@ -127,7 +127,8 @@ def main(ctx: click.Context, config_path: str | None, verbose: int, quiet: bool,
 def report_error(exc: BaseException, *, prefix: str = "", resumes: bool = False) -> int | None:
     """Print one clear line (or list) for an SDK error; return its exit code.
 
-    Returns None for exceptions that are not the SDK's (a bug: let it propagate).
+    Returns None for click's own exceptions (let click handle them); anything else
+    that is not the SDK's is a bug, reported in one line as exit 5.
     """
     from copernica_sdk.errors import (
         AuthenticationError,
@@ -178,7 +179,16 @@ def report_error(exc: BaseException, *, prefix: str = "", resumes: bool = False)
     if isinstance(exc, CopernicaError):
         say(f"Error: {exc}")
         return 5
-    return None
+    if isinstance(exc, click.ClickException | click.exceptions.Exit | click.exceptions.Abort):
+        return None  # click's own: usage errors and exits keep their codes
+    # A bug (ours or a connector's): one line, not a traceback, and the code the run
+    # history records for it; -vv logs the traceback (redacted) for the report.
+    import logging
+
+    logging.getLogger("copernica_sync").debug("internal error", exc_info=exc)
+    say(f"Internal error (a bug; please report it with the output of `copernica-sync -vv "
+        f"…`): {type(exc).__name__}: {exc}. Nothing committed is lost; the next run resumes.")
+    return 5
 
 
 def exits_cleanly(func: F) -> F:
