@@ -149,4 +149,3 @@ def test_an_order_amount_beyond_any_price_is_that_orders_dead_letter(
     letters = sync.state.dead_letters(status="open")
     assert [d.record_key for d in letters] == [str(order["id"])]
     assert len(sync.fake.subprofiles("Orders")) == len(sync.shop.orders) - 1
-
