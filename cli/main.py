@@ -132,6 +132,7 @@ def report_error(exc: BaseException, *, prefix: str = "", resumes: bool = False)
     """
     from copernica_sdk.errors import (
         AuthenticationError,
+        ConfigurationError,
         CopernicaError,
         HTTPStatusError,
         RedirectRefusedError,
@@ -169,6 +170,9 @@ def report_error(exc: BaseException, *, prefix: str = "", resumes: bool = False)
     if isinstance(exc, SourceAuthError):
         say(f"Authentication failed: {exc}")
         return 4
+    if isinstance(exc, ConfigurationError):  # the client's settings (an http endpoint…)
+        say(f"Configuration problem: {exc}")
+        return 2
     if isinstance(exc, UnsafeRequestError | RedirectRefusedError):
         say(f"Refused: {exc}")  # fix the configuration (a field, the endpoint): exit 2
         return 2

@@ -217,3 +217,25 @@ def test_config_show_names_the_target_database_and_its_origin(project: Project) 
     result = ok(project.invoke("config", "show",
                                env={"COPERNICA_SYNC__TARGET__DATABASE": "4"}))
     assert "target.database = '4'    (env:COPERNICA_SYNC__TARGET__DATABASE)" in result.output
+
+
+def test_a_plain_http_endpoint_elsewhere_than_loopback_is_a_config_error(project: Project) -> None:
+    result = project.invoke("check", env={"COPERNICA_SYNC__COPERNICA__ENDPOINT":
+                                          "http://10.0.0.1:1/"})
+    assert result.exit_code == 2, describe(result)  # was 5, "unavailable"
+    assert "https://" in result.stderr and "Traceback" not in result.output
+
+
+def test_a_config_file_nested_too_deeply_is_a_config_error(project: Project) -> None:
+    for text in ("a = " + "[" * 3000 + "]" * 3000, "[sync]\nx = " + "{a=" * 500 + "1" + "}" * 500):
+        project.write(text)
+        result = project.invoke("config", "show")
+        assert result.exit_code == 2 and isinstance(result.exception, SystemExit), \
+            describe(result)
+        assert "nested too deeply" in result.stderr, describe(result)
+
+
+def test_a_config_file_with_a_byte_order_mark_reads(project: Project) -> None:
+    text = project.config.read_text(encoding="utf-8")
+    project.config.write_text("\ufeff" + text, encoding="utf-8")  # Windows Notepad
+    ok(project.invoke("config", "show"))
