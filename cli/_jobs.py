@@ -23,6 +23,20 @@ def job_options(func: F) -> F:
     return func
 
 
+def confirmed(question: str) -> bool:
+    """Ask ``question``; False for "no".  Without an answer (stdin closed, as under
+    cron) nothing is done and the command ends with exit 2 naming ``--yes``, not
+    click's "Aborted!" with exit 1 (which means "dead-lettered"); Ctrl-C at the
+    prompt stays an interrupt (exit 130)."""
+    try:
+        return click.confirm(question)
+    except click.Abort as exc:
+        if isinstance(exc.__context__, KeyboardInterrupt):
+            raise KeyboardInterrupt from None
+        raise click.UsageError("no answer to the question (stdin is closed); nothing was "
+                               "changed. Pass --yes to go ahead without asking.") from None
+
+
 def load(ctx: click.Context) -> ConfigFile:
     """Load the config file; warn if it holds literal secrets others can read.
 

@@ -31,13 +31,18 @@ def show(ctx: click.Context, job_name: str | None, all_jobs: bool) -> None:
     """
     from copernica_sdk.sync.config import SECRET_KEYS
     from copernica_sdk.sync.connector import MASK
+    from copernica_sdk.sync.mapping import parse_target
     from copernica_sdk.sync.registry import load_connector
 
     from .output import REDACTOR
 
     for job in selected_jobs(ctx, job_name, all_jobs):
+        connector = load_connector(job.connector)
+        # [target] is checked here too (as `check` and `run` do), not only when a job opens.
+        target = parse_target(job.target, connector(
+            {k: v for k, v in job.source.items() if k != "connector"}).default_mapping())
         # The connector's declared secrets, at any depth (e.g. source.auth.password).
-        source = load_connector(job.connector).masked_config(job.source)
+        source = connector.masked_config(job.source)
         copernica = {k: MASK if k in SECRET_KEYS and v else v
                      for k, v in vars(job.copernica).items()}
         click.echo(f"[{job.name}]")
@@ -50,6 +55,8 @@ def show(ctx: click.Context, job_name: str | None, all_jobs: bool) -> None:
                 shown = MASK if value == MASK else REDACTOR.redact(repr(value))
                 origin = job.origins.get(f"{section}.{key}", "default")
                 click.echo(f"  {section}.{key} = {shown}    ({origin})")
+        click.echo(f"  target.database = {REDACTOR.redact(repr(target.database))}    "
+                   f"({job.origins.get('target.database', 'default')})")
         if job.target:
             click.echo("  target: overrides the connector's default mapping "
                        f"({', '.join(sorted(job.target))})")

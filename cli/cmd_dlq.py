@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from ._jobs import job_options, selected_jobs
+from ._jobs import confirmed, job_options, selected_jobs
 from .main import exits_cleanly
 
 
@@ -123,7 +123,7 @@ def purge(ctx: click.Context, job_name: str | None, all_jobs: bool, stream: str 
     from copernica_sdk.sync.state import StateStore
 
     for job in selected_jobs(ctx, job_name, all_jobs):
-        if not yes and not click.confirm(f"[{job.name}] delete these dead letters for good?"):
+        if not yes and not confirmed(f"[{job.name}] delete these dead letters for good?"):
             continue
         path = state_path_for(job)
         # Not while a run is going: it may be resolving or re-opening these letters.

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ._jobs import job_options, selected_jobs
+from ._jobs import confirmed, job_options, selected_jobs
 from .main import exits_cleanly
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ def reset(ctx: click.Context, job_name: str | None, all_jobs: bool, stream: str 
 
     for job in selected_jobs(ctx, job_name, all_jobs):
         what = f"stream {stream!r}" if stream else "every stream"
-        if not yes and not click.confirm(f"[{job.name}] forget the bookmarks of {what}?"):
+        if not yes and not confirmed(f"[{job.name}] forget the bookmarks of {what}?"):
             continue
         path = state_path_for(job)
         # Not while a run is going: it would write its bookmarks back over the reset.

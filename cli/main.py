@@ -39,11 +39,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised like Ctrl-C so the same clean-up runs (checkpoints roll back,
-    the job lock and the state file are released)."""
-
-
 class LazyGroup(click.Group):
     """A group whose subcommands are imported only when invoked or asked for help."""
 
@@ -66,6 +61,8 @@ class LazyGroup(click.Group):
         resumes from the last checkpoint.
         """
         import signal
+
+        from copernica_sdk.sync.report import Terminated
 
         def on_sigterm(signum: int, frame: object) -> None:
             raise Terminated
@@ -129,10 +126,12 @@ def main(ctx: click.Context, config_path: str | None, verbose: int, quiet: bool,
 def report_error(exc: BaseException, *, prefix: str = "", resumes: bool = False) -> int | None:
     """Print one clear line (or list) for an SDK error; return its exit code.
 
-    Returns None for exceptions that are not the SDK's (a bug: let it propagate).
+    Returns None for click's own exceptions (let click handle them); anything else
+    that is not the SDK's is a bug, reported in one line as exit 5.
     """
     from copernica_sdk.errors import (
         AuthenticationError,
+        ConfigurationError,
         CopernicaError,
         HTTPStatusError,
         RedirectRefusedError,
@@ -170,6 +169,9 @@ def report_error(exc: BaseException, *, prefix: str = "", resumes: bool = False)
     if isinstance(exc, SourceAuthError):
         say(f"Authentication failed: {exc}")
         return 4
+    if isinstance(exc, ConfigurationError):  # the client's settings (an http endpoint…)
+        say(f"Configuration problem: {exc}")
+        return 2
     if isinstance(exc, UnsafeRequestError | RedirectRefusedError):
         say(f"Refused: {exc}")  # fix the configuration (a field, the endpoint): exit 2
         return 2
@@ -180,7 +182,16 @@ def report_error(exc: BaseException, *, prefix: str = "", resumes: bool = False)
     if isinstance(exc, CopernicaError):
         say(f"Error: {exc}")
         return 5
-    return None
+    if isinstance(exc, click.ClickException | click.exceptions.Exit | click.exceptions.Abort):
+        return None  # click's own: usage errors and exits keep their codes
+    # A bug (ours or a connector's): one line, not a traceback, and the code the run
+    # history records for it; -vv logs the traceback (redacted) for the report.
+    import logging
+
+    logging.getLogger("copernica_sync").debug("internal error", exc_info=exc)
+    say(f"Internal error (a bug; please report it with the output of `copernica-sync -vv "
+        f"…`): {type(exc).__name__}: {exc}. Nothing committed is lost; the next run resumes.")
+    return 5
 
 
 def exits_cleanly(func: F) -> F:

@@ -32,7 +32,11 @@ class RedactingFilter(logging.Filter):
         return _JWT.sub("REDACTED", text)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = self.redact(record.getMessage())
+        message = record.getMessage()
+        if record.exc_info:  # a traceback's text is redacted too (exception messages)
+            message += "\n" + logging.Formatter().formatException(record.exc_info)
+            record.exc_info, record.exc_text = None, None
+        record.msg = self.redact(message)
         record.args = None
         return True
 

@@ -20,7 +20,9 @@ from ._paths import PathError, compile_path
 __all__ = [
     "AUTH_SECRET_KEYS",
     "AUTH_TYPES",
+    "CREDENTIAL_NAMES",
     "PAGINATION_STYLES",
+    "STREAM_SECRET_KEYS",
     "AuthConfig",
     "CsvStreamConfig",
     "HttpStreamConfig",
@@ -34,6 +36,15 @@ __all__ = [
 AUTH_TYPES = ("none", "basic", "bearer", "api_key")
 #: The secret keys of ``[source.auth]``: masked and redacted everywhere.
 AUTH_SECRET_KEYS = ("password", "token", "key")
+#: Header and query-parameter names whose values are credentials (shell-style,
+#: any case): ``headers``/``params`` are free-form, so an ``Authorization``,
+#: ``X-API-Key`` or ``Cookie`` put there is masked and redacted like ``auth``.
+CREDENTIAL_NAMES = ("*auth*", "*cookie*", "*token*", "*secret*", "*passw*", "*api?key*",
+                    "*apikey*", "x-*key", "key", "*access?key*", "*session*", "*signature*",
+                    "*credential*", "*nonce*")
+#: The same inside each stream's own ``headers``, ``params`` and ``body``.
+STREAM_SECRET_KEYS = tuple(f"*.{table}.{name}" for table in ("headers", "params", "body")
+                           for name in CREDENTIAL_NAMES)
 PAGINATION_STYLES = ("page_number", "offset", "cursor", "next_url", "link_header", "single")
 METHODS = ("GET", "POST")
 #: Placeholders allowed in ``incremental.filter_params`` values.

@@ -18,6 +18,8 @@ from copernica_sdk.sync.errors import ConfigError, SourceError
 from .client import SourceClient
 from .config import (
     AUTH_SECRET_KEYS,
+    CREDENTIAL_NAMES,
+    STREAM_SECRET_KEYS,
     AuthConfig,
     CsvStreamConfig,
     HttpStreamConfig,
@@ -44,14 +46,16 @@ class GenericCmsConnector(Connector):
     config_spec: ClassVar[tuple[ConfigField, ...]] = (
         ConfigField("streams", "dict",
                     description="the streams: [source.streams.NAME] tables with path, "
-                                "primary_key, paginate, incremental (or type = \"csv\")"),
+                                "primary_key, paginate, incremental (or type = \"csv\")",
+                    secret_keys=STREAM_SECRET_KEYS),
         ConfigField("base_url", required=False,
                     description="the site's address, e.g. https://cms.example.com"),
         ConfigField("auth", "dict", required=False,
                     description="{ type = none|basic|bearer|api_key, … }",
                     secret_keys=AUTH_SECRET_KEYS),
         ConfigField("headers", "dict", required=False, default=None,
-                    description="headers sent with every request"),
+                    description="headers sent with every request",
+                    secret_keys=CREDENTIAL_NAMES),
         ConfigField("timeout", "int", default=60, description="read timeout per request, seconds"),
         ConfigField("deadline", "int", default=120,
                     description="most seconds one whole request may take (a site that trickles "

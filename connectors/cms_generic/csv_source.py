@@ -330,7 +330,14 @@ class CsvStream(ConfiguredStream):
             except StopIteration:
                 return
             except csv.Error as exc:
-                raise SourceError(f"{self.name}: {path} line {first_line}: {exc}") from None
+                # One unreadable row (a cell over the parser's 128 KiB limit, a NUL…)
+                # is that row's dead letter; the reader goes on at the next line.
+                line = reader.line_num
+                where = f"{path.name} line {first_line}"
+                yield BadRow({key_field: where, CURSOR_KEY: file_cursor, UNREAD_KEY: True},
+                             f"{self.name} {where}: the row cannot be read as CSV ({exc})",
+                             frozenset({key_field, CURSOR_KEY}))
+                continue
             line = reader.line_num
             if not row or all(not cell.strip() for cell in row):
                 continue

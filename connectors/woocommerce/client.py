@@ -36,7 +36,7 @@ from copernica_sdk.sync.errors import (
     SourceError,
     SourceUnavailableError,
 )
-from copernica_sdk.sync.integrity import ListingChecker
+from copernica_sdk.sync.integrity import ListingChecker, hashable_key
 
 from ._responses import (
     Page,
@@ -456,8 +456,7 @@ def _id_order(record: dict[str, Any], descending: bool) -> int | None:
 
 
 def _id_key(record: dict[str, Any]) -> Hashable:
-    value = record.get("id")
-    return value if isinstance(value, Hashable) else repr(value)
+    return hashable_key(record.get("id"))
 
 
 def _store_url(url: str) -> str:

@@ -28,6 +28,7 @@ __all__ = ["NET_TOTAL", "REFUNDED_TOTAL", "with_refund_totals"]
 REFUNDED_TOTAL = "refunded_total"
 NET_TOTAL = "net_total"
 _CENT = Decimal("0.01")
+_MAX_DIGITS = 18  # whole digits of the largest amount taken as one
 
 
 def _amount(value: Any) -> Decimal | None:
@@ -37,7 +38,9 @@ def _amount(value: Any) -> Decimal | None:
         amount = Decimal(str(value).strip())
     except InvalidOperation:
         return None
-    return amount if amount.is_finite() else None
+    # Beyond any price (1e400): not an amount; its text is left for number:2 to refuse,
+    # and quantizing it would raise.
+    return amount if amount.is_finite() and amount.adjusted() < _MAX_DIGITS else None
 
 
 def with_refund_totals(order: Record) -> Record:

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from copernica_sdk.sync.connector import DEFERRED, PageItem, Record, Rejected, Skipped, Stream
 from copernica_sdk.sync.errors import ListingInconsistentError
-from copernica_sdk.sync.integrity import ListingChecker
+from copernica_sdk.sync.integrity import ListingChecker, hashable_key
 
 from ._responses import UNREADABLE
 from ._time import shift, to_wc
@@ -98,12 +98,15 @@ def _placed(records: Iterable[Record], start: str | None, until: str) -> list[Pa
 
 def _pair(record: Record) -> tuple[Any, str]:
     """An order's identity within a listing: id and modification time as sent."""
-    return record.get("id"), str(record.get(REPLICATION_KEY))
+    return hashable_key(record.get("id")), str(record.get(REPLICATION_KEY))
 
 
-def _order_key(item: PageItem) -> tuple[str, Any]:
+def _order_key(item: PageItem) -> tuple[str, int, str]:
     record = item if isinstance(item, dict) else item.record
-    return _modified(record), record.get("id", 0)
+    # Ids are whole numbers; one that is not (a broken plugin) must not break the merge.
+    ident = record.get("id", 0)
+    number = ident if isinstance(ident, int) and not isinstance(ident, bool) else -1
+    return _modified(record), number, "" if number >= 0 else repr(ident)
 
 
 _T = TypeVar("_T")

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
@@ -86,16 +86,26 @@ class HttpCollectorSink:
         ids = [e.event_id for e in events]
         body = {"events": [e.to_json() for e in events]}
         try:
+            # Redirects are not followed: a 307 would carry the events to another host.
             response = request(self.session, "POST", self.url, json=body,
                                timeout=(self.timeout, self.timeout), deadline=self.deadline,
-                               headers={"Idempotency-Key": idempotency_key(events)})
+                               headers={"Idempotency-Key": idempotency_key(events)},
+                               allow_redirects=False)
         except requests.ConnectionError as exc:
             # Refused or reset before an answer: nothing was accepted for sure, but a
             # reset may come after the server read the request — the ids make a resend safe.
             return [SinkResult(i, Outcome.RETRY, f"connection: {type(exc).__name__}") for i in ids]
         except requests.Timeout:
             return [SinkResult(i, Outcome.AMBIGUOUS, "timed out after sending") for i in ids]
+        except requests.RequestException as exc:  # a broken answer: sent, outcome unknown
+            return [SinkResult(i, Outcome.AMBIGUOUS, f"broken answer: {type(exc).__name__}")
+                    for i in ids]
         status = response.status_code
+        if 300 <= status < 400:
+            there = urlsplit(urljoin(self.url, response.headers.get("Location", ""))).netloc
+            return [SinkResult(i, Outcome.RETRY, f"HTTP {status}: redirect to {there or '?'} "
+                               f"refused; set the collector URL to where it should go")
+                    for i in ids]
         if status == 409:
             return [SinkResult(i, Outcome.DUPLICATE, "409") for i in ids]
         if status == 429 or status >= 500:

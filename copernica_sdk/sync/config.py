@@ -212,7 +212,8 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str] = os.enviro
     """Read and validate a config file; raise :class:`ConfigError` listing every problem."""
     file = Path(path)
     try:
-        raw = tomllib.loads(file.read_text(encoding="utf-8"))
+        # utf-8-sig: editors on Windows (Notepad) start the file with a byte-order mark.
+        raw = tomllib.loads(file.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         raise ConfigError(f"{file}: no such config file; create one with "
                           "`copernica-sync init`, or pass --config PATH") from None
@@ -222,6 +223,9 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str] = os.enviro
     except (tomllib.TOMLDecodeError, ValueError) as exc:
         # ValueError: e.g. a whole number of more than 4,300 digits.
         raise ConfigError(f"{file}: not valid TOML ({exc})") from None
+    except RecursionError:
+        raise ConfigError(f"{file}: not valid TOML for copernica-sync (arrays or tables "
+                          "nested too deeply to read)") from None
     problems: list[str] = []
     for key in raw:
         if key not in (*SECTIONS, "jobs"):

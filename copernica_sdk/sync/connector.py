@@ -35,6 +35,7 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from typing import Any, ClassVar
 
 from .errors import ConfigError
@@ -105,7 +106,10 @@ class ConfigField:
     ``secret_keys`` (for ``dict`` and ``list`` settings): the keys inside the
     table whose values are secret, at any depth — a plain name (``"password"``)
     matches that key wherever it occurs, a dotted path (``"oauth.secret"``)
-    only there.  They are masked and redacted like ``secret`` settings.
+    only there.  Both may be shell-style patterns, compared without regard to
+    case (``"*token*"`` for a free-form table of headers, ``"*.headers.*auth*"``
+    for the headers of every entry of a table).  They are masked and redacted
+    like ``secret`` settings.
 
     ``minimum`` / ``maximum`` bound ``int`` and ``float`` settings; infinity,
     NaN and booleans are always refused, and so is any number beyond
@@ -150,7 +154,8 @@ def show_number(value: int | float) -> str:
 
 
 def _is_secret_key(rel: tuple[str, ...], secret_keys: tuple[str, ...]) -> bool:
-    return rel[-1] in secret_keys or ".".join(rel) in secret_keys
+    name, path = rel[-1].lower(), ".".join(rel).lower()
+    return any(fnmatchcase(path if "." in key else name, key.lower()) for key in secret_keys)
 
 
 def _nested_secrets(value: Any, key: str, secret_keys: tuple[str, ...],

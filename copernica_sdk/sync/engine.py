@@ -55,7 +55,7 @@ from .identity import (
     staying_claimants,
 )
 from .mapping import MappedRecord, ProfileWrite, StreamMapping, TargetMapping
-from .report import ExitCode, RunReport, StreamReport
+from .report import ExitCode, RunReport, StreamReport, Terminated
 from .state import Checkpoint, ProfileOwner, StateStore
 
 if TYPE_CHECKING:
@@ -185,6 +185,11 @@ class SyncEngine:
             raise
         except AuthenticationError:
             exit_code = int(ExitCode.AUTH)
+            raise
+        except KeyboardInterrupt as exc:
+            # Ctrl-C / SIGTERM: the history says so, not "unavailable".
+            exit_code = int(ExitCode.TERMINATED if isinstance(exc, Terminated)
+                            else ExitCode.INTERRUPTED)
             raise
         finally:
             report.seconds = time.monotonic() - started

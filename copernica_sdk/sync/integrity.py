@@ -54,7 +54,7 @@ from typing import Any
 
 from .errors import ListingInconsistentError
 
-__all__ = ["ListingChecker", "ListingInconsistentError", "PageVerdict"]
+__all__ = ["ListingChecker", "ListingInconsistentError", "PageVerdict", "hashable_key"]
 
 
 @dataclass(frozen=True)
@@ -126,6 +126,9 @@ class ListingChecker:
         Raises ListingInconsistentError when the page contradicts the listing.
         """
         self.pages += 1
+        # A key the source sent as a list or table (`"id": [1]`) is that record's
+        # problem (its dead letter), not a reason for the check to fail.
+        keys = [hashable_key(key) for key in keys]
         count = len(keys)
         if self._probing is not None:
             announced, self._probing = self._probing, None
@@ -211,7 +214,11 @@ class ListingChecker:
             value = order[index] if index < len(order) else None
             if value is None:
                 continue
-            if self._highest is not None and value < self._highest:
+            try:
+                backwards = self._highest is not None and value < self._highest
+            except TypeError:
+                continue  # not comparable (an id of another type): the record's own problem
+            if backwards:
                 raise self._error(where, f"the listing is ordered but record {keys[index]!r} "
                                   f"({value!r}) comes after record {self._highest_key!r} "
                                   f"({self._highest!r}): the order (or the cursor) went "
@@ -301,3 +308,13 @@ class ListingChecker:
             self._probing = announced
             return PageVerdict(fresh, True, probe=True)
         return PageVerdict(fresh, False)
+
+
+def hashable_key(key: Any) -> Hashable:
+    """``key`` itself, or a stand-in for a record key that cannot be hashed (a source
+    that sends ``"id": [1]``), so sets and checks of keys never fail on it."""
+    try:
+        hash(key)
+    except TypeError:
+        return ("unhashable", repr(key))
+    return key  # type: ignore[no-any-return]

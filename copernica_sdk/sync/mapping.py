@@ -933,8 +933,8 @@ def parse_target(table: Mapping[str, Any], defaults: Mapping[str, Any] | None = 
 
     database = merged.get("database")
     if not isinstance(database, str) or not database.strip():
-        problems.append(f'{prefix}.database: required — the Copernica database, e.g. '
-                        'database = "Customers"')
+        problems.append(f"{prefix}.database: {_required_text(database)} — the Copernica "
+                        'database, e.g. database = "Customers"')
         database = ""
     profile_key = merged.get("profile_key", DEFAULT_PROFILE_KEY)
     if not isinstance(profile_key, str) or not _NAME.fullmatch(profile_key):
@@ -999,6 +999,14 @@ def _unknown_keys(table: Mapping[str, Any], known: Iterable[str], key: str,
         close = difflib.get_close_matches(str(name), names, n=1)
         hint = f"; did you mean '{close[0]}'?" if close else ""
         problems.append(f"{key}.{name}: unknown key (known: {', '.join(names)}){hint}")
+
+
+def _required_text(value: Any) -> str:
+    """What is wrong with a text setting that is missing, empty or not text: a value
+    of another type is named as such, not reported as missing."""
+    if value is None or isinstance(value, str):
+        return "required"
+    return f"must be text (quote it), got {value!r} ({type(value).__name__})"
 
 
 def _expression_setting(table: Mapping[str, Any], name: str, key: str, problems: list[str],
@@ -1120,8 +1128,8 @@ def _parse_collection(name: str, table: Any, key: str, problems: list[str]
     _unknown_keys(table, _COLLECTION_KEYS, key, problems)
     key_field = table.get("key_field")
     if not isinstance(key_field, str) or not key_field:
-        problems.append(f"{key}.key_field: required — the field that identifies a "
-                        'subprofile, e.g. key_field = "order_id"')
+        problems.append(f"{key}.key_field: {_required_text(key_field)} — the field that "
+                        'identifies a subprofile, e.g. key_field = "order_id"')
         key_field = ""
     each = _expression_setting(table, "each", key, problems, required=False)
     field_table = table.get("fields")

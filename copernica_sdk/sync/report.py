@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-__all__ = ["ExitCode", "RunReport", "StreamReport"]
+__all__ = ["ExitCode", "RunReport", "StreamReport", "Terminated"]
 
 
 class ExitCode(enum.IntEnum):
@@ -21,6 +21,11 @@ class ExitCode(enum.IntEnum):
     LOCKED = 75            # another run of the same job is still going (EX_TEMPFAIL)
     INTERRUPTED = 130      # stopped by Ctrl-C (SIGINT); the next run resumes
     TERMINATED = 143       # stopped by SIGTERM (e.g. a service manager); the next run resumes
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so the same clean-up runs (checkpoints roll back,
+    the job lock and the state file are released); recorded as exit code 143."""
 
 
 @dataclass

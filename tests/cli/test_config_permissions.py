@@ -55,6 +55,8 @@ def test_a_nested_literal_secret_is_warned_about(project: Project) -> None:
         "connector": "cms_generic", "base_url": "http://127.0.0.1:9",
         "auth": {"type": "basic", "username": "admin", "password": "wp-app-pass-1234"},
         "streams": {"users": {"path": "/users", "primary_key": "id"}}}
+    tables["target"] = {"database": "Contacts",
+                        "streams": {"users": {"profile": {"key": "email | normalize_email"}}}}
     project.write(tables)
     project.config.chmod(0o644)
     result = ok(project.invoke("config", "show"))

@@ -101,8 +101,13 @@ def test_every_connector_field_refuses_wrong_types_and_special_numbers(
     assert info.connector is not None
     field = next(f for f in info.connector.config_spec if f.name == name)
 
+    # cms_generic has no default mapping: a job needs its own [target].
+    target = {"database": "Contacts", "streams": {"users": {"profile": {
+        "key": "email | normalize_email"}}}} if connector == "cms_generic" else {}
+
     def write(source: dict[str, Any]) -> None:
-        project.write({**project.tables(), "source": source})
+        project.write({**project.tables(), "source": source,
+                       **({"target": target} if target else {})})
 
     write(bases[connector])
     ok(project.invoke("config", "show"))  # the base is valid
@@ -196,3 +201,41 @@ def test_a_connector_spec_refuses_bools_infinities_and_absurd_numbers() -> None:
             Numbers.validate_config(config)
         assert err.value.problems[0].startswith(f"source.{next(iter(config))}:"), config
     assert Numbers.validate_config({"ratio": "0.5", "count": "3"}) == {"ratio": 0.5, "count": 3}
+
+
+@pytest.mark.parametrize("value", [5, 1.5, True, [1], {"a": 1}])
+def test_config_show_checks_the_target_too(project: Project, value: Any) -> None:
+    """`config show` reports a broken [target] as `check` and `run` do (exit 2, the key
+    and the type named), not only when a job opens."""
+    project.write(project.tables(target={"database": value}))
+    result = project.invoke("config", "show")
+    assert_config_error(result, "target.database", value)
+    assert "must be text" in result.stderr and "required" not in result.stderr, describe(result)
+
+
+def test_config_show_names_the_target_database_and_its_origin(project: Project) -> None:
+    result = ok(project.invoke("config", "show",
+                               env={"COPERNICA_SYNC__TARGET__DATABASE": "4"}))
+    assert "target.database = '4'    (env:COPERNICA_SYNC__TARGET__DATABASE)" in result.output
+
+
+def test_a_plain_http_endpoint_elsewhere_than_loopback_is_a_config_error(project: Project) -> None:
+    result = project.invoke("check", env={"COPERNICA_SYNC__COPERNICA__ENDPOINT":
+                                          "http://10.0.0.1:1/"})
+    assert result.exit_code == 2, describe(result)  # was 5, "unavailable"
+    assert "https://" in result.stderr and "Traceback" not in result.output
+
+
+def test_a_config_file_nested_too_deeply_is_a_config_error(project: Project) -> None:
+    for text in ("a = " + "[" * 3000 + "]" * 3000, "[sync]\nx = " + "{a=" * 500 + "1" + "}" * 500):
+        project.write(text)
+        result = project.invoke("config", "show")
+        assert result.exit_code == 2 and isinstance(result.exception, SystemExit), \
+            describe(result)
+        assert "nested too deeply" in result.stderr, describe(result)
+
+
+def test_a_config_file_with_a_byte_order_mark_reads(project: Project) -> None:
+    text = project.config.read_text(encoding="utf-8")
+    project.config.write_text("\ufeff" + text, encoding="utf-8")  # Windows Notepad
+    ok(project.invoke("config", "show"))

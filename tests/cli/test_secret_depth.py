@@ -40,13 +40,30 @@ from hello_connector.fake_api import FakeMembersApi  # noqa: E402
 Path_ = tuple[str, ...]
 
 
-def declared_secret_paths(connector: type[Connector]) -> list[Path_]:
-    """Every secret the spec declares, as a key path inside ``[source]``."""
+def declared_secret_paths(connector: type[Connector], source: dict[str, Any] | None = None
+                          ) -> list[Path_]:
+    """Every secret the spec declares, as a key path inside ``[source]``.
+
+    A pattern becomes one concrete key: a component that is only ``*`` is the
+    first entry ``source`` has there (e.g. a stream's name), other wildcards a
+    name of their own (``*api?key*`` -> ``Xapi-keyX``)."""
     paths: list[Path_] = []
     for field in connector.config_spec:
         if field.secret:
             paths.append((field.name,))
-        paths += [(field.name, *key.split(".")) for key in field.secret_keys]
+        for key in field.secret_keys:
+            path: list[str] = [field.name]
+            for part in key.split("."):
+                if part == "*":
+                    table = get_path(source or {}, tuple(path))
+                    if not isinstance(table, dict) or not table:
+                        break
+                    part = next(iter(table))
+                path.append(part.replace("*", "X").replace("?", "-"))
+            else:
+                if "body" in path and get_path(source or {}, tuple(path[:-1])) is None:
+                    continue  # a body is for POST streams only; the live ones GET
+                paths.append(tuple(path))
     return paths
 
 
@@ -139,15 +156,35 @@ def test_cms_generic_declares_its_auth_secrets() -> None:
     assert {("auth", "password"), ("auth", "token"), ("auth", "key")} <= set(paths)
 
 
+def test_cms_generic_credential_headers_and_params_are_secret_at_any_depth() -> None:
+    """``headers``/``params`` are free-form: an Authorization, X-API-Key or cookie
+    value there is masked and redacted, at the top and in each stream."""
+    cms = connectors()["cms_generic"]
+    source = {"headers": {"Authorization": "Bearer hdr-1", "X-API-Key": "hdr-2",
+                          "Cookie": "sid=hdr-3", "Accept": "application/json"},
+              "streams": {"users": {"path": "/u", "primary_key": "id",
+                                    "headers": {"x-auth-token": "hdr-4", "Accept": "a/b"},
+                                    "params": {"api_key": "hdr-5", "per_page": "100"}}}}
+    assert sorted(cms.secret_values(source)) == ["Bearer hdr-1", "hdr-2", "hdr-4", "hdr-5",
+                                                 "sid=hdr-3"]
+    masked = cms.masked_config(source)
+    assert masked["headers"] == {"Authorization": MASK, "X-API-Key": MASK, "Cookie": MASK,
+                                 "Accept": "application/json"}
+    users = masked["streams"]["users"]
+    assert users["headers"] == {"x-auth-token": MASK, "Accept": "a/b"}
+    assert users["params"] == {"api_key": MASK, "per_page": "100"}
+    assert users["primary_key"] == "id"
+
+
 @pytest.mark.parametrize("name", sorted(connectors()))
 def test_no_declared_secret_at_any_depth_shows_or_is_stored(
         tmp_path: Path, copernica: FakeCopernica, name: str) -> None:
     connector = connectors()[name]
     assert name in LIVE, f"add a live set-up for connector {name!r} to this test"
-    paths = declared_secret_paths(connector)
-    assert paths, f"{name} declares no secret"
     with ExitStack() as stack:
         live = stack.enter_context(LIVE[name]())
+        paths = declared_secret_paths(connector, live.source)
+        assert paths, f"{name} declares no secret"
         source = json.loads(json.dumps(live.source))
         for path in paths:
             if get_path(source, path) in (None, ""):

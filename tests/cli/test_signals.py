@@ -75,7 +75,10 @@ def test_a_signal_mid_run_exits_with_its_code_and_the_rerun_is_exact(
         pass  # released: a re-run may start at once
     with sqlite3.connect(ready.state_path) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        # The run history records the signal's code, not "unavailable" (5).
+        last = conn.execute("SELECT exit_code FROM runs ORDER BY id DESC LIMIT 1").fetchone()
     conn.close()
+    assert last == (code,)
 
     ok(ready.invoke("run"))
     assert duplicates(ready.copernica) == {}

@@ -57,6 +57,18 @@ def test_state_reset_asks_first_and_no_keeps_the_bookmarks(ready: Project) -> No
     assert "bookmark customers:" in ok(ready.invoke("state", "show")).stdout
 
 
+@pytest.mark.parametrize("command", [("state", "reset"), ("dlq", "purge")])
+def test_a_confirmation_without_an_answer_changes_nothing_and_names_yes(
+        ready: Project, command: tuple[str, ...]) -> None:
+    """stdin closed (cron without --yes): exit 2 naming --yes, not "Aborted!" and exit 1
+    (which means "dead-lettered")."""
+    ok(ready.invoke("run"))
+    result = ready.invoke(*command, input="")
+    assert result.exit_code == 2, describe(result)
+    assert "--yes" in result.stderr and "Aborted!" not in result.output + result.stderr
+    assert "bookmark customers:" in ok(ready.invoke("state", "show")).stdout
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="XDG layout is Linux's")
 def test_state_lives_in_the_user_state_directory_by_default(project: Project) -> None:
     tables = project.tables()

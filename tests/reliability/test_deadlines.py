@@ -174,3 +174,24 @@ def test_a_cms_that_trickles_ends_check_and_run_with_exit_5_and_frees_the_lock(
         again = job.run("run")
         assert again.returncode == 0, describe(again)  # the lock was released: not 75
         assert len(copernica.profiles("Customers")) == 5
+
+
+def test_a_usage_collector_never_has_its_events_redirected_and_no_answer_raises() -> None:
+    """A sink must not raise for a delivery problem, and a 307 must not carry the
+    events (and their licence ids) to another host: the batch stays queued."""
+    from copernica_sdk.licensing.ledger import UsageEvent
+    from copernica_sdk.licensing.sinks import HttpCollectorSink, Outcome
+
+    event = UsageEvent("cpe1_" + "1" * 40, "2025-05-01T00:00:00Z", "2025-05", "records_synced",
+                       1, "orders", "i1", "shop.nl", "production", "acme-woo", "L1", "cus_1",
+                       1, 0, "valid", "")
+    with HostileSoap("redirect") as collector:
+        results = HttpCollectorSink(collector.url, timeout=5, deadline=5).send([event])
+        assert collector.elsewhere.requests == []
+        assert [r.outcome for r in results] == [Outcome.RETRY]
+        assert "redirect" in results[0].detail and collector.elsewhere.url.split("//")[1] \
+            .rstrip("/") in results[0].detail
+        for mode in ("huge_announced", "html", "empty", "malformed"):
+            collector.mode = mode
+            results = HttpCollectorSink(collector.url, timeout=2, deadline=2).send([event])
+            assert not results[0].outcome.delivered, mode

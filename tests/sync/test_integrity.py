@@ -150,3 +150,18 @@ def test_a_total_that_shrinks_means_records_moved() -> None:
     assert not check.moved
     check.page("/p?offset=3", [5, 6, 7], start=3, total=8, per_page=3)
     assert check.moved and check.duplicates == 0
+
+
+def test_a_key_that_cannot_be_hashed_or_compared_is_no_crash() -> None:
+    """A source that sends `"id": [1]` or ids of mixed types: the records are theirs to
+    dead-letter; the checks go on (they raised TypeError, a traceback)."""
+    check = ListingChecker("users", ordered=True)
+    verdict = check.page("p1", [[1], {"a": 1}, 3], order=[[1], {"a": 1}, 3], start=0,
+                         total=5, per_page=3)
+    assert verdict.fresh == (0, 1, 2) and verdict.more
+    verdict = check.page("p2", ["x", 4], order=["x", 4], start=3, total=5, per_page=3)
+    assert verdict.fresh == (0, 1) and not verdict.more
+    repeated = ListingChecker("users")
+    repeated.page("a", [[1], [2]], start=0, per_page=2)
+    with pytest.raises(ListingInconsistentError, match="repeats"):  # still detected
+        repeated.page("b", [[1], [2]], start=2, per_page=2)

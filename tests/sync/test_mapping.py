@@ -776,3 +776,23 @@ def test_if_missing_accepts_only_clear_or_keep() -> None:
     with pytest.raises(ConfigError, match=r"fields\.news\.if_missing"):
         parse_target({"database": "D", "streams": {"s": {"profile": {
             "key": "k", "fields": {"news": {"source": "n", "if_missing": "drop"}}}}}})
+
+
+@pytest.mark.parametrize("value", [5, 4.5, True, ["Customers"], {"name": "Customers"}])
+def test_a_target_text_setting_of_the_wrong_type_names_the_type_not_required(value):
+    table = minimal()
+    table["database"] = value
+    table["streams"]["customers"]["collections"] = {
+        "Orders": {"key_field": value, "fields": {"order_id": "id"}}}
+    problems = config_problems(table)
+    database = [p for p in problems if p.startswith("target.database:")]
+    key_field = [p for p in problems if ".key_field:" in p]
+    assert database and "required" not in database[0] and "must be text" in database[0]
+    assert key_field and "required" not in key_field[0] and "must be text" in key_field[0]
+    assert repr(value) in database[0]
+
+
+def test_a_missing_target_database_is_still_required():
+    table = minimal()
+    del table["database"]
+    assert any(p.startswith("target.database: required") for p in config_problems(table))

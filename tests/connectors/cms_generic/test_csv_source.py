@@ -126,3 +126,18 @@ def test_through_the_engine_bad_rows_land_in_dead_letters_and_the_rest_syncs(
     synced = sorted(p["fields"]["email"] for p in fake_copernica.profiles("Customers"))
     assert synced == ["a@example.com", "c@example.com"]
     assert report.totals()["written"] + report.totals()["dead_lettered"] == 3
+
+
+def test_a_row_the_csv_parser_cannot_read_is_that_rows_dead_letter(tmp_path: Path) -> None:
+    """A cell over the parser's 128 KiB limit failed the whole file (exit 5); it is one
+    row's problem, and the rows after it are read."""
+    (tmp_path / "contacts-1.csv").write_text(
+        "Contact ID;E-mail;First name;Last name;Newsletter;Updated\n"
+        "1;a@example.com;Ann;A;yes;2024-05-01 10:00:00\n"
+        f"2;b@example.com;{'x' * 200_000};B;no;2024-05-01 10:00:00\n"
+        "3;c@example.com;Cas;C;no;2024-05-01 10:00:00\n", encoding="utf-8")
+    records = read_all(_conn(tmp_path), "contacts")
+    bad = [r for r in records if isinstance(r, BadRow)]
+    assert [r["contact_id"] for r in records if not isinstance(r, BadRow)] == ["1", "3"]
+    assert len(bad) == 1 and bad[0].problem.startswith(
+        "contacts contacts-1.csv line 3: the row cannot be read as CSV (field larger")

@@ -277,3 +277,19 @@ def test_an_order_stored_with_a_far_future_date_is_read_by_every_read_path(
         shop.advance(60)
         later = iso(shop.now())
         assert [r["id"] for r in read_all(stream, UNTIL, later)] == [order_id]
+
+
+def test_orders_whose_id_is_not_a_number_do_not_break_the_keyset_merge() -> None:
+    """A plugin that sends `"id": [7]` or `"id": "x"`: the passes' merge and the seen
+    sets take them (they raised TypeError); the engine dead-letters them."""
+    import heapq
+
+    from connectors.woocommerce.streams import _order_key, _pair
+
+    when = "2024-05-01T10:00:00"
+    a = [{"id": 1, "date_modified_gmt": when}, {"id": [7], "date_modified_gmt": when}]
+    b = [{"id": "x", "date_modified_gmt": when}, {"id": 2, "date_modified_gmt": when}]
+    merged = list(heapq.merge(sorted(a, key=_order_key), sorted(b, key=_order_key),
+                              key=_order_key))
+    assert [r["id"] for r in merged if isinstance(r["id"], int)] == [1, 2]
+    assert len({_pair(r) for r in merged}) == 4

@@ -134,3 +134,18 @@ def test_a_status_change_rewrites_the_order_but_not_its_unchanged_lines(sync: Sy
     sync.run()
     assert sync.fake.calls.get("Profile_updateSubProfiles") == 1
     assert sync.fake.calls.get("Database_updateProfiles") is None
+
+
+@pytest.mark.parametrize("bad", [{"total": "1e400"}, {"total": "NaN"},
+                                 {"refunds": [{"id": 1, "total": "-1e400"}]}])
+def test_an_order_amount_beyond_any_price_is_that_orders_dead_letter(
+        sync: Sync, bad: dict[str, object]) -> None:
+    """An absurd total or refund ends in the order's dead letter, naming the value; the
+    other orders sync (it crashed the run with a decimal.InvalidOperation traceback)."""
+    order = sync.shop.orders[0]
+    sync.shop.update_order(order["id"], **bad)
+    report = sync.run()
+    assert report.exit_code is ExitCode.DEAD_LETTERED, [s.summary() for s in report.streams]
+    letters = sync.state.dead_letters(status="open")
+    assert [d.record_key for d in letters] == [str(order["id"])]
+    assert len(sync.fake.subprofiles("Orders")) == len(sync.shop.orders) - 1
