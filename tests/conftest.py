@@ -6,6 +6,9 @@ import os
 
 import pytest
 
+# The fixture plugins are opt-in (no pytest11 entry points): this suite enables them.
+pytest_plugins = ["copernica_sdk.testing.pytest_plugin", "connectors.woocommerce.testing"]
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--record", action="store_true", default=False,
