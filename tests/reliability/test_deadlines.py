@@ -36,6 +36,7 @@ def _timed(job: CliJob, *args: str) -> tuple[float, object]:
     return time.monotonic() - started, result
 
 
+@pytest.mark.slow  # the real command's retries back off for real: ~10-45 s
 def test_a_shop_that_trickles_its_answer_ends_check_and_run_with_exit_5_and_frees_the_lock(
         tmp_path: Path, shop: FakeShop, copernica: FakeCopernica) -> None:
     job = CliJob.create(tmp_path, shop, copernica, source=shop.source_config(deadline=2))
@@ -51,6 +52,7 @@ def test_a_shop_that_trickles_its_answer_ends_check_and_run_with_exit_5_and_free
     assert len(copernica.profiles("Customers")) > 0
 
 
+@pytest.mark.slow  # the real command's retries back off for real: ~10-45 s
 def test_a_copernica_endpoint_that_trickles_ends_check_and_run_with_exit_5_and_frees_the_lock(
         tmp_path: Path, shop: FakeShop, copernica: FakeCopernica) -> None:
     with HostileSoap("trickle") as hostile:
@@ -145,6 +147,7 @@ def test_a_usage_collector_that_trickles_its_answer_is_an_ambiguous_send_within_
     assert [r.outcome for r in results] == [Outcome.AMBIGUOUS]  # resent later, deduplicated
 
 
+@pytest.mark.slow  # the real command's retries back off for real: ~10-45 s
 def test_a_cms_that_trickles_ends_check_and_run_with_exit_5_and_frees_the_lock(
         tmp_path: Path) -> None:
     from ..config_files import toml_text
