@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import os
+import sys
 
 import pytest
+
+# Cached bytecode and pytest's assertion-rewrite cache let each xdist worker and each
+# `copernica-sync` subprocess start without recompiling; PYTHONDONTWRITEBYTECODE, set
+# in some containers, turns both off.  __pycache__ is git-ignored.
+sys.dont_write_bytecode = False
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 # The fixture plugins are opt-in (no pytest11 entry points): this suite enables them.
 pytest_plugins = ["copernica_sdk.testing.pytest_plugin", "connectors.woocommerce.testing"]
