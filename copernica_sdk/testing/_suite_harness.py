@@ -36,9 +36,13 @@ FAST_RETRY = RetryPolicy(max_attempts=2, sleep=lambda seconds: None)
 JOB = "connector-suite"
 
 
-def now_iso() -> str:
-    """Now, in the form the engine passes as ``until``."""
-    return datetime.now(UTC).replace(microsecond=0, tzinfo=None).isoformat()
+def _real_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def now_iso(clock: Callable[[], datetime] = _real_clock) -> str:
+    """Now (by ``clock``), in the form the engine passes as ``until``."""
+    return clock().replace(microsecond=0, tzinfo=None).isoformat()
 
 
 def describe(report: RunReport) -> str:
@@ -105,14 +109,17 @@ class Harness:
 
     def run(self, fake: FakeCopernica, state_path: Path, *, tap: Tap | None = None,
             options: SyncOptions | None = None,
-            hooks: Sequence[CheckpointHook] = ()) -> tuple[RunReport, Tap]:
-        """One sync run with a fresh connector, read through ``tap``."""
+            hooks: Sequence[CheckpointHook] = (),
+            clock: Callable[[], datetime] = _real_clock) -> tuple[RunReport, Tap]:
+        """One sync run with a fresh connector, read through ``tap``; the engine
+        reads the time from ``clock``."""
         tap = tap if tap is not None else Tap()
         connector = tapped(self.connector(), tap)
         try:
             with self.client(fake) as client, StateStore(state_path) as state:
                 engine = SyncEngine(client, connector, self.target, state, job=JOB,
-                                    options=options or self.options, hooks=hooks)
+                                    options=options or self.options, hooks=hooks,
+                                    clock=clock)
                 return engine.run(), tap
         finally:
             connector.close()
@@ -122,11 +129,12 @@ class Harness:
         with StateStore(state_path) as state:
             return state.bookmarks()
 
-    def read_all(self) -> list[StreamRead]:
-        """Every stream read from the beginning up to now, as the first run reads."""
+    def read_all(self, clock: Callable[[], datetime] = _real_clock) -> list[StreamRead]:
+        """Every stream read from the beginning up to now (by ``clock``), as the
+        first run reads."""
         connector = self.connector()
         try:
-            until = now_iso()
+            until = now_iso(clock)
             reads = []
             for stream in connector.streams():
                 # The records to sync; skipped and rejected ones are the engine's to count.

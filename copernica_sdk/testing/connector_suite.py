@@ -23,7 +23,7 @@ the API on loopback, a temporary export file…)::
                              mutate=lambda: api.touch(3))
 
 The tests sync the source into the bundled fake Copernica (the
-``fake_copernica`` fixture and fresh ones of their own) with the real
+``copernica_fake`` fixture, defined on the class, and fresh ones of their own) with the real
 :class:`~copernica_sdk.sync.engine.SyncEngine`, and check what a shop owner
 relies on: secrets are marked, keys are unique, the default mapping maps every
 record, replication values are UTC timestamps (in order where the stream says
@@ -60,7 +60,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import nullcontext, suppress
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, ClassVar, Protocol, runtime_checkable
@@ -76,6 +76,7 @@ from ._suite_harness import Harness, describe
 from ._suite_snapshot import Snapshot, differences, duplicates, snapshot
 from ._suite_tap import SimulatedCrash, Tap
 from .fake_copernica import FakeCopernica
+from .pytest_plugin import started_fake
 
 __all__ = ["ConnectorSuite", "Harness", "Source", "SourceFixture"]
 
@@ -184,6 +185,13 @@ class ConnectorSuite:
         raise NotImplementedError(
             f"{type(self).__name__} must define a `source` fixture yielding an object with "
             "`.config` and `.mutate()` (e.g. copernica_sdk.testing.connector_suite.Source)")
+
+    @pytest.fixture
+    def copernica_fake(self, request: pytest.FixtureRequest) -> Iterator[FakeCopernica]:
+        """The test's fake Copernica, as the opt-in plugin's fixture gives it (so a
+        connector's suite works without enabling the plugin)."""
+        with started_fake(request) as fake:
+            yield fake
 
     @pytest.fixture
     def suite_harness(self, source: SourceFixture, tmp_path: Path) -> Harness:
@@ -318,17 +326,17 @@ class ConnectorSuite:
     # -- incremental runs -----------------------------------------------------------
 
     def test_second_run_reads_only_at_or_after_the_bookmark(
-            self, suite_harness: Harness, fake_copernica: FakeCopernica) -> None:
+            self, suite_harness: Harness, copernica_fake: FakeCopernica) -> None:
         """A second run asks each stream for records from its bookmark on (no
         lookback here), and the stream yields none from before it."""
         h = suite_harness
-        h.prepare(fake_copernica)
+        h.prepare(copernica_fake)
         state = h.state_path("incremental")
         options = replace(h.options, lookback=timedelta(0))
-        first, first_tap = h.run(fake_copernica, state, options=options)
+        first, first_tap = h.run(copernica_fake, state, options=options)
         assert first.exit_code is ExitCode.OK, describe(first)
         bookmarks = h.bookmarks(state)
-        second, tap = h.run(fake_copernica, state, options=options)
+        second, tap = h.run(copernica_fake, state, options=options)
         assert second.exit_code is ExitCode.OK, describe(second)
 
         problems: list[str] = []
@@ -354,36 +362,36 @@ class ConnectorSuite:
         assert not problems, f"the second run read before the bookmark:{_show(problems)}"
 
     def test_second_run_without_changes_makes_no_write_calls(
-            self, suite_harness: Harness, fake_copernica: FakeCopernica) -> None:
+            self, suite_harness: Harness, copernica_fake: FakeCopernica) -> None:
         """Nothing changed in the source: the second run writes nothing."""
         h = suite_harness
-        h.prepare(fake_copernica)
+        h.prepare(copernica_fake)
         state = h.state_path("unchanged")
-        first, _ = h.run(fake_copernica, state)
+        first, _ = h.run(copernica_fake, state)
         assert first.exit_code is ExitCode.OK, describe(first)
-        fake_copernica.reset_calls()
-        second, _ = h.run(fake_copernica, state)
+        copernica_fake.reset_calls()
+        second, _ = h.run(copernica_fake, state)
         assert second.exit_code is ExitCode.OK, describe(second)
-        writes = {op: n for op, n in fake_copernica.calls.items() if n
-                  and op in _write_operations(fake_copernica)}
-        assert fake_copernica.write_calls() == 0, (
+        writes = {op: n for op, n in copernica_fake.calls.items() if n
+                  and op in _write_operations(copernica_fake)}
+        assert copernica_fake.write_calls() == 0, (
             f"the second run made write calls {writes}:\n{describe(second)}")
         assert sum(s.written for s in second.streams) == 0, describe(second)
 
     def test_changes_are_synced_and_only_they_are_written(
             self, suite_harness: Harness, source: SourceFixture,
-            fake_copernica: FakeCopernica) -> None:
+            copernica_fake: FakeCopernica) -> None:
         """After ``source.mutate()`` a run writes the changed records and nothing
         else, and Copernica ends as a clean run of the changed source leaves it."""
         h = suite_harness
-        h.prepare(fake_copernica)
+        h.prepare(copernica_fake)
         state = h.state_path("changes")
-        first, _ = h.run(fake_copernica, state)
+        first, _ = h.run(copernica_fake, state)
         assert first.exit_code is ExitCode.OK, describe(first)
         before = {s.name: {_key(r, s.primary_key): r for r in s.records} for s in h.read_all()}
         source.mutate()
-        _next_second()
-        after = h.read_all()
+        clock = _next_second()
+        after = h.read_all(clock)
 
         changed: dict[str, list[Record]] = {}
         problems: list[str] = []
@@ -401,8 +409,8 @@ class ConnectorSuite:
         assert changed, "source.mutate() changed no record the connector reads"
         assert not problems, f"mutate() must bump the replication value:{_show(problems)}"
 
-        fake_copernica.reset_calls()
-        second, _ = h.run(fake_copernica, state)
+        copernica_fake.reset_calls()
+        second, _ = h.run(copernica_fake, state, clock=clock)
         assert second.exit_code is ExitCode.OK, describe(second)
         too_many = [f"{s.stream}: wrote {s.written} records, only {len(changed.get(s.stream, []))} "
                     "changed" for s in second.streams if s.written > len(changed.get(s.stream, []))]
@@ -410,19 +418,19 @@ class ConnectorSuite:
         assert sum(s.written for s in second.streams) > 0, (
             f"mutate() changed records but the run wrote none of them:\n{describe(second)}")
         bound = self._write_bound(h, changed)
-        assert fake_copernica.write_calls() <= bound, (
-            f"{fake_copernica.write_calls()} write calls for changed records that need at most "
+        assert copernica_fake.write_calls() <= bound, (
+            f"{copernica_fake.write_calls()} write calls for changed records that need at most "
             f"{bound}:\n{describe(second)}")
 
         with FakeCopernica() as clean_fake:
             h.prepare(clean_fake)
-            clean, _ = h.run(clean_fake, h.state_path("changes-clean"))
+            clean, _ = h.run(clean_fake, h.state_path("changes-clean"), clock=clock)
             assert clean.exit_code is ExitCode.OK, describe(clean)
             expected = snapshot(clean_fake, h.target)
-        diff = differences(expected, snapshot(fake_copernica, h.target))
+        diff = differences(expected, snapshot(copernica_fake, h.target))
         assert not diff, ("after the changes Copernica differs from a clean run of the changed "
                           f"source:{_show(diff)}")
-        dups = duplicates(fake_copernica, h.target)
+        dups = duplicates(copernica_fake, h.target)
         assert not dups, f"duplicates:{_show(dups)}"
 
     def _write_bound(self, h: Harness, changed: Mapping[str, list[Record]]) -> int:
@@ -441,15 +449,15 @@ class ConnectorSuite:
     # -- crashes and failures ---------------------------------------------------------
 
     def test_resuming_from_every_bookmark_ends_in_the_same_state(
-            self, suite_harness: Harness, fake_copernica: FakeCopernica) -> None:
+            self, suite_harness: Harness, copernica_fake: FakeCopernica) -> None:
         """Crash a run after each checkpoint (before each page request), run again:
         Copernica ends exactly as after a clean run, without duplicates."""
         h = suite_harness
-        h.prepare(fake_copernica)
-        clean, clean_tap = h.run(fake_copernica, h.state_path("resume-clean"))
+        h.prepare(copernica_fake)
+        clean, clean_tap = h.run(copernica_fake, h.state_path("resume-clean"))
         assert clean.exit_code is ExitCode.OK, describe(clean)
-        expected = snapshot(fake_copernica, h.target)
-        dups = duplicates(fake_copernica, h.target)
+        expected = snapshot(copernica_fake, h.target)
+        dups = duplicates(copernica_fake, h.target)
         assert not dups, f"duplicates after a clean run:{_show(dups)}"
 
         # Request 0 would crash before anything is read: nothing to resume from.
@@ -480,7 +488,7 @@ class ConnectorSuite:
 
     def test_a_listing_that_lies_moves_no_bookmark_and_an_honest_rerun_syncs_everything(
             self, suite_harness: Harness, source: SourceFixture,
-            fake_copernica: FakeCopernica) -> None:
+            copernica_fake: FakeCopernica) -> None:
         """The source's listing lies (``source.lie()``: a repeated page, a wrong
         total…): the first run must fail (exit code 5, the stream's error saying
         what was inconsistent) and save no bookmark for the failed stream; once the
@@ -498,11 +506,11 @@ class ConnectorSuite:
             assert clean.exit_code is ExitCode.OK, describe(clean)
             expected = snapshot(clean_fake, h.target)
 
-        h.prepare(fake_copernica)
+        h.prepare(copernica_fake)
         state = h.state_path("lie")
         lie()
         try:
-            failed, _ = h.run(fake_copernica, state, options=options)
+            failed, _ = h.run(copernica_fake, state, options=options)
         finally:
             honest()
         assert failed.exit_code is ExitCode.UNAVAILABLE, (
@@ -515,16 +523,16 @@ class ConnectorSuite:
         assert not moved, (f"the failed stream(s) saved a bookmark over a listing that lied:"
                            f"{_show(moved)}")
 
-        rerun, _ = h.run(fake_copernica, state, options=options)
+        rerun, _ = h.run(copernica_fake, state, options=options)
         assert rerun.exit_code is ExitCode.OK, describe(rerun)
-        diff = differences(expected, snapshot(fake_copernica, h.target))
-        diff += duplicates(fake_copernica, h.target)
+        diff = differences(expected, snapshot(copernica_fake, h.target))
+        diff += duplicates(copernica_fake, h.target)
         assert not diff, ("after a run over a listing that lied and an honest rerun, Copernica "
                           f"differs from a clean run:{_show(diff)}\n  failed run: "
                           f"{describe(failed)}")
 
     def test_a_service_failure_mid_batch_then_a_rerun_ends_exact_with_zero_duplicates(
-            self, suite_harness: Harness, fake_copernica: FakeCopernica) -> None:
+            self, suite_harness: Harness, copernica_fake: FakeCopernica) -> None:
         """For each stream in turn, Copernica fails in the middle of its writes (HTTP
         503 past every retry, some after the write took effect) and recovers before
         the next stream: the run exits 5 without moving that stream's bookmark past
@@ -550,7 +558,7 @@ class ConnectorSuite:
         failures: list[str] = []
         for index, (name, (first, last)) in enumerate(windows.items()):
             # The first case uses the test's fake, the others fresh ones.
-            fake_cm = nullcontext(fake_copernica) if index == 0 else FakeCopernica()
+            fake_cm = nullcontext(copernica_fake) if index == 0 else FakeCopernica()
             with fake_cm as fake:
                 failures += self._fail_and_rerun(h, fake, name, first + (last - first) // 2,
                                                  expected)
@@ -610,12 +618,14 @@ def _before(value: Any, start: datetime) -> bool:
         return False  # reported by the replication-values test
 
 
-def _next_second() -> None:
-    """Wait until the clock is in the next second.  Runs read up to their start
-    truncated to the second, so a change a real-clock source stamped just now is
-    read by the next run only once that second is over."""
+def _next_second() -> Callable[[], datetime]:
+    """The real clock moved on to the start of the next second, for the engine.
+    Runs read up to their start truncated to the second, so a change a real-clock
+    source stamped just now is read only by a run that starts in a later second;
+    this clock is already there, so the test need not wait for it."""
     now = time.time()
-    time.sleep(math.ceil(now) - now + 0.01)
+    ahead = timedelta(seconds=math.ceil(now) - now + 0.01)
+    return lambda: datetime.now(UTC) + ahead
 
 
 def _later(new: Any, old: Any) -> bool:

@@ -17,8 +17,8 @@ from click.testing import Result
 
 from copernica_sdk.sync.config import SETTINGS, Setting, load_config
 from copernica_sdk.sync.connector import ConfigField
-from copernica_sdk.sync.registry import discover
 
+from ..installed import own_connectors
 from .conftest import Project, describe, ok
 
 INF, NAN = math.inf, math.nan
@@ -87,7 +87,7 @@ def _base_sources(project: Project) -> dict[str, dict[str, Any]]:
 
 
 def _connector_fields() -> list[tuple[str, str]]:
-    return [(name, field.name) for name, info in sorted(discover().items())
+    return [(name, field.name) for name, info in sorted(own_connectors().items())
             if info.connector is not None for field in info.connector.config_spec]
 
 
@@ -97,7 +97,7 @@ def test_every_connector_field_refuses_wrong_types_and_special_numbers(
         project: Project, connector: str, name: str) -> None:
     bases = _base_sources(project)
     assert connector in bases, f"add a valid [source] for connector {connector!r} to this test"
-    info = discover()[connector]
+    info = own_connectors()[connector]
     assert info.connector is not None
     field = next(f for f in info.connector.config_spec if f.name == name)
 

@@ -52,6 +52,7 @@ def test_a_wrong_shop_secret_exits_4(ready: Project) -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow  # the real command's retries back off for real
 def test_copernica_unreachable_exits_5(ready: Project) -> None:
     endpoint = f"http://127.0.0.1:{closed_port()}/"
     ready.write(ready.tables(copernica={"endpoint": endpoint}))
@@ -62,6 +63,7 @@ def test_copernica_unreachable_exits_5(ready: Project) -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow  # the real command's retries back off for real
 def test_the_shop_unreachable_exits_5(ready: Project) -> None:
     ready.write(ready.tables(source={"url": f"http://127.0.0.1:{closed_port()}"}))
     result = ready.run("run", "--stream", "customers")  # one stream: the retries take ~10 s

@@ -23,10 +23,10 @@ import pytest
 from connectors.cms_generic import testing as fake_cms
 from connectors.woocommerce.fake_shop import FakeShop
 from copernica_sdk.sync.connector import MASK, Connector
-from copernica_sdk.sync.registry import discover
 from copernica_sdk.testing.fake_copernica import FakeCopernica
 
 from ..config_files import toml_text
+from ..installed import own_connectors
 from .conftest import TOKEN, Project, describe, output
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -135,7 +135,7 @@ LIVE: dict[str, Callable[[], AbstractContextManager[Live]]] = {
 
 
 def connectors() -> dict[str, type[Connector]]:
-    found = {name: info.connector for name, info in discover().items() if info.connector}
+    found = {name: info.connector for name, info in own_connectors().items() if info.connector}
     return {**found, "hello": HelloConnector}
 
 

@@ -6,7 +6,7 @@ directory.  The placeholder token ``"…"`` in a ``CopernicaClient(...)`` (or a
 ``BearerAuth``/``LoginAuth``) call means "your account": it becomes the token of a fake
 Copernica started for the document, and the call gets the fake's ``endpoint`` — exactly
 what the README's "No account?" paragraph shows.  A snippet that defines ``test_*``
-functions has each one called with the fixtures it names (``fake_copernica``).
+functions has each one called with the fixtures it names (``copernica_fake``).
 
 A marker in the comment line right above a snippet changes what happens to it:
 
@@ -107,7 +107,7 @@ def call_tests(namespace: dict[str, Any], before: set[str]) -> None:
         if name in before or not name.startswith("test_") or not inspect.isfunction(func):
             continue
         params = list(inspect.signature(func).parameters)
-        unknown = [p for p in params if p != "fake_copernica"]
+        unknown = [p for p in params if p != "copernica_fake"]
         assert not unknown, f"{name}: no fixture {unknown} for documentation snippets"
         if params:
             with FakeCopernica() as fake:

@@ -35,7 +35,8 @@ def running_collector(ledger_path: Path, *, before: Callable[[], None] | None = 
         return result
 
     server = make_server("127.0.0.1", 0, wrapped, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}/usage", ledger, batches

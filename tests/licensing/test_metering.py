@@ -28,9 +28,9 @@ EXPIRED_AT = T0 + timedelta(days=365 + 30)
 
 
 @pytest.fixture
-def h(fake_copernica: FakeCopernica, tmp_path: Path,
+def h(copernica_fake: FakeCopernica, tmp_path: Path,
       partner_key: Ed25519PrivateKey) -> Iterator[Harness]:
-    harness = Harness(fake_copernica, tmp_path / "state.sqlite3",
+    harness = Harness(copernica_fake, tmp_path / "state.sqlite3",
                       licensed_connector(partner_key), FixedClock(T0 + timedelta(days=1)))
     yield harness
     harness.close()

@@ -21,9 +21,9 @@ from .harness import Harness, job_config, licensed_connector
 
 
 @pytest.fixture
-def setup(fake_copernica: FakeCopernica, tmp_path: Path,
+def setup(copernica_fake: FakeCopernica, tmp_path: Path,
           partner_key: Ed25519PrivateKey) -> Harness:
-    harness = Harness(fake_copernica, tmp_path / "state.sqlite3",
+    harness = Harness(copernica_fake, tmp_path / "state.sqlite3",
                       licensed_connector(partner_key), SystemClock())  # type: ignore[arg-type]
     for i in range(5):
         harness.source.put(id=i + 1, email=f"p{i}@example.com", name=f"Person {i}")

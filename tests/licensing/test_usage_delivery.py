@@ -27,9 +27,9 @@ PERIOD = (T0 + timedelta(days=1)).strftime("%Y-%m")
 
 
 @pytest.fixture
-def h(fake_copernica: FakeCopernica, tmp_path: Path,
+def h(copernica_fake: FakeCopernica, tmp_path: Path,
       partner_key: Ed25519PrivateKey) -> Iterator[Harness]:
-    harness = Harness(fake_copernica, tmp_path / "state.sqlite3",
+    harness = Harness(copernica_fake, tmp_path / "state.sqlite3",
                       licensed_connector(partner_key), FixedClock(T0 + timedelta(days=1)))
     token = sign_token(make_claims(), partner_key)
     for i in range(8):

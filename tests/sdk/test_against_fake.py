@@ -22,12 +22,12 @@ NO_WAIT = RetryPolicy(max_attempts=5, sleep=lambda _: None)
 
 
 @pytest.fixture
-def fake(fake_copernica: FakeCopernica) -> FakeCopernica:
-    fake_copernica.create_database(
+def fake(copernica_fake: FakeCopernica) -> FakeCopernica:
+    copernica_fake.create_database(
         "Customers", {"customer_key": {"type": "text", "index": True}, "firstname": "text",
                       "age": "integer"},
         {"Orders": {"order_id": {"type": "text", "index": True}, "status": "text"}})
-    return fake_copernica
+    return copernica_fake
 
 
 def client_for(fake: FakeCopernica, **kw: object) -> CopernicaClient:

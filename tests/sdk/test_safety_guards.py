@@ -32,13 +32,13 @@ NO_WAIT = RetryPolicy(max_attempts=2, sleep=lambda _: None)
 
 
 @pytest.fixture
-def fake(fake_copernica: FakeCopernica) -> FakeCopernica:
-    fake_copernica.create_database(
+def fake(copernica_fake: FakeCopernica) -> FakeCopernica:
+    copernica_fake.create_database(
         "Customers", {"customer_key": {"type": "text", "index": True}, "city": "text",
                       "firstname": "text"},
         {"Orders": {"order_id": {"type": "text", "index": True}, "status": "text"}})
-    fake_copernica.create_database("Plain", {"email": "text"})
-    return fake_copernica
+    copernica_fake.create_database("Plain", {"email": "text"})
+    return copernica_fake
 
 
 def client_for(fake: FakeCopernica, **kw: Any) -> CopernicaClient:

@@ -44,8 +44,8 @@ class Harness:
 
 
 @pytest.fixture
-def h(fake_copernica: FakeCopernica, tmp_path: Path) -> Iterator[Harness]:
-    harness = Harness(fake_copernica, tmp_path / "state.sqlite3")
+def h(copernica_fake: FakeCopernica, tmp_path: Path) -> Iterator[Harness]:
+    harness = Harness(copernica_fake, tmp_path / "state.sqlite3")
     yield harness
     harness.state.close()
     harness.client.close()
@@ -221,13 +221,13 @@ def test_unknown_streams_in_options_are_a_config_error(h: Harness) -> None:
         h.run(streams=["nope"])
 
 
-def test_a_missing_database_is_a_config_error_naming_the_fix(fake_copernica: FakeCopernica,
+def test_a_missing_database_is_a_config_error_naming_the_fix(copernica_fake: FakeCopernica,
                                                             tmp_path: Path) -> None:
     from copernica_sdk.sync.errors import ConfigError
 
     source = MemoryConnector()
     target = parse_target({}, source.default_mapping())
-    client = CopernicaClient(fake_copernica.token, endpoint=fake_copernica.url)
+    client = CopernicaClient(copernica_fake.token, endpoint=copernica_fake.url)
     with StateStore(tmp_path / "s.sqlite3") as state, \
             pytest.raises(ConfigError, match="schema apply"):
         SyncEngine(client, source, target, state).run()

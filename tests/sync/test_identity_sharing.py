@@ -59,11 +59,11 @@ class Harness:
 
 
 @pytest.fixture
-def make(fake_copernica: FakeCopernica, tmp_path: Path) -> Iterator[Any]:
+def make(copernica_fake: FakeCopernica, tmp_path: Path) -> Iterator[Any]:
     made: list[Harness] = []
 
     def build(**kwargs: Any) -> Harness:
-        harness = Harness(fake_copernica, tmp_path / f"state{len(made)}.sqlite3", **kwargs)
+        harness = Harness(copernica_fake, tmp_path / f"state{len(made)}.sqlite3", **kwargs)
         made.append(harness)
         return harness
 

@@ -16,8 +16,8 @@ from .test_engine import Harness, seed
 
 
 @pytest.fixture
-def h(fake_copernica: FakeCopernica, tmp_path: Path) -> Iterator[Harness]:
-    harness = Harness(fake_copernica, tmp_path / "state.sqlite3")
+def h(copernica_fake: FakeCopernica, tmp_path: Path) -> Iterator[Harness]:
+    harness = Harness(copernica_fake, tmp_path / "state.sqlite3")
     yield harness
     harness.state.close()
     harness.client.close()

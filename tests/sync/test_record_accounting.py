@@ -127,11 +127,11 @@ class _HostileSource(MemoryConnector):
 
 
 def test_the_engine_counts_skips_dead_letters_bad_values_and_never_lifts_the_bookmark(
-        fake_copernica: FakeCopernica, tmp_path: Path) -> None:
+        copernica_fake: FakeCopernica, tmp_path: Path) -> None:
     source = _HostileSource()
     target = parse_target({}, {**source.default_mapping(),
                                "streams": {"people": MAPPING["streams"]["people"]}})
-    with CopernicaClient(fake_copernica.token, endpoint=fake_copernica.url,
+    with CopernicaClient(copernica_fake.token, endpoint=copernica_fake.url,
                          retry=RetryPolicy(max_attempts=2, sleep=lambda _: None)) as client, \
             StateStore(tmp_path / "state.sqlite3") as state:
         schema.apply(client, schema.plan(client, schema_for(target)))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,19 +12,14 @@ from lxml import etree
 
 from copernica_sdk.testing.fake_copernica import FakeCopernica
 
-# Once copernica-sdk is installed the plugin is also loaded through its pytest11
-# entry point; registering the same module twice would make pytest fail at startup.
-PLUGIN = "copernica_sdk.testing.pytest_plugin"
-pytest_plugins = [] if PLUGIN in sys.modules else [PLUGIN]
-
 TNS = "http://soap.copernica.com/pom"
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 
 
 @pytest.fixture
-def fake(fake_copernica: FakeCopernica) -> FakeCopernica:
+def fake(copernica_fake: FakeCopernica) -> FakeCopernica:
     """Short alias for the plugin's fixture."""
-    return fake_copernica
+    return copernica_fake
 
 
 @pytest.fixture

@@ -70,7 +70,7 @@ def _run(suite: ConnectorSuite, test: str, api: FakeMembersApi, tmp_path: Path,
                     mutate=mutate or (lambda: api.touch(2)))
     harness = Harness(suite.make_connector, source.config, suite.target_overrides,
                       suite.sync_options, tmp_path)
-    fixtures = {"suite_harness": harness, "source": source, "fake_copernica": fake}
+    fixtures = {"suite_harness": harness, "source": source, "copernica_fake": fake}
     method = getattr(suite, test)
     method(**{name: fixtures[name] for name in inspect.signature(method).parameters})
 
@@ -119,7 +119,7 @@ def test_a_secret_shown_in_a_config_error_fails() -> None:
 
 
 def test_duplicate_primary_keys_fail(api: FakeMembersApi, tmp_path: Path,
-                                     fake_copernica: FakeCopernica) -> None:
+                                     copernica_fake: FakeCopernica) -> None:
     class Repeating(MembersStream):
         def read(self, start: str | None, until: str) -> Iterator[list[Record]]:
             pages = list(super().read(start, until))
@@ -127,11 +127,11 @@ def test_duplicate_primary_keys_fail(api: FakeMembersApi, tmp_path: Path,
 
     with pytest.raises(AssertionError, match="occurs 2 times"):
         _run(_suite_for(_with_stream(Repeating)), "test_records_have_unique_non_empty_primary_keys",
-             api, tmp_path, fake_copernica)
+             api, tmp_path, copernica_fake)
 
 
 def test_a_stream_that_claims_order_it_does_not_keep_fails(
-        api: FakeMembersApi, tmp_path: Path, fake_copernica: FakeCopernica) -> None:
+        api: FakeMembersApi, tmp_path: Path, copernica_fake: FakeCopernica) -> None:
     class Reversed(MembersStream):
         def read(self, start: str | None, until: str) -> Iterator[list[Record]]:
             pages = list(super().read(start, until))
@@ -140,11 +140,11 @@ def test_a_stream_that_claims_order_it_does_not_keep_fails(
     with pytest.raises(AssertionError, match="is sorted but"):
         _run(_suite_for(_with_stream(Reversed)),
              "test_replication_values_are_iso_timestamps_and_sorted_streams_are_sorted",
-             api, tmp_path, fake_copernica)
+             api, tmp_path, copernica_fake)
 
 
 def test_replication_values_not_in_utc_fail(api: FakeMembersApi, tmp_path: Path,
-                                            fake_copernica: FakeCopernica) -> None:
+                                            copernica_fake: FakeCopernica) -> None:
     class LocalTime(MembersStream):
         def read(self, start: str | None, until: str) -> Iterator[list[Record]]:
             for page in super().read(start, until):
@@ -153,11 +153,11 @@ def test_replication_values_not_in_utc_fail(api: FakeMembersApi, tmp_path: Path,
     with pytest.raises(AssertionError, match="not in UTC"):
         _run(_suite_for(_with_stream(LocalTime)),
              "test_replication_values_are_iso_timestamps_and_sorted_streams_are_sorted",
-             api, tmp_path, fake_copernica)
+             api, tmp_path, copernica_fake)
 
 
 def test_a_stream_that_ignores_start_fails(api: FakeMembersApi, tmp_path: Path,
-                                           fake_copernica: FakeCopernica) -> None:
+                                           copernica_fake: FakeCopernica) -> None:
     class Everything(MembersStream):
         def read(self, start: str | None, until: str) -> Iterator[list[Record]]:
             return super().read(None, until)
@@ -165,20 +165,20 @@ def test_a_stream_that_ignores_start_fails(api: FakeMembersApi, tmp_path: Path,
     with pytest.raises(AssertionError, match="is before the start"):
         _run(_suite_for(_with_stream(Everything)),
              "test_second_run_reads_only_at_or_after_the_bookmark", api, tmp_path,
-             fake_copernica)
+             copernica_fake)
 
 
 def test_a_mapping_that_cannot_map_records_fails(api: FakeMembersApi, tmp_path: Path,
-                                                 fake_copernica: FakeCopernica) -> None:
+                                                 copernica_fake: FakeCopernica) -> None:
     overrides = {"streams": {"members": {"profile": {"fields": {
         "firstname": {"source": "first_name", "type": "integer"}}}}}}
     with pytest.raises(AssertionError, match="cannot map"):
         _run(_suite_for(HelloConnector, target_overrides=overrides),
-             "test_records_map_without_errors", api, tmp_path, fake_copernica)
+             "test_records_map_without_errors", api, tmp_path, copernica_fake)
 
 
 def test_a_mutation_that_does_not_bump_the_replication_key_fails(
-        api: FakeMembersApi, tmp_path: Path, fake_copernica: FakeCopernica) -> None:
+        api: FakeMembersApi, tmp_path: Path, copernica_fake: FakeCopernica) -> None:
     def sneaky() -> None:
         with api.lock:
             member = api._members[1]
@@ -186,11 +186,11 @@ def test_a_mutation_that_does_not_bump_the_replication_key_fails(
 
     with pytest.raises(AssertionError, match="did not move forward"):
         _run(_suite_for(HelloConnector), "test_changes_are_synced_and_only_they_are_written",
-             api, tmp_path, fake_copernica, mutate=sneaky)
+             api, tmp_path, copernica_fake, mutate=sneaky)
 
 
 def test_a_stream_that_writes_unchanged_records_again_fails(
-        api: FakeMembersApi, tmp_path: Path, fake_copernica: FakeCopernica) -> None:
+        api: FakeMembersApi, tmp_path: Path, copernica_fake: FakeCopernica) -> None:
     class Stamping(MembersStream):
         """Adds the read time to every record, so nothing ever looks unchanged."""
 
@@ -202,11 +202,11 @@ def test_a_stream_that_writes_unchanged_records_again_fails(
     with pytest.raises(AssertionError, match="made write calls"):
         _run(_suite_for(_with_stream(Stamping)),
              "test_second_run_without_changes_makes_no_write_calls", api, tmp_path,
-             fake_copernica)
+             copernica_fake)
 
 
 def test_a_bookmark_past_unread_records_loses_them_on_resume(
-        api: FakeMembersApi, tmp_path: Path, fake_copernica: FakeCopernica) -> None:
+        api: FakeMembersApi, tmp_path: Path, copernica_fake: FakeCopernica) -> None:
     class NewestFirst(MembersStream):
         """Says it is sorted but serves the newest page first: a crash after that
         page leaves a bookmark past every older record."""
@@ -217,11 +217,11 @@ def test_a_bookmark_past_unread_records_loses_them_on_resume(
     with pytest.raises(AssertionError, match="is missing"):
         _run(_suite_for(_with_stream(NewestFirst)),
              "test_resuming_from_every_bookmark_ends_in_the_same_state", api, tmp_path,
-             fake_copernica)
+             copernica_fake)
 
 
 def test_the_resume_test_can_sample_its_crash_points(
-        api: FakeMembersApi, tmp_path: Path, fake_copernica: FakeCopernica,
+        api: FakeMembersApi, tmp_path: Path, copernica_fake: FakeCopernica,
         monkeypatch: pytest.MonkeyPatch) -> None:
     crashes: list[int | None] = []
 
@@ -233,7 +233,7 @@ def test_the_resume_test_can_sample_its_crash_points(
     monkeypatch.setattr(connector_suite, "Tap", CountingTap)
     _run(_suite_for(HelloConnector, max_resume_points=2),
          "test_resuming_from_every_bookmark_ends_in_the_same_state", api, tmp_path,
-         fake_copernica)
+         copernica_fake)
     # 12 members in pages of 4: requests 0-3 (3 pages, then the end); crash at 1 and 3.
     assert [c for c in crashes if c is not None] == [1, 3]
 
@@ -264,18 +264,18 @@ def test_other_replication_values_are_refused(value: Any) -> None:
 
 
 def test_snapshot_differences_name_the_entity_and_the_field(
-        api: FakeMembersApi, tmp_path: Path, fake_copernica: FakeCopernica) -> None:
+        api: FakeMembersApi, tmp_path: Path, copernica_fake: FakeCopernica) -> None:
     harness = Harness(HelloConnector, api.source_config(), {}, _Suite.sync_options, tmp_path)
-    harness.prepare(fake_copernica)
-    harness.run(fake_copernica, harness.state_path("a"))
-    before = snapshot(fake_copernica, harness.target)
-    assert differences(before, snapshot(fake_copernica, harness.target)) == []
+    harness.prepare(copernica_fake)
+    harness.run(copernica_fake, harness.state_path("a"))
+    before = snapshot(copernica_fake, harness.target)
+    assert differences(before, snapshot(copernica_fake, harness.target)) == []
     member = api.members[0]
-    with harness.client(fake_copernica) as client:
+    with harness.client(copernica_fake) as client:
         database = client.databases.get("Members")
         client.profiles.update_many(database, {"member_key": member["email"]},
                                     {"firstname": "Changed"})
-    lines = differences(before, snapshot(fake_copernica, harness.target))
+    lines = differences(before, snapshot(copernica_fake, harness.target))
     assert lines == [f"profile member_key={member['email']!r} differs — firstname: 'Changed', "
                      f"expected {member['first_name']!r}"]
 
@@ -288,7 +288,7 @@ def test_timestamps_the_engine_passes_are_what_parse_utc_compares() -> None:
 
 
 def test_a_connector_that_believes_a_listing_that_lies_fails(
-        api: FakeMembersApi, tmp_path: Path, fake_copernica: FakeCopernica) -> None:
+        api: FakeMembersApi, tmp_path: Path, copernica_fake: FakeCopernica) -> None:
     class Believing(MembersStream):
         """Follows the cursor without checking the pages: a cache that answers the
         first page again makes it stop early, report success and move on."""
@@ -310,11 +310,11 @@ def test_a_connector_that_believes_a_listing_that_lies_fails(
                       suite.sync_options, tmp_path)
     with pytest.raises(AssertionError, match="must fail with exit code 5"):
         suite.test_a_listing_that_lies_moves_no_bookmark_and_an_honest_rerun_syncs_everything(
-            harness, source, fake_copernica)
+            harness, source, copernica_fake)
 
 
 def test_the_lying_listing_check_is_skipped_for_a_source_that_cannot_lie(
-        api: FakeMembersApi, tmp_path: Path, fake_copernica: FakeCopernica) -> None:
+        api: FakeMembersApi, tmp_path: Path, copernica_fake: FakeCopernica) -> None:
     with pytest.raises(pytest.skip.Exception, match="cannot lie"):
         _run(_Suite(), "test_a_listing_that_lies_moves_no_bookmark_and_an_honest_rerun_syncs_"
-             "everything", api, tmp_path, fake_copernica)
+             "everything", api, tmp_path, copernica_fake)

@@ -36,7 +36,7 @@ def test_unknown_access_token_is_invalid_access_token(kit: Any) -> None:
     assert kit.fault_of(response) == ("SOAP-ENV:Client", "Invalid access token")
 
 
-@pytest.mark.fake_copernica(tokens={"token-a": "alpha", "token-b": "beta"})
+@pytest.mark.copernica_fake(tokens={"token-a": "alpha", "token-b": "beta"})
 def test_each_token_sees_only_its_own_account(fake: FakeCopernica, kit: Any) -> None:
     fake.create_database("AlphaDB", account="alpha")
     beta = kit.raw("Account_databases", "<access_token>token-b</access_token>", token=False)
@@ -45,7 +45,7 @@ def test_each_token_sees_only_its_own_account(fake: FakeCopernica, kit: Any) -> 
     assert kit.result_of(alpha).findtext("total") == "1"
 
 
-@pytest.mark.fake_copernica(tokens={"token-a": "alpha", "token-b": "beta"})
+@pytest.mark.copernica_fake(tokens={"token-a": "alpha", "token-b": "beta"})
 def test_another_accounts_database_id_is_not_found(fake: FakeCopernica, kit: Any) -> None:
     db = fake.create_database("AlphaDB", account="alpha")
     response = kit.raw(
@@ -98,7 +98,7 @@ def test_forged_jwt_is_401_with_client_fault(kit: Any) -> None:
     assert kit.fault_of(response) == ("SOAP-ENV:Client", "Invalid or expired authorization token")
 
 
-@pytest.mark.fake_copernica(jwt_ttl=0)
+@pytest.mark.copernica_fake(jwt_ttl=0)
 def test_expired_jwt_is_401(fake: FakeCopernica, kit: Any) -> None:
     response = kit.raw(
         "Account_databases", "", token=False, headers={"Authorization": f"Bearer {_jwt(fake)}"}

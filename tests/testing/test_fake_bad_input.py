@@ -86,7 +86,7 @@ def test_boolean_accepts_one_and_zero(kit: Any) -> None:
     assert kit.raw("Account_databases", "<allproperties>0</allproperties>").status_code == 200
 
 
-@pytest.mark.fake_copernica(max_body_bytes=2000)
+@pytest.mark.copernica_fake(max_body_bytes=2000)
 def test_oversized_body_is_413_with_client_fault(kit: Any) -> None:
     response = kit.post(b"<x>" + b"a" * 5000 + b"</x>")
     assert response.status_code == 413

@@ -215,7 +215,7 @@ def test_update_profiles_returns_items_with_fields_when_allproperties(kit: Any) 
     assert kit.as_map(item.fields)["email"] == "a@example.com"
 
 
-@pytest.mark.fake_copernica(updateprofiles_returns_items=False)
+@pytest.mark.copernica_fake(updateprofiles_returns_items=False)
 def test_update_profiles_can_be_set_to_return_an_empty_collection(
     kit: Any, fake: FakeCopernica
 ) -> None:

@@ -170,7 +170,8 @@ class _Server(ThreadingHTTPServer):
 def server() -> Iterator[LoopbackServer]:
     httpd = _Server(("127.0.0.1", 0), _Handler)
     httpd.info = LoopbackServer(url=f"http://127.0.0.1:{httpd.server_port}/")
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
     thread.start()
     try:
         yield httpd.info

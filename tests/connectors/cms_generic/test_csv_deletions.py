@@ -41,45 +41,45 @@ def _deleted(copernica: FakeCopernica) -> dict[str, Any]:
 
 
 def test_rows_missing_from_the_next_full_export_are_marked_deleted_once(
-        tmp_path: Path, fake_copernica: FakeCopernica) -> None:
-    config = _setup(tmp_path, fake_copernica)
+        tmp_path: Path, copernica_fake: FakeCopernica) -> None:
+    config = _setup(tmp_path, copernica_fake)
     _export(tmp_path, set(range(1, 25)))
     invoke(config, "run", code=0)
-    assert set(_deleted(fake_copernica).values()) == {""}
+    assert set(_deleted(copernica_fake).values()) == {""}
 
     _export(tmp_path, set(range(1, 21)))  # 21 to 24 were deleted in the CMS
     invoke(config, "run", code=0)
-    marks = _deleted(fake_copernica)
+    marks = _deleted(copernica_fake)
     assert len(marks) == 24  # profiles are kept, only marked
     assert sorted(k for k, v in marks.items() if v) == [
         f"klant{i}@example.nl" for i in (21, 22, 23, 24)]
 
-    fake_copernica.reset_calls()
+    copernica_fake.reset_calls()
     invoke(config, "run", code=0)
-    assert fake_copernica.write_calls() == 0
+    assert copernica_fake.write_calls() == 0
 
     _export(tmp_path, {*range(1, 21), 22})  # 22 came back
     invoke(config, "run", code=0)
-    assert _deleted(fake_copernica)["klant22@example.nl"] == ""
-    assert _deleted(fake_copernica)["klant23@example.nl"] != ""
+    assert _deleted(copernica_fake)["klant22@example.nl"] == ""
+    assert _deleted(copernica_fake)["klant23@example.nl"] != ""
 
 
 def test_an_empty_export_marks_nobody_deleted(tmp_path: Path,
-                                             fake_copernica: FakeCopernica) -> None:
-    config = _setup(tmp_path, fake_copernica)
+                                             copernica_fake: FakeCopernica) -> None:
+    config = _setup(tmp_path, copernica_fake)
     _export(tmp_path, set(range(1, 25)))
     invoke(config, "run", code=0)
     _export(tmp_path, set())
     invoke(config, "run", code=0)
-    assert set(_deleted(fake_copernica).values()) == {""}
+    assert set(_deleted(copernica_fake).values()) == {""}
 
 
 def test_without_the_option_deleted_rows_keep_their_profile_unmarked(
-        tmp_path: Path, fake_copernica: FakeCopernica) -> None:
-    config = _setup(tmp_path, fake_copernica, deletions=False)
+        tmp_path: Path, copernica_fake: FakeCopernica) -> None:
+    config = _setup(tmp_path, copernica_fake, deletions=False)
     _export(tmp_path, set(range(1, 25)))
     invoke(config, "run", code=0)
     _export(tmp_path, set(range(1, 21)))
     invoke(config, "run", code=0)
-    assert len(_deleted(fake_copernica)) == 24
-    assert set(_deleted(fake_copernica).values()) == {""}
+    assert len(_deleted(copernica_fake)) == 24
+    assert set(_deleted(copernica_fake).values()) == {""}

@@ -56,44 +56,44 @@ def _open_letters(tmp_path: Path) -> list[str]:
 
 
 def test_a_corrected_export_saved_under_the_same_name_is_synced_in_full(
-        tmp_path: Path, fake_copernica: FakeCopernica) -> None:
-    config = _setup(tmp_path, fake_copernica)
+        tmp_path: Path, copernica_fake: FakeCopernica) -> None:
+    config = _setup(tmp_path, copernica_fake)
     _place(tmp_path, "excel-nl-cp1252.csv")
     # Dutch dates without date_format: every row is dead-lettered, the run says so.
     first = invoke(config, "run", code=1)
     assert "24 record(s) could not be synced" in first.output + first.stderr
-    assert _profiles(fake_copernica) == {}
+    assert _profiles(copernica_fake) == {}
     assert len(_open_letters(tmp_path)) == 24
 
     _place(tmp_path, "excel-iso-corrected.csv")  # same name, rows older than the bookmark
     invoke(config, "run", code=0)
-    profiles = _profiles(fake_copernica)
+    profiles = _profiles(copernica_fake)
     assert len(profiles) == 24
     assert profiles["klant3@example.nl"]["newsletter"] == "0"
     assert profiles["klant3@example.nl"]["updated"] == "2026-11-04 15:21:00"
     # The dead letters of rows that now synced are resolved.
     assert _open_letters(tmp_path) == []
 
-    fake_copernica.reset_calls()
+    copernica_fake.reset_calls()
     invoke(config, "run", code=0)
-    assert fake_copernica.write_calls() == 0
+    assert copernica_fake.write_calls() == 0
 
 
 def test_fixing_the_date_format_rereads_a_file_whose_rows_failed(
-        tmp_path: Path, fake_copernica: FakeCopernica) -> None:
-    config = _setup(tmp_path, fake_copernica)
+        tmp_path: Path, copernica_fake: FakeCopernica) -> None:
+    config = _setup(tmp_path, copernica_fake)
     _place(tmp_path, "excel-nl-cp1252.csv")
     invoke(config, "run", code=1)
     # The unchanged file was not marked processed: with the settings fixed it syncs.
-    config = _setup(tmp_path, fake_copernica, **DUTCH)
+    config = _setup(tmp_path, copernica_fake, **DUTCH)
     invoke(config, "run", code=0)
-    assert len(_profiles(fake_copernica)) == 24
+    assert len(_profiles(copernica_fake)) == 24
     assert _open_letters(tmp_path) == []
 
 
 def test_dlq_retry_leaves_letters_of_a_changed_file_alone_and_points_to_run(
-        tmp_path: Path, fake_copernica: FakeCopernica) -> None:
-    config = _setup(tmp_path, fake_copernica)
+        tmp_path: Path, copernica_fake: FakeCopernica) -> None:
+    config = _setup(tmp_path, copernica_fake)
     _place(tmp_path, "excel-nl-cp1252.csv")
     invoke(config, "run", code=1)
     _place(tmp_path, "excel-iso-corrected.csv")
@@ -101,7 +101,7 @@ def test_dlq_retry_leaves_letters_of_a_changed_file_alone_and_points_to_run(
     retry = invoke(config, "dlq", "retry", code=1)
     assert "holds newer data for the row" in retry.stderr
     assert "run `copernica-sync run` instead" in retry.stderr
-    assert _profiles(fake_copernica) == {}  # the old, bad payloads were not resent
+    assert _profiles(copernica_fake) == {}  # the old, bad payloads were not resent
     assert len(_open_letters(tmp_path)) == 24
 
     invoke(config, "run", code=0)
@@ -110,11 +110,11 @@ def test_dlq_retry_leaves_letters_of_a_changed_file_alone_and_points_to_run(
 
 @pytest.mark.parametrize("fixture", ["excel-nl-cp1252.csv", "excel-nl-utf8-bom.csv"])
 def test_a_dutch_excel_export_reads_with_the_locale_settings(
-        tmp_path: Path, fake_copernica: FakeCopernica, fixture: str) -> None:
-    config = _setup(tmp_path, fake_copernica, **DUTCH)
+        tmp_path: Path, copernica_fake: FakeCopernica, fixture: str) -> None:
+    config = _setup(tmp_path, copernica_fake, **DUTCH)
     _place(tmp_path, fixture)
     invoke(config, "run", code=0)
-    profiles = _profiles(fake_copernica)
+    profiles = _profiles(copernica_fake)
     assert len(profiles) == 24
     tom = profiles["klant3@example.nl"]
     assert (tom["firstname"], tom["lastname"]) == ("Tom & Jerry", "O\u2019Brien")
@@ -127,11 +127,11 @@ def test_a_dutch_excel_export_reads_with_the_locale_settings(
 
 
 def test_a_phpmyadmin_export_reads_null_as_empty(
-        tmp_path: Path, fake_copernica: FakeCopernica) -> None:
-    config = _setup(tmp_path, fake_copernica, delimiter=",", null_values=["NULL"])
+        tmp_path: Path, copernica_fake: FakeCopernica) -> None:
+    config = _setup(tmp_path, copernica_fake, delimiter=",", null_values=["NULL"])
     _place(tmp_path, "phpmyadmin.csv")
     invoke(config, "run", code=0)
-    profiles = _profiles(fake_copernica)
+    profiles = _profiles(copernica_fake)
     assert len(profiles) == 24
     assert profiles["klant5@example.nl"]["lastname"] == ""
     assert profiles["klant1@example.nl"]["updated"] == "2026-11-02 05:07:00"

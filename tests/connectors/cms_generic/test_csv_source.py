@@ -107,7 +107,7 @@ def test_a_missing_csv_file_fails_check_and_read(tmp_path: Path) -> None:
 
 
 def test_through_the_engine_bad_rows_land_in_dead_letters_and_the_rest_syncs(
-        tmp_path: Path, fake_copernica: FakeCopernica) -> None:
+        tmp_path: Path, copernica_fake: FakeCopernica) -> None:
     (tmp_path / "contacts-1.csv").write_text(
         "Contact ID;E-mail;First name;Last name;Newsletter;Updated\n"
         "1;a@example.com;Ann;A;yes;2024-05-01 10:00:00\n"
@@ -115,7 +115,7 @@ def test_through_the_engine_bad_rows_land_in_dead_letters_and_the_rest_syncs(
         "3;c@example.com;Cas;C;no;2024-05-02 10:00:00\n", encoding="utf-8")
     conn = _conn(tmp_path)
     target = parse_target(preset("csv")["target"], conn.default_mapping())
-    client = CopernicaClient(fake_copernica.token, endpoint=fake_copernica.url)
+    client = CopernicaClient(copernica_fake.token, endpoint=copernica_fake.url)
     schema.apply(client, schema.plan(client, schema_for(target)))
     with StateStore(tmp_path / "state.sqlite3") as state:
         report = SyncEngine(client, conn, target, state, job="csv").run()
@@ -123,7 +123,7 @@ def test_through_the_engine_bad_rows_land_in_dead_letters_and_the_rest_syncs(
     assert report.exit_code is ExitCode.DEAD_LETTERED
     assert [(d.stream, d.reason) for d in letters] == [
         ("contacts", "contacts contacts-1.csv line 3: the row has 3 columns, the header 6")]
-    synced = sorted(p["fields"]["email"] for p in fake_copernica.profiles("Customers"))
+    synced = sorted(p["fields"]["email"] for p in copernica_fake.profiles("Customers"))
     assert synced == ["a@example.com", "c@example.com"]
     assert report.totals()["written"] + report.totals()["dead_lettered"] == 3
 

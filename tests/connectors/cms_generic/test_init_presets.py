@@ -24,7 +24,7 @@ CREDENTIALS = {
 
 @pytest.mark.parametrize("name", ["wordpress", "drupal", "csv"])
 def test_init_with_a_preset_writes_a_config_that_check_accepts_once_filled_in(
-        tmp_path: Path, fake_copernica: FakeCopernica, name: str) -> None:
+        tmp_path: Path, copernica_fake: FakeCopernica, name: str) -> None:
     config = tmp_path / "copernica-sync.toml"
     written = invoke(config, "init", "--connector", "cms_generic", "--preset", name, code=0)
     assert f"from the {name} preset" in written.stdout
@@ -44,8 +44,8 @@ def test_init_with_a_preset_writes_a_config_that_check_accepts_once_filled_in(
                             str(tmp_path / "ledger.json"))
         config.write_text(text, encoding="utf-8")
     with FakeCms(5) as cms:
-        env = {"COPERNICA_ACCESS_TOKEN": fake_copernica.token,
-               "COPERNICA_SYNC__COPERNICA__ENDPOINT": fake_copernica.url,
+        env = {"COPERNICA_ACCESS_TOKEN": copernica_fake.token,
+               "COPERNICA_SYNC__COPERNICA__ENDPOINT": copernica_fake.url,
                "COPERNICA_SYNC__SYNC__STATE_PATH": str(tmp_path / "state.sqlite3"),
                **CREDENTIALS[name]}
         if name != "csv":
@@ -54,7 +54,7 @@ def test_init_with_a_preset_writes_a_config_that_check_accepts_once_filled_in(
         assert "source (cms_generic): ok" in checked.stdout
         invoke(config, "schema", "apply", env=env, code=0)
         invoke(config, "run", env=env, code=0)
-    assert len(fake_copernica.profiles("Customers")) == (24 if name == "csv" else 5)
+    assert len(copernica_fake.profiles("Customers")) == (24 if name == "csv" else 5)
 
 
 def test_init_without_a_preset_offers_them_and_writes_no_empty_streams(tmp_path: Path) -> None:

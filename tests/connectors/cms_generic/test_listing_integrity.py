@@ -77,44 +77,44 @@ def _lie_then_honest(h: Harness, cms: FakeCms, lie: ListingLies, says: str,
 
 @pytest.mark.parametrize("name", list(WORDPRESS_LIES))
 def test_a_wordpress_listing_that_lies_fails_and_an_honest_run_syncs_every_user(
-        tmp_path: Path, fake_copernica: FakeCopernica, name: str) -> None:
+        tmp_path: Path, copernica_fake: FakeCopernica, name: str) -> None:
     with FakeCms(contacts=CONTACTS) as cms:
         _lie_then_honest(_harness("wordpress", cms, tmp_path), cms, *WORDPRESS_LIES[name],
-                         fake=fake_copernica)
+                         fake=copernica_fake)
 
 
 @pytest.mark.parametrize("name", list(DRUPAL_LIES))
 def test_a_sorted_drupal_listing_that_lies_fails_and_an_honest_run_syncs_every_user(
-        tmp_path: Path, fake_copernica: FakeCopernica, name: str) -> None:
+        tmp_path: Path, copernica_fake: FakeCopernica, name: str) -> None:
     with FakeCms(contacts=CONTACTS) as cms:
         _lie_then_honest(_harness("drupal", cms, tmp_path), cms, *DRUPAL_LIES[name],
-                         fake=fake_copernica)
+                         fake=copernica_fake)
 
 
 def test_a_sorted_listing_that_lies_in_an_incremental_run_keeps_its_bookmark(
-        tmp_path: Path, fake_copernica: FakeCopernica) -> None:
+        tmp_path: Path, copernica_fake: FakeCopernica) -> None:
     with FakeCms(contacts=CONTACTS) as cms:
         h = _harness("drupal", cms, tmp_path)
-        h.prepare(fake_copernica)
+        h.prepare(copernica_fake)
         state = h.state_path("incremental")
-        first, _ = h.run(fake_copernica, state)
+        first, _ = h.run(copernica_fake, state)
         assert first.exit_code is ExitCode.OK, describe(first)
         before = h.bookmarks(state)["users"]
         cms.touch(3 * PAGE)
         # Two pages of changes are committed, then a page repeats.
         cms.lies = ListingLies(repeat_at=2 * PAGE)
-        failed, _ = h.run(fake_copernica, state)
+        failed, _ = h.run(copernica_fake, state)
         assert failed.exit_code is ExitCode.UNAVAILABLE, describe(failed)
         assert h.bookmarks(state)["users"] == before
         cms.lies = None
-        honest, _ = h.run(fake_copernica, state)
+        honest, _ = h.run(copernica_fake, state)
         assert honest.exit_code is ExitCode.OK, describe(honest)
         with FakeCopernica() as clean:
             h.prepare(clean)
             reference, _ = h.run(clean, h.state_path("clean"))
             assert reference.exit_code is ExitCode.OK, describe(reference)
             expected = snapshot(clean, h.target)
-        assert differences(expected, snapshot(fake_copernica, h.target)) == []
+        assert differences(expected, snapshot(copernica_fake, h.target)) == []
 
 
 STYLES: dict[str, dict[str, Any]] = {
@@ -188,26 +188,26 @@ class _ChurningCms(FakeCms):
 
 
 def test_users_edited_while_a_sorted_listing_is_read_are_not_a_lie_and_shift_nobody_out(
-        tmp_path: Path, fake_copernica: FakeCopernica) -> None:
+        tmp_path: Path, copernica_fake: FakeCopernica) -> None:
     # The two edited users move behind the read position, which shifts two unread
     # users back past it: the stream reads the listing once more and finds them.
     with _ChurningCms(contacts=CONTACTS) as cms:
         h = _harness("drupal", cms, tmp_path)
-        h.prepare(fake_copernica)
-        report, tap = h.run(fake_copernica, h.state_path("churn"))
+        h.prepare(copernica_fake)
+        report, tap = h.run(copernica_fake, h.state_path("churn"))
         assert report.exit_code is ExitCode.OK, describe(report)
         ids = [r["id"] for r in tap.streams["users"].records]
         assert len(ids) == len(set(ids)), "a user edited mid-listing was yielded twice"
         assert len(ids) == CONTACTS, f"users shifted out of the listing: {CONTACTS - len(ids)}"
         # The edits themselves are the next run's: they happened after this one started.
-        again, _ = h.run(fake_copernica, h.state_path("churn"))
+        again, _ = h.run(copernica_fake, h.state_path("churn"))
         assert again.exit_code is ExitCode.OK, describe(again)
         with FakeCopernica() as clean:
             h.prepare(clean)
             reference, _ = h.run(clean, h.state_path("clean"))
             assert reference.exit_code is ExitCode.OK, describe(reference)
             expected = snapshot(clean, h.target)
-        assert differences(expected, snapshot(fake_copernica, h.target)) == []
+        assert differences(expected, snapshot(copernica_fake, h.target)) == []
 
 
 

@@ -42,23 +42,23 @@ def site() -> Iterator[FakeCms]:
 
 
 def test_wordpress_names_arrive_html_encoded_and_are_written_decoded(
-        tmp_path: Path, fake_copernica: FakeCopernica, site: FakeCms) -> None:
-    config = _config(tmp_path, fake_copernica, site)
+        tmp_path: Path, copernica_fake: FakeCopernica, site: FakeCms) -> None:
+    config = _config(tmp_path, copernica_fake, site)
     invoke(config, "schema", "apply", code=0)
     invoke(config, "run", code=0)
-    person = _profiles(fake_copernica)["person5@example.com"]
+    person = _profiles(copernica_fake)["person5@example.com"]
     assert person["firstname"] == "Tom & Jerry"
     assert person["lastname"] == "O'Neil <Sr.>"
     assert person["display_name"] == "Tom & Jerry O'Neil <Sr.>"
 
 
 def test_the_wordpress_preset_syncs_subscribers_and_customers_only(
-        tmp_path: Path, fake_copernica: FakeCopernica, site: FakeCms) -> None:
-    config = _config(tmp_path, fake_copernica, site)
+        tmp_path: Path, copernica_fake: FakeCopernica, site: FakeCms) -> None:
+    config = _config(tmp_path, copernica_fake, site)
     invoke(config, "schema", "apply", code=0)
     invoke(config, "run", code=0)
     # 1 administrator and 4 author stay out; 2 (editor and subscriber) is a subscriber.
-    assert sorted(_profiles(fake_copernica)) == [
+    assert sorted(_profiles(copernica_fake)) == [
         "person2@example.com", "person3@example.com", "person5@example.com",
         "person6@example.com"]
     assert any("roles=subscriber%2Ccustomer" in r or "roles=subscriber,customer" in r
@@ -66,19 +66,19 @@ def test_the_wordpress_preset_syncs_subscribers_and_customers_only(
 
 
 def test_the_role_filter_is_configurable(
-        tmp_path: Path, fake_copernica: FakeCopernica, site: FakeCms) -> None:
+        tmp_path: Path, copernica_fake: FakeCopernica, site: FakeCms) -> None:
     users = preset("wordpress")["source"]["streams"]["users"]
-    config = _config(tmp_path, fake_copernica, site,
+    config = _config(tmp_path, copernica_fake, site,
                      params={**users["params"], "roles": "administrator,author"})
     invoke(config, "schema", "apply", code=0)
     invoke(config, "run", code=0)
-    assert sorted(_profiles(fake_copernica)) == ["person1@example.com", "person4@example.com"]
+    assert sorted(_profiles(copernica_fake)) == ["person1@example.com", "person4@example.com"]
 
 
 def test_check_over_plain_http_says_application_passwords_need_https(
-        tmp_path: Path, fake_copernica: FakeCopernica) -> None:
+        tmp_path: Path, copernica_fake: FakeCopernica) -> None:
     with FakeCms(3, application_passwords=False) as cms:
-        result = invoke(_config(tmp_path, fake_copernica, cms), "check", code=4)
+        result = invoke(_config(tmp_path, copernica_fake, cms), "check", code=4)
     message = result.stderr
     assert "WordPress accepts application passwords only over HTTPS" in message
     assert "https://" in message and "WP_ENVIRONMENT_TYPE" in message
@@ -86,8 +86,8 @@ def test_check_over_plain_http_says_application_passwords_need_https(
 
 
 def test_messages_from_the_site_are_shown_without_their_html(
-        tmp_path: Path, fake_copernica: FakeCopernica, site: FakeCms) -> None:
-    result = invoke(_config(tmp_path, fake_copernica, site, password="wrong pass word"),
+        tmp_path: Path, copernica_fake: FakeCopernica, site: FakeCms) -> None:
+    result = invoke(_config(tmp_path, copernica_fake, site, password="wrong pass word"),
                     "check", code=4)
     assert "Error: The password you entered for the username admin is incorrect." \
         in result.stderr
@@ -96,12 +96,12 @@ def test_messages_from_the_site_are_shown_without_their_html(
 
 
 def test_a_site_without_pretty_permalinks_syncs_through_rest_route(
-        tmp_path: Path, fake_copernica: FakeCopernica) -> None:
+        tmp_path: Path, copernica_fake: FakeCopernica) -> None:
     with FakeCms(130) as cms:  # two pages of 100
-        config = _config(tmp_path, fake_copernica, cms, path="/?rest_route=/wp/v2/users")
+        config = _config(tmp_path, copernica_fake, cms, path="/?rest_route=/wp/v2/users")
         invoke(config, "check", code=0)
         invoke(config, "schema", "apply", code=0)
         invoke(config, "run", code=0)
-        assert len(_profiles(fake_copernica)) == 130
+        assert len(_profiles(copernica_fake)) == 130
         assert cms.requests and all(r.startswith("/?rest_route=") for r in cms.requests)
         assert any("page=2" in r for r in cms.requests)

@@ -10,8 +10,8 @@ from connectors.woocommerce.fake_shop import FakeShop
 
 from ._helpers import NOW, RecordedSleep
 
-# The `fake_shop` fixture comes from the plugin connectors.woocommerce.testing,
-# registered as a pytest11 entry point in pyproject.toml.
+# The `woocommerce_fake_shop` fixture comes from the opt-in plugin
+# connectors.woocommerce.testing, enabled in tests/conftest.py.
 
 
 @pytest.fixture

@@ -249,9 +249,9 @@ def test_mutation_helpers_bump_the_modification_time(shop: FakeShop) -> None:
 
 # ---------------------------------------------------------------------- start modes
 
-@pytest.mark.fake_shop(customers=3, orders=7, seed=2)
-def test_pytest_fixture_serves_a_started_shop(fake_shop: FakeShop) -> None:
-    assert get(fake_shop, "orders", status="any,trash").headers["X-WP-Total"] == "7"
+@pytest.mark.woocommerce_fake_shop(customers=3, orders=7, seed=2)
+def test_pytest_fixture_serves_a_started_shop(woocommerce_fake_shop: FakeShop) -> None:
+    assert get(woocommerce_fake_shop, "orders", status="any,trash").headers["X-WP-Total"] == "7"
 
 
 def test_start_stop_and_url_before_start() -> None:

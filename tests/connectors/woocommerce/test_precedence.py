@@ -64,11 +64,11 @@ def shop() -> Iterator[FakeShop]:
 
 
 @pytest.fixture
-def make(shop: FakeShop, fake_copernica: FakeCopernica, tmp_path: Path) -> Iterator[Any]:
+def make(shop: FakeShop, copernica_fake: FakeCopernica, tmp_path: Path) -> Iterator[Any]:
     made: list[Sync] = []
 
     def build(**config: Any) -> Sync:
-        sync = Sync(shop, fake_copernica, tmp_path / f"woo{len(made)}.sqlite3", **config)
+        sync = Sync(shop, copernica_fake, tmp_path / f"woo{len(made)}.sqlite3", **config)
         made.append(sync)
         return sync
 

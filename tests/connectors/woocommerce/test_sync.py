@@ -41,9 +41,9 @@ class Sync:
 
 
 @pytest.fixture
-def sync(fake_copernica: FakeCopernica, tmp_path: Path) -> Iterator[Sync]:
+def sync(copernica_fake: FakeCopernica, tmp_path: Path) -> Iterator[Sync]:
     with FakeShop(customers=25, orders=80, seed=11, now=NOW) as shop:
-        s = Sync(shop, fake_copernica, tmp_path / "woo.sqlite3")
+        s = Sync(shop, copernica_fake, tmp_path / "woo.sqlite3")
         yield s
         s.state.close()
 
@@ -99,9 +99,9 @@ def test_an_email_change_updates_the_existing_profile(sync: Sync) -> None:
 
 
 def test_a_wrong_consumer_secret_ends_the_run_with_exit_4_and_no_secret_in_the_logs(
-        fake_copernica: FakeCopernica, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+        copernica_fake: FakeCopernica, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     with FakeShop(customers=3, orders=3, seed=2, now=NOW) as shop:
-        sync = Sync(shop, fake_copernica, tmp_path / "s.sqlite3")
+        sync = Sync(shop, copernica_fake, tmp_path / "s.sqlite3")
         config = shop.source_config(consumer_secret="cs_wrong_secret_value")
         config.pop("connector")
         sync.connector = WooCommerceConnector(config)
