@@ -12,6 +12,11 @@ ENV_PREFIXES = ("COPERNICA_SYNC", "COPERNICA_ACCESS_TOKEN", "WOOCOMMERCE_",
                 "COPERNICA_PLUGIN_LICENSE")
 
 
+def toml_key(name: str) -> str:
+    """A bare TOML key where allowed, else a quoted one (``"X-API-Key"`` stays bare)."""
+    return name if name.replace("_", "a").replace("-", "a").isalnum() else json.dumps(name)
+
+
 def toml_value(value: Any) -> str:
     """A TOML literal for a Python value (JSON strings are valid TOML basic strings)."""
     if isinstance(value, bool):
@@ -20,8 +25,8 @@ def toml_value(value: Any) -> str:
         return repr(value)
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, Mapping):
+        return "{ " + ", ".join(f"{toml_key(k)} = {toml_value(v)}" for k, v in value.items()) + " }"
     if isinstance(value, list | tuple):
         return "[" + ", ".join(toml_value(v) for v in value) + "]"
     raise TypeError(f"no TOML for {value!r}")
@@ -32,7 +37,7 @@ def toml_text(tables: Mapping[str, Mapping[str, Any]]) -> str:
     out: list[str] = []
     for name, values in tables.items():
         out.append(f"[{name}]")
-        out.extend(f"{key} = {toml_value(value)}" for key, value in values.items())
+        out.extend(f"{toml_key(key)} = {toml_value(value)}" for key, value in values.items())
         out.append("")
     return "\n".join(out)
 

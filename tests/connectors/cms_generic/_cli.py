@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -16,39 +15,16 @@ from cli.output import REDACTOR
 from copernica_sdk.testing.fake_copernica import FakeCopernica
 
 from ...cli.conftest import describe, preserved_logging
-from ...config_files import ENV_PREFIXES
+from ...config_files import ENV_PREFIXES, toml_text
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "csv"
 
 __all__ = ["FIXTURES", "describe", "invoke", "toml", "write_config"]
 
 
-def _key(name: str) -> str:
-    return name if name.replace("_", "a").replace("-", "a").isalnum() else json.dumps(name)
-
-
-def _value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, Mapping):
-        return "{ " + ", ".join(f"{_key(k)} = {_value(v)}" for k, v in value.items()) + " }"
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_value(v) for v in value) + "]"
-    raise TypeError(f"no TOML for {value!r}")
-
-
 def toml(tables: Mapping[str, Mapping[str, Any]]) -> str:
     """Top-level tables, nested values written inline (keys quoted where needed)."""
-    out: list[str] = []
-    for name, values in tables.items():
-        out.append(f"[{name}]")
-        out.extend(f"{_key(k)} = {_value(v)}" for k, v in values.items())
-        out.append("")
-    return "\n".join(out)
+    return toml_text(tables)
 
 
 def write_config(path: Path, copernica: FakeCopernica, source: Mapping[str, Any],
