@@ -67,6 +67,11 @@ class ConnectionPool:
     """
 
     def __init__(self, maxsize: int = 10) -> None:
+        if maxsize < 1:
+            raise ConfigurationError("a connection pool needs room for at least 1 connection")
+        # urllib3 makes a new connection for a caller beyond ``maxsize`` and closes it
+        # after the call, so ``maxsize`` should be at least the number of threads that
+        # call at once (keep-alive for all of them).
         # Its connections let a call's deadline cover the status line and headers too.
         self.adapter: HTTPAdapter = DeadlineAdapter(pool_connections=4, pool_maxsize=maxsize,
                                                     max_retries=0)
@@ -116,7 +121,8 @@ class CopernicaClient:
 
     Service namespaces: :attr:`databases`, :attr:`fields`, :attr:`collections`,
     :attr:`profiles`, :attr:`subprofiles`.  The client is safe to share between
-    threads; pass ``pool=`` to size (or share) its HTTP connection pool.
+    threads; pass ``max_connections=`` (the number of threads that call at once)
+    to size its own HTTP connection pool, or ``pool=`` to share one.
 
     Args:
         access_token: the account's API access token (``AccessTokenAuth``).
@@ -127,6 +133,10 @@ class CopernicaClient:
         retry: a :class:`~copernica_sdk.retry.RetryPolicy`.
         session: a ``requests.Session`` to send through (proxies, TLS, recording).
         pool: a :class:`ConnectionPool` to use (and possibly share).
+        max_connections: how many keep-alive connections the client's own pool
+            holds (default 10); set it to the number of threads calling at once,
+            or calls beyond it open and close a connection each.  Not combined
+            with ``pool=`` (size that pool instead).
         page_size: items per page for auto-paging iterators.
         field_cache_max_age: seconds a database's or collection's field list is
             trusted before it is read again for a requirement-based call (see
@@ -146,6 +156,7 @@ class CopernicaClient:
         retry: RetryPolicy = DEFAULT_RETRY,
         session: requests.Session | None = None,
         pool: ConnectionPool | None = None,
+        max_connections: int | None = None,
         page_size: int = 500,
         user_agent: str | None = None,
         field_cache_max_age: float = 60.0,
@@ -159,6 +170,9 @@ class CopernicaClient:
             raise ConfigurationError("pass either access_token or auth, not both")
         if page_size < 1:
             raise ConfigurationError("page_size must be at least 1")
+        if pool is not None and max_connections is not None:
+            raise ConfigurationError("pass either pool or max_connections, not both "
+                                     "(size a shared pool with ConnectionPool(maxsize=…))")
         self._auth = auth
         self._endpoint = _check_endpoint(endpoint)
         self._timeout = timeout if isinstance(timeout, Timeout) else Timeout(timeout, timeout)
@@ -168,8 +182,9 @@ class CopernicaClient:
         self.page_size = page_size
         self._owns_session = session is None
         self._session = session or _session_for(self._endpoint)
-        if pool is not None or self._owns_session:
-            adapter = (pool or ConnectionPool()).adapter
+        if pool is not None or max_connections is not None or self._owns_session:
+            size = 10 if max_connections is None else max_connections
+            adapter = (pool or ConnectionPool(size)).adapter
             self._session.mount("https://", adapter)
             self._session.mount("http://", adapter)
         self._session.headers["User-Agent"] = user_agent or f"copernica-sdk/{__version__}"

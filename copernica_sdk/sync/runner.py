@@ -29,8 +29,13 @@ from .state_files import resolve_state_path
 __all__ = ["Job", "build_client", "open_job", "schema_for", "state_path_for"]
 
 
-def build_client(settings: CopernicaSettings, *, pool: ConnectionPool | None = None) -> CopernicaClient:
-    """A client for the ``[copernica]`` settings of a job."""
+def build_client(settings: CopernicaSettings, *, pool: ConnectionPool | None = None,
+                 max_connections: int | None = None) -> CopernicaClient:
+    """A client for the ``[copernica]`` settings of a job.
+
+    ``max_connections``: the keep-alive connections of its own pool; a job passes
+    its ``sync.concurrency`` so every writer keeps its connection.
+    """
     auth: Auth
     if settings.auth == "login":
         assert settings.username and settings.password
@@ -44,7 +49,8 @@ def build_client(settings: CopernicaSettings, *, pool: ConnectionPool | None = N
     return CopernicaClient(auth=auth, endpoint=settings.endpoint, wsdl=settings.wsdl,
                            timeout=Timeout(connect=min(10.0, settings.timeout),
                                            read=settings.timeout, total=settings.deadline),
-                           page_size=settings.page_size, pool=pool)
+                           page_size=settings.page_size, pool=pool,
+                           max_connections=max_connections)
 
 
 def _field(spec: FieldSpec) -> FieldSchema:
@@ -99,7 +105,10 @@ def open_job(config: JobConfig, *, pool: ConnectionPool | None = None,
     connector = connector_cls({k: v for k, v in config.source.items() if k != "connector"})
     try:
         target = parse_target(config.target, connector.default_mapping())
-        client = build_client(config.copernica, pool=pool)
+        # One keep-alive connection per writer (a shared ``pool`` is sized by its owner).
+        client = build_client(config.copernica, pool=pool,
+                              max_connections=None if pool is not None
+                              else max(10, config.sync.concurrency))
         path = state_path_for(config)
         try:
             with ExitStack() as stack:

@@ -69,6 +69,7 @@ class FakeCopernica(Inspector):
         )
         self._server: FakeHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._accepted_before = 0  # connections accepted by servers already stopped
 
     # ------------------------------------------------------------------- lifecycle
 
@@ -98,6 +99,7 @@ class FakeCopernica(Inspector):
         server, thread = self._server, self._thread
         self._server = self._thread = None
         if server is not None:
+            self._accepted_before += server.accepted
             self.app.stopping.set()
             server.shutdown()
             server.close_connections()
@@ -191,6 +193,19 @@ class FakeCopernica(Inspector):
     def reset_calls(self) -> None:
         """Zero the call counters."""
         self.app.reset_calls()
+
+    @property
+    def connections_opened(self) -> int:
+        """TCP connections accepted since the fake was made (or :meth:`reset_connections`).
+
+        A client that keeps its connections alive opens about one per concurrent
+        caller; more than that means connections were dropped and made anew.
+        """
+        return self._accepted_before + (self._server.accepted if self._server else 0)
+
+    def reset_connections(self) -> None:
+        """Zero the connection counter (connections already open stay open)."""
+        self._accepted_before = -(self._server.accepted if self._server else 0)
 
     def write_calls(self) -> int:
         """Requests to mutating operations (create/update/remove/move/set/unsubscribe)."""

@@ -200,11 +200,14 @@ class FakeHTTPServer(ThreadingHTTPServer):
         self.body_limit = body_limit
         self._connections: set[socket.socket] = set()
         self._conn_lock = threading.Lock()
+        #: Connections accepted since start: keep-alive reuse shows as fewer of them.
+        self.accepted = 0
 
     def track(self, conn: socket.socket, *, add: bool) -> None:
         with self._conn_lock:
             if add:
                 self._connections.add(conn)
+                self.accepted += 1
             else:
                 self._connections.discard(conn)
 
