@@ -97,9 +97,13 @@ def fake_copernica(latency_ms: float, seed: int = 1) -> Served:
     return Served("copernica", latency_ms=latency_ms, seed=seed)
 
 
-def fake_shop(customers: int, orders: int, seed: int = 1) -> Served:
-    """A fake WooCommerce shop in its own process (``info["source"]``: a [source] table)."""
-    return Served("shop", customers=customers, orders=orders, seed=seed)
+def fake_shop(customers: int, orders: int, seed: int = 1, now: str | None = None) -> Served:
+    """A fake WooCommerce shop in its own process (``info["source"]``: a [source] table).
+
+    ``now`` (ISO-8601) freezes the shop's clock, so its data does not depend on the
+    day the benchmark runs.
+    """
+    return Served("shop", customers=customers, orders=orders, seed=seed, now=now)
 
 
 def _snapshot(fake: Any, database: str, profile_key: str,
@@ -132,10 +136,13 @@ def _child(kind: str, options: dict[str, Any]) -> None:
         fake = FakeCopernica(latency=options["latency_ms"] / 1000, seed=options["seed"]).start()
         info = {"url": fake.url, "wsdl_url": fake.wsdl_url, "token": fake.token}
     else:
+        from datetime import datetime
+
         from connectors.woocommerce.fake_shop import FakeShop
 
+        now = datetime.fromisoformat(options["now"]) if options.get("now") else None
         fake = FakeShop(customers=options["customers"], orders=options["orders"],
-                        seed=options["seed"]).start()
+                        seed=options["seed"], now=now).start()
         info = {"source": fake.source_config()}
     print(json.dumps(info), flush=True)
     for line in sys.stdin:
