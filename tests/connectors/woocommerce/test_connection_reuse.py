@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 
 from connectors.woocommerce.fake_shop import FakeShop
-from copernica_sdk import CopernicaClient, schema
-from copernica_sdk.errors import ConfigurationError
+from copernica_sdk import schema
 from copernica_sdk.jobs import open_job, run_job
 from copernica_sdk.sync.config import CopernicaSettings, JobConfig, SyncSettings
 from copernica_sdk.sync.report import ExitCode
@@ -47,14 +46,3 @@ def test_a_run_opens_at_most_one_connection_per_writer(
     assert calls >= 200
     assert copernica_fake.connections_opened <= concurrency + SLACK, (
         f"{copernica_fake.connections_opened} connections for {calls} calls")
-
-
-def test_a_client_asked_for_both_a_shared_pool_and_a_size_is_a_config_error(
-        copernica_fake: FakeCopernica) -> None:
-    from copernica_sdk import ConnectionPool
-
-    with pytest.raises(ConfigurationError, match="max_connections"):
-        CopernicaClient(copernica_fake.token, endpoint=copernica_fake.url,
-                        pool=ConnectionPool(), max_connections=16)
-    with pytest.raises(ConfigurationError, match="at least 1"):
-        CopernicaClient(copernica_fake.token, endpoint=copernica_fake.url, max_connections=0)
