@@ -132,7 +132,7 @@ def _child(kind: str, options: dict[str, Any]) -> None:
         fake = FakeCopernica(latency=options["latency_ms"] / 1000, seed=options["seed"]).start()
         info = {"url": fake.url, "wsdl_url": fake.wsdl_url, "token": fake.token}
     else:
-        from connectors.woocommerce.fake_shop import FakeShop
+        from copernica_sync.connectors.woocommerce.fake_shop import FakeShop
 
         fake = FakeShop(customers=options["customers"], orders=options["orders"],
                         seed=options["seed"]).start()
