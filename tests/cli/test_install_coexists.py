@@ -112,3 +112,25 @@ def test_copernica_sync_runs_next_to_another_distributions_cli_and_connectors(
     lines = both.stdout.splitlines()
     assert lines[:3] == ["other-cli-tool cli", "other-cli-tool connectors", "the other main"]
     assert Path(lines[3]).is_relative_to(venv_dir), lines[3]  # our wheel, not the checkout
+
+
+def test_an_editable_install_exposes_only_the_distributions_own_import_names() -> None:
+    """``pip install -e .`` puts hatchling's ``dev-mode-dirs`` on ``sys.path``: what they
+    hold is what an editable install makes importable, and the repository's ``cli/`` and
+    ``connectors/`` folders must not be among it."""
+    import pkgutil
+    import tomllib
+
+    wheel = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))[
+        "tool"]["hatch"]["build"]["targets"]["wheel"]
+    dirs = [str(ROOT / d) for d in wheel.get("dev-mode-dirs", ["."])]
+    exposed = {m.name for m in pkgutil.iter_modules(dirs)}
+    assert exposed == {"copernica_sdk", "copernica_sync"}
+
+    probe = subprocess.run(
+        [sys.executable, "-S", "-c",
+         "import importlib.util as u, copernica_sync.cli.main as m\n"
+         "print(u.find_spec('cli'), u.find_spec('connectors'), m.main.__module__)"],
+        capture_output=True, text=True, timeout=60,
+        env=clean_env(PYTHONPATH=os.pathsep.join([*dirs, *site.getsitepackages()])))
+    assert probe.stdout.split() == ["None", "None", "copernica_sync.cli.main"], probe.stderr
