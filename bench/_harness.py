@@ -138,7 +138,7 @@ def _child(kind: str, options: dict[str, Any]) -> None:
     else:
         from datetime import datetime
 
-        from connectors.woocommerce.fake_shop import FakeShop
+        from copernica_sync.connectors.woocommerce.fake_shop import FakeShop
 
         now = datetime.fromisoformat(options["now"]) if options.get("now") else None
         fake = FakeShop(customers=options["customers"], orders=options["orders"],

@@ -21,10 +21,10 @@ import click
 from .main import exits_cleanly
 
 if TYPE_CHECKING:
-    from connectors.woocommerce.fake_shop import FakeShop
     from copernica_sdk.sync.report import RunReport
     from copernica_sdk.sync.runner import Job
     from copernica_sdk.testing.fake_copernica import FakeCopernica
+    from copernica_sync.connectors.woocommerce.fake_shop import FakeShop
 
 
 @click.command()
@@ -50,11 +50,11 @@ def demo(ctx: click.Context, customers: int, orders: int, latency_ms: float, see
       copernica-sync demo --customers 5000 --orders 20000 --latency-ms 20
       copernica-sync demo --keep-running
     """
-    from connectors.woocommerce.fake_shop import FakeShop
     from copernica_sdk import schema
     from copernica_sdk.sync.config import CopernicaSettings, JobConfig, SyncSettings
     from copernica_sdk.sync.runner import open_job, schema_for
     from copernica_sdk.testing.fake_copernica import FakeCopernica
+    from copernica_sync.connectors.woocommerce.fake_shop import FakeShop
 
     if not ctx.find_root().params.get("verbose"):
         # The fake shop holds deliberately hostile names; the per-record warnings about

@@ -14,7 +14,7 @@ sys.dont_write_bytecode = False
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 # The fixture plugins are opt-in (no pytest11 entry points): this suite enables them.
-pytest_plugins = ["copernica_sdk.testing.pytest_plugin", "connectors.woocommerce.testing"]
+pytest_plugins = ["copernica_sdk.testing.pytest_plugin", "copernica_sync.connectors.woocommerce.testing"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

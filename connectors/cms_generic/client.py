@@ -43,7 +43,7 @@ from .config import AuthConfig
 
 __all__ = ["Response", "SourceClient"]
 
-log = logging.getLogger("connectors.cms_generic")
+log = logging.getLogger("copernica_sync.connectors.cms_generic")
 
 USER_AGENT = "copernica-sync-cms-generic/0.1"
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)

@@ -152,7 +152,7 @@ class GenericCmsConnector(Connector):
     @classmethod
     def presets(cls) -> Mapping[str, str]:
         """``wordpress``, ``drupal`` and ``csv``: the files in ``presets/``."""
-        folder = resources.files(__package__ or "connectors.cms_generic") / "presets"
+        folder = resources.files(__package__ or "copernica_sync.connectors.cms_generic") / "presets"
         return {entry.name.removesuffix(".toml"): entry.read_text(encoding="utf-8")
                 for entry in sorted(folder.iterdir(), key=lambda e: e.name)
                 if entry.name.endswith(".toml")}

@@ -51,7 +51,7 @@ if TYPE_CHECKING:
 
 __all__ = ["FILE_KEY", "BadRow", "CsvStream", "Ledger", "content_digest"]
 
-log = logging.getLogger("connectors.cms_generic")
+log = logging.getLogger("copernica_sync.connectors.cms_generic")
 
 #: Rows per page (the framework's unit of checkpointing).
 PAGE_ROWS = 500

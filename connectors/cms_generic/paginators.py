@@ -38,7 +38,7 @@ from .config import PaginateConfig
 
 __all__ = ["Fetch", "Key", "Page", "Show", "paginate"]
 
-log = logging.getLogger("connectors.cms_generic")
+log = logging.getLogger("copernica_sync.connectors.cms_generic")
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CURSOR_KEY", "ID_KEY", "ConfiguredStream", "HttpStream", "stream_class"]
 
-log = logging.getLogger("connectors.cms_generic")
+log = logging.getLogger("copernica_sync.connectors.cms_generic")
 
 #: Top-level key holding the normalised cursor value of every record.
 CURSOR_KEY = "_cursor"

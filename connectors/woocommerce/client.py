@@ -52,7 +52,7 @@ from .auth import AuthMode, choose_auth, install_log_redaction, make_auth, redac
 
 __all__ = ["Capabilities", "Page", "RetrySettings", "WooClient", "WooHTTPError", "parse_version"]
 
-log = logging.getLogger("connectors.woocommerce")
+log = logging.getLogger("copernica_sync.connectors.woocommerce")
 
 API_PATH = "wp-json/wc/v3/"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})

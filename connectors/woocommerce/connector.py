@@ -18,7 +18,7 @@ from .streams import CustomersStream, OrdersStream
 
 __all__ = ["WooCommerceConnector"]
 
-log = logging.getLogger("connectors.woocommerce")
+log = logging.getLogger("copernica_sync.connectors.woocommerce")
 
 #: The accounts a shop owner means by "customers": WooCommerce's own role for
 #: accounts made at checkout, and WordPress's default role (plain registrations,

@@ -10,7 +10,7 @@ refunds, first and last order date) are computed by the engine from every order
 it has synced for that profile (``aggregates`` in the orders stream).  Each
 order carries its refunded amount (``refunded``) and ``net_total``; the orders
 stream adds ``refunded_total`` and ``net_total`` to every order record for them
-(see :mod:`connectors.woocommerce.refunds`).  docs/connectors/woocommerce.md
+(see :mod:`copernica_sync.connectors.woocommerce.refunds`).  docs/connectors/woocommerce.md
 defines each aggregate next to WooCommerce's own.
 
 Field precedence (docs/guarantees.md, "Identity and field precedence"): a

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CustomersStream", "OrdersStream"]
 
-log = logging.getLogger("connectors.woocommerce")
+log = logging.getLogger("copernica_sync.connectors.woocommerce")
 
 REPLICATION_KEY = "date_modified_gmt"
 #: Ids per ``include=`` request when fetching changed customers.

@@ -3,7 +3,7 @@
 Opt-in (it imports requests, oauthlib and werkzeug): in your top-level
 ``conftest.py``::
 
-    pytest_plugins = ["connectors.woocommerce.testing"]
+    pytest_plugins = ["copernica_sync.connectors.woocommerce.testing"]
 
 Options for one test come from a marker::
 
@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from connectors.woocommerce.fake_shop import FakeShop
+from copernica_sync.connectors.woocommerce.fake_shop import FakeShop
 
 __all__ = ["woocommerce_fake_shop"]
 

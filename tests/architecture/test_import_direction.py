@@ -1,6 +1,7 @@
 """The import direction of the architecture, checked on the source (``ast``), not by hand.
 
-``cli`` → ``connectors`` → ``copernica_sdk``; inside the SDK, ``sync`` and ``licensing``
+``copernica_sync.cli`` → ``copernica_sync.connectors`` → ``copernica_sdk`` (the folders
+``cli/`` and ``connectors/`` install under ``copernica_sync``, pyproject.toml); inside the SDK, ``sync`` and ``licensing``
 do not import each other (``copernica_sdk.jobs`` wires them together); only
 ``copernica_sdk._soap`` imports zeep.  Imports inside functions (the CLI's lazy
 imports) count as much as the ones at the top of a file.
@@ -15,11 +16,14 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("copernica_sdk", "connectors", "cli")
+#: folder in the repository -> the import name it installs as
+PACKAGES = {"copernica_sdk": "copernica_sdk", "connectors": "copernica_sync.connectors",
+            "cli": "copernica_sync.cli"}
 
 
 def module_name(path: Path) -> str:
     parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    parts[:1] = PACKAGES.get(parts[0], parts[0]).split(".")
     if parts[-1] == "__init__":
         parts.pop()
     return ".".join(parts)
@@ -62,9 +66,8 @@ RULES = [
      "licensing must not import sync: use its protocols (meter.Checkpoint, preflight.LicensedJob)"),
     ("copernica_sdk.sync", "copernica_sdk.jobs", "jobs is the layer above sync"),
     ("copernica_sdk.licensing", "copernica_sdk.jobs", "jobs is the layer above licensing"),
-    ("copernica_sdk", "connectors", "the SDK never imports a connector"),
-    ("copernica_sdk", "cli", "the SDK never imports the CLI"),
-    ("connectors", "cli", "connectors never import the CLI"),
+    ("copernica_sdk", "copernica_sync", "the SDK never imports a connector or the CLI"),
+    ("copernica_sync.connectors", "copernica_sync.cli", "connectors never import the CLI"),
 ]
 
 
@@ -83,6 +86,21 @@ def violations(rule: tuple[str, str, str]) -> list[str]:
 @pytest.mark.parametrize("rule", RULES, ids=[f"{r[0]}-not-{r[1]}" for r in RULES])
 def test_layers_import_only_downwards(rule: tuple[str, str, str]) -> None:
     assert violations(rule) == [], rule[2]
+
+
+#: every tree of Python code in the repository: the packages, and what imports them
+TREES = (*PACKAGES, "tests", "examples", "bench", "tools")
+
+
+def test_nothing_imports_the_folders_by_their_repository_names() -> None:
+    """The wheel installs no top-level ``cli`` or ``connectors``: those names may belong to
+    another distribution, so an import under the folder's name fails or loads someone else's
+    code.  The import names are ``copernica_sync.cli`` and ``copernica_sync.connectors``."""
+    found = sorted({f"{path.relative_to(ROOT)}:{line} imports {target}"
+                    for tree in TREES for path in (ROOT / tree).rglob("*.py")
+                    for line, target in imports_of(path, module_name(path))
+                    if within(target, "cli") or within(target, "connectors")})
+    assert found == []
 
 
 def test_only_the_soap_layer_imports_zeep() -> None:

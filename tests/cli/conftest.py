@@ -23,10 +23,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from cli.main import main
-from cli.output import REDACTOR
-from connectors.woocommerce.fake_shop import FakeShop
 from copernica_sdk.testing.fake_copernica import FakeCopernica
+from copernica_sync.cli.main import main
+from copernica_sync.cli.output import REDACTOR
+from copernica_sync.connectors.woocommerce.fake_shop import FakeShop
 
 from ..config_files import ENV_PREFIXES, clean_env, toml_text
 

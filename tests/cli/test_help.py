@@ -10,7 +10,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from cli.main import COMMANDS, main
+from copernica_sync.cli.main import COMMANDS, main
 
 from ..config_files import clean_env
 from .conftest import EXECUTABLE, describe, preserved_logging

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli.main import main
+from copernica_sync.cli.main import main
 
 from .conftest import TOKEN, Project, describe, ok
 

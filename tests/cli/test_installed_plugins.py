@@ -55,5 +55,5 @@ def test_the_connector_tests_pass_with_a_third_party_connector_installed(tmp_pat
 
 def test_installing_the_sdk_registers_no_pytest_plugin() -> None:
     ours = [ep for ep in entry_points(group="pytest11")
-            if ep.value.split(".")[0] in {"copernica_sdk", "connectors", "cli"}]
+            if ep.value.split(".")[0] in {"copernica_sdk", "copernica_sync"}]
     assert ours == [], "the fixture plugins are opt-in: pytest_plugins = [...] or -p"

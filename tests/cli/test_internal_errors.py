@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from connectors.woocommerce import streams as woo_streams
+from copernica_sync.connectors.woocommerce import streams as woo_streams
 
 from .conftest import Project, describe
 

@@ -13,9 +13,9 @@ from random import Random
 
 import pytest
 
-from connectors.woocommerce.fake_shop import FakeShop
 from copernica_sdk.sync.lock import JobLock
 from copernica_sdk.sync.state import StateStore
+from copernica_sync.connectors.woocommerce.fake_shop import FakeShop
 
 from ..config_files import clean_env, toml_text
 from .conftest import EXECUTABLE, Project, describe, make_shop, ok

@@ -20,10 +20,10 @@ from typing import Any
 
 import pytest
 
-from connectors.cms_generic import testing as fake_cms
-from connectors.woocommerce.fake_shop import FakeShop
 from copernica_sdk.sync.connector import MASK, Connector
 from copernica_sdk.testing.fake_copernica import FakeCopernica
+from copernica_sync.connectors.cms_generic import testing as fake_cms
+from copernica_sync.connectors.woocommerce.fake_shop import FakeShop
 
 from ..config_files import toml_text
 from ..installed import own_connectors

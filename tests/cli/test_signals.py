@@ -13,8 +13,8 @@ from random import Random
 
 import pytest
 
-from connectors.woocommerce.fake_shop import FakeShop
 from copernica_sdk.sync.lock import JobLock
+from copernica_sync.connectors.woocommerce.fake_shop import FakeShop
 
 from ..config_files import clean_env
 from ..reliability.conftest import duplicates, reference_snapshot, snapshot

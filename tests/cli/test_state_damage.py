@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from connectors.woocommerce.fake_shop import FakeShop
 from copernica_sdk.sync.state import StateStore
+from copernica_sync.connectors.woocommerce.fake_shop import FakeShop
 
 from ..config_files import clean_env
 from .conftest import EXECUTABLE, Project, describe, make_shop, ok

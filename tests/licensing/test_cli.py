@@ -8,8 +8,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from cli.cmd_license import license
-from cli.cmd_partner import partner
+from copernica_sync.cli.cmd_license import license
+from copernica_sync.cli.cmd_partner import partner
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "docs" / "examples" / "partner-margin"

@@ -27,7 +27,7 @@ def test_shop_side_commands_and_the_job_runner_load_no_partner_tool() -> None:
     proc = _python(
         "import json, sys\n"
         "import copernica_sdk.licensing, copernica_sdk.jobs\n"
-        "import cli.cmd_run, cli.cmd_check, cli.cmd_usage, cli.cmd_license, cli.cmd_demo\n"
+        "import copernica_sync.cli.cmd_run, copernica_sync.cli.cmd_check, copernica_sync.cli.cmd_usage, copernica_sync.cli.cmd_license, copernica_sync.cli.cmd_demo\n"
         "print(json.dumps(sorted(sys.modules)))\n")
     assert proc.returncode == 0, proc.stderr
     loaded = [m for m in json.loads(proc.stdout) if PARTNER_MODULE.match(m)]
@@ -38,7 +38,7 @@ def test_partner_commands_name_the_extra_when_a_dependency_is_missing() -> None:
     blocked = ", ".join(f"{m!r}: None" for m in EXTRA_MODULES.values())
     proc = _python(
         f"import sys\nsys.modules.update({{{blocked}}})\n"
-        "from cli.main import main\n"
+        "from copernica_sync.cli.main import main\n"
         f"main(['partner', 'margin', {str(EXAMPLE / 'plan.toml')!r}, "
         f"{str(EXAMPLE / 'usage.csv')!r}], prog_name='copernica-sync')\n")
     assert proc.returncode == 2, proc.stderr
@@ -48,7 +48,7 @@ def test_partner_commands_name_the_extra_when_a_dependency_is_missing() -> None:
 
 def test_partner_commands_run_when_the_extra_is_installed() -> None:
     proc = _python(
-        "from cli.main import main\n"
+        "from copernica_sync.cli.main import main\n"
         f"main(['partner', 'margin', {str(EXAMPLE / 'plan.toml')!r}, "
         f"{str(EXAMPLE / 'usage.csv')!r}], prog_name='copernica-sync')\n")
     assert proc.returncode == 0, proc.stderr
@@ -65,7 +65,7 @@ def test_the_extra_declares_exactly_what_the_partner_tools_check_for() -> None:
 def test_the_shop_listing_has_one_partner_group_and_no_partner_commands_elsewhere() -> None:
     from click.testing import CliRunner
 
-    from cli.main import COMMANDS, main
+    from copernica_sync.cli.main import COMMANDS, main
 
     assert "statement" not in COMMANDS  # moved under `partner`
     usage_help = CliRunner().invoke(main, ["usage", "--help"]).output

@@ -17,8 +17,6 @@ from typing import Any
 
 import pytest
 
-from connectors.woocommerce import WooCommerceConnector
-from connectors.woocommerce.fake_shop import FakeShop
 from copernica_sdk import CopernicaClient, RetryPolicy, schema
 from copernica_sdk.client import Timeout
 from copernica_sdk.sync.engine import CheckpointHook, SyncEngine, SyncOptions
@@ -27,6 +25,8 @@ from copernica_sdk.sync.report import RunReport
 from copernica_sdk.sync.runner import schema_for
 from copernica_sdk.sync.state import StateStore
 from copernica_sdk.testing.fake_copernica import FakeCopernica
+from copernica_sync.connectors.woocommerce import WooCommerceConnector
+from copernica_sync.connectors.woocommerce.fake_shop import FakeShop
 
 from ..config_files import clean_env, toml_text
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
-from connectors.woocommerce import WooCommerceConnector
+from copernica_sync.connectors.woocommerce import WooCommerceConnector
 
 NAME = "reliability_licensed_woo"
 

@@ -31,8 +31,8 @@ from pathlib import Path
 
 import pytest
 
-from connectors.woocommerce.fake_shop import FakeShop
 from copernica_sdk.testing.fake_copernica import FakeCopernica
+from copernica_sync.connectors.woocommerce.fake_shop import FakeShop
 
 from .conftest import (
     ROOT,

@@ -14,15 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from connectors.cms_generic.client import SourceClient
-from connectors.cms_generic.config import AuthConfig
-from connectors.cms_generic.testing import FakeCms
-from connectors.woocommerce.fake_shop import FakeShop
 from copernica_sdk import deadline as http_deadline
 from copernica_sdk.retry import RetryPolicy
 from copernica_sdk.sync.errors import ConfigError, SourceUnavailableError
 from copernica_sdk.testing.fake_copernica import FakeCopernica
 from copernica_sdk.testing.hostile_soap import HostileSoap, RecordingServer
+from copernica_sync.connectors.cms_generic.client import SourceClient
+from copernica_sync.connectors.cms_generic.config import AuthConfig
+from copernica_sync.connectors.cms_generic.testing import FakeCms
+from copernica_sync.connectors.woocommerce.fake_shop import FakeShop
 
 from .conftest import TOKEN, CliJob, describe
 

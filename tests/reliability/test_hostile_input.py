@@ -17,10 +17,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from connectors.woocommerce.fake_shop import FakeShop
 from copernica_sdk.sync.report import RunReport
 from copernica_sdk.sync.state import StateStore
 from copernica_sdk.testing.fake_copernica import FakeCopernica
+from copernica_sync.connectors.woocommerce.fake_shop import FakeShop
 
 from .conftest import InProcessJob, fast_retry
 

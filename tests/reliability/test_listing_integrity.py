@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from connectors.woocommerce.fake_shop import FakeShop, ListingLies
 from copernica_sdk.testing.fake_copernica import FakeCopernica
+from copernica_sync.connectors.woocommerce.fake_shop import FakeShop, ListingLies
 
 from .conftest import (
     CliJob,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from connectors.woocommerce.fake_shop import FakeShop
 from copernica_sdk.testing.fake_copernica import FakeCopernica
+from copernica_sync.connectors.woocommerce.fake_shop import FakeShop
 
 from .conftest import CliJob, describe, duplicates
 

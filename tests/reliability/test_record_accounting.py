@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from connectors.woocommerce.fake_shop import FakeShop
 from copernica_sdk import CopernicaClient
 from copernica_sdk.sync._bookmarks import parse_ts
 from copernica_sdk.sync.connector import DEFERRED
@@ -24,6 +23,7 @@ from copernica_sdk.sync.mapping import parse_target
 from copernica_sdk.sync.report import RunReport, StreamReport
 from copernica_sdk.sync.state import StateStore
 from copernica_sdk.testing.fake_copernica import FakeCopernica
+from copernica_sync.connectors.woocommerce.fake_shop import FakeShop
 
 from .conftest import TOKEN, CliJob, InProcessJob, describe, fast_retry, woo_connector
 

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from connectors.woocommerce.fake_shop import FakeShop
 from copernica_sdk import CopernicaClient
 from copernica_sdk.errors import CopernicaError
 from copernica_sdk.sync.state import StateStore
 from copernica_sdk.testing.fake_copernica import FakeCopernica
+from copernica_sync.connectors.woocommerce.fake_shop import FakeShop
 
 from .conftest import ROOT, TOKEN, CliJob, InProcessJob, describe, fast_retry
 from .licensed_connector import NAME, install_plugin

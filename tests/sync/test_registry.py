@@ -15,7 +15,7 @@ def fake_entry_points(*eps: EntryPoint):  # type: ignore[no-untyped-def]
     return lambda group: [ep for ep in eps if ep.group == group]
 
 
-GOOD = EntryPoint("woocommerce", "connectors.woocommerce:WooCommerceConnector",
+GOOD = EntryPoint("woocommerce", "copernica_sync.connectors.woocommerce:WooCommerceConnector",
                   registry.ENTRY_POINT_GROUP)
 BROKEN = EntryPoint("broken", "no_such_module_anywhere:Connector", registry.ENTRY_POINT_GROUP)
 NOT_A_CONNECTOR = EntryPoint("wrong", "json:dumps", registry.ENTRY_POINT_GROUP)

@@ -3,12 +3,12 @@
 Served over real loopback HTTP with the real field set, pagination headers,
 filters, errors and all three authentication schemes::
 
-    from connectors.woocommerce.fake_shop import FakeShop
+    from copernica_sync.connectors.woocommerce.fake_shop import FakeShop
 
     with FakeShop(customers=100, orders=300, seed=7) as shop:
         shop.url, shop.consumer_key, shop.consumer_secret
 
-Run it by hand with ``python -m connectors.woocommerce.fake_shop --help``.
+Run it by hand with ``python -m copernica_sync.connectors.woocommerce.fake_shop --help``.
 """
 
 from .app import RequestRecord

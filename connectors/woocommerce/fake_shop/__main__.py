@@ -1,4 +1,4 @@
-"""``python -m connectors.woocommerce.fake_shop``: serve a fake store until Ctrl-C."""
+"""``python -m copernica_sync.connectors.woocommerce.fake_shop``: serve a fake store until Ctrl-C."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from .server import FakeShop
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m connectors.woocommerce.fake_shop",
+        prog="python -m copernica_sync.connectors.woocommerce.fake_shop",
         description="Serve a fake WooCommerce store (REST API v3) on loopback HTTP.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")

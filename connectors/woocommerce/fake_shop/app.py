@@ -28,7 +28,7 @@ from .wire import select_fields
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
-log = logging.getLogger("connectors.woocommerce.fake_shop")
+log = logging.getLogger("copernica_sync.connectors.woocommerce.fake_shop")
 
 Latency = float | Callable[[random.Random], float]
 

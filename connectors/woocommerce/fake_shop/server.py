@@ -22,7 +22,7 @@ from .generate import Generator, Options
 from .lies import ListingLies
 from .store import Clock, Store
 
-log = logging.getLogger("connectors.woocommerce.fake_shop")
+log = logging.getLogger("copernica_sync.connectors.woocommerce.fake_shop")
 
 
 class _Handler(WSGIRequestHandler):

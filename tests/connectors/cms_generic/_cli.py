@@ -10,9 +10,9 @@ from typing import Any
 
 from click.testing import CliRunner, Result
 
-from cli.main import main
-from cli.output import REDACTOR
 from copernica_sdk.testing.fake_copernica import FakeCopernica
+from copernica_sync.cli.main import main
+from copernica_sync.cli.output import REDACTOR
 
 from ...cli.conftest import describe, preserved_logging
 from ...config_files import ENV_PREFIXES, toml_text

@@ -6,9 +6,9 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from connectors.cms_generic import GenericCmsConnector
-from connectors.cms_generic import testing as fake
 from copernica_sdk.retry import RetryPolicy
+from copernica_sync.connectors.cms_generic import GenericCmsConnector
+from copernica_sync.connectors.cms_generic import testing as fake
 
 PRESETS = Path(__file__).resolve().parents[3] / "connectors" / "cms_generic" / "presets"
 NO_SLEEP = RetryPolicy(max_attempts=3, sleep=lambda seconds: None)

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from connectors.cms_generic import GenericCmsConnector
-from connectors.cms_generic._formats import FormatError, ValueFormats
 from copernica_sdk.sync._expressions import compile_expression
 from copernica_sdk.sync.errors import ConfigError
+from copernica_sync.connectors.cms_generic import GenericCmsConnector
+from copernica_sync.connectors.cms_generic._formats import FormatError, ValueFormats
 
 NL = ValueFormats(date_formats=("%d-%m-%Y %H:%M", "%d-%m-%Y %H:%M:%S", "%d-%m-%Y"),
                   decimal_comma=True)

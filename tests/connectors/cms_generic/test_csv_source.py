@@ -6,8 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from connectors.cms_generic import GenericCmsConnector
-from connectors.cms_generic.csv_source import BadRow
 from copernica_sdk import CopernicaClient, schema
 from copernica_sdk.sync.engine import SyncEngine
 from copernica_sdk.sync.errors import MappingError, SourceError
@@ -16,6 +14,8 @@ from copernica_sdk.sync.report import ExitCode
 from copernica_sdk.sync.runner import schema_for
 from copernica_sdk.sync.state import StateStore
 from copernica_sdk.testing.fake_copernica import FakeCopernica
+from copernica_sync.connectors.cms_generic import GenericCmsConnector
+from copernica_sync.connectors.cms_generic.csv_source import BadRow
 
 from ._helpers import connector, preset, preset_source, read_all, write_csv
 

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from connectors.cms_generic import GenericCmsConnector
-from connectors.cms_generic import testing as fake
-from connectors.cms_generic.testing import FakeCms
 from copernica_sdk.retry import RetryPolicy
 from copernica_sdk.sync.errors import ConfigError, SourceAuthError, SourceError
+from copernica_sync.connectors.cms_generic import GenericCmsConnector
+from copernica_sync.connectors.cms_generic import testing as fake
+from copernica_sync.connectors.cms_generic.testing import FakeCms
 
 from ._helpers import connector, preset_source, read_all
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from connectors.cms_generic import testing as fake
-from connectors.cms_generic.testing import FakeCms
 from copernica_sdk.testing.fake_copernica import FakeCopernica
+from copernica_sync.connectors.cms_generic import testing as fake
+from copernica_sync.connectors.cms_generic.testing import FakeCms
 
 from ._cli import FIXTURES, invoke
 

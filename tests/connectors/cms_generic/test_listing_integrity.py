@@ -10,8 +10,6 @@ from typing import Any
 
 import pytest
 
-from connectors.cms_generic import GenericCmsConnector
-from connectors.cms_generic.testing import FakeCms, ListingLies
 from copernica_sdk.sync.connector import Connector
 from copernica_sdk.sync.engine import SyncOptions
 from copernica_sdk.sync.errors import ListingInconsistentError
@@ -19,6 +17,8 @@ from copernica_sdk.sync.report import ExitCode
 from copernica_sdk.testing._suite_harness import Harness, describe
 from copernica_sdk.testing._suite_snapshot import differences, duplicates, snapshot
 from copernica_sdk.testing.fake_copernica import FakeCopernica
+from copernica_sync.connectors.cms_generic import GenericCmsConnector
+from copernica_sync.connectors.cms_generic.testing import FakeCms, ListingLies
 
 from ._helpers import NO_SLEEP, connector, preset, preset_source, read_all
 

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from connectors.cms_generic.testing import FakeCms
 from copernica_sdk import CopernicaClient, schema
 from copernica_sdk.sync.connector import Rejected, Skipped
 from copernica_sdk.sync.engine import SyncEngine, SyncOptions
@@ -19,6 +18,7 @@ from copernica_sdk.sync.report import RunReport
 from copernica_sdk.sync.runner import schema_for
 from copernica_sdk.sync.state import StateStore
 from copernica_sdk.testing.fake_copernica import FakeCopernica
+from copernica_sync.connectors.cms_generic.testing import FakeCms
 
 from ._helpers import connector, preset, preset_source
 

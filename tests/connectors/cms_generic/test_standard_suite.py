@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from connectors.cms_generic import GenericCmsConnector
-from connectors.cms_generic.testing import FakeCms, ListingLies
 from copernica_sdk.sync.connector import Connector
 from copernica_sdk.testing.connector_suite import ConnectorSuite, Source, SourceFixture
+from copernica_sync.connectors.cms_generic import GenericCmsConnector
+from copernica_sync.connectors.cms_generic.testing import FakeCms, ListingLies
 
 from ._helpers import NO_SLEEP, preset, preset_source, write_csv
 

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from connectors.cms_generic import testing as fake
-from connectors.cms_generic.testing import FakeCms
 from copernica_sdk.testing.fake_copernica import FakeCopernica
+from copernica_sync.connectors.cms_generic import testing as fake
+from copernica_sync.connectors.cms_generic.testing import FakeCms
 
 from ._cli import invoke, write_config
 from ._helpers import preset

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from connectors.woocommerce import WooClient, WooCommerceConnector
-from connectors.woocommerce.fake_shop import FakeShop
+from copernica_sync.connectors.woocommerce import WooClient, WooCommerceConnector
+from copernica_sync.connectors.woocommerce.fake_shop import FakeShop
 
 #: The frozen clock of the shops in these tests.
 NOW = datetime(2024, 6, 1, 12, 0, 0, tzinfo=UTC)

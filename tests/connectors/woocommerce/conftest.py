@@ -6,12 +6,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from connectors.woocommerce.fake_shop import FakeShop
+from copernica_sync.connectors.woocommerce.fake_shop import FakeShop
 
 from ._helpers import NOW, RecordedSleep
 
 # The `woocommerce_fake_shop` fixture comes from the opt-in plugin
-# connectors.woocommerce.testing, enabled in tests/conftest.py.
+# copernica_sync.connectors.woocommerce.testing, enabled in tests/conftest.py.
 
 
 @pytest.fixture

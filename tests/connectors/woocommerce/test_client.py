@@ -8,16 +8,16 @@ import socket
 import pytest
 import responses
 
-from connectors.woocommerce import WooClient
-from connectors.woocommerce.auth import redact_text, redact_url
-from connectors.woocommerce.client import RetrySettings, WooHTTPError, parse_version
-from connectors.woocommerce.fake_shop import FakeShop
 from copernica_sdk.sync.errors import (
     ConfigError,
     SourceAuthError,
     SourceError,
     SourceUnavailableError,
 )
+from copernica_sync.connectors.woocommerce import WooClient
+from copernica_sync.connectors.woocommerce.auth import redact_text, redact_url
+from copernica_sync.connectors.woocommerce.client import RetrySettings, WooHTTPError, parse_version
+from copernica_sync.connectors.woocommerce.fake_shop import FakeShop
 
 from ._helpers import RecordedSleep, client_for
 
@@ -249,7 +249,7 @@ def test_html_error_page_names_url_status_and_hint_without_secrets(shop: FakeSho
 def test_retry_after_may_be_an_http_date() -> None:
     from datetime import UTC, datetime
 
-    from connectors.woocommerce._responses import parse_retry_after
+    from copernica_sync.connectors.woocommerce._responses import parse_retry_after
 
     now = datetime(2024, 6, 1, 12, 0, 0, tzinfo=UTC)
     assert parse_retry_after("Sat, 01 Jun 2024 12:00:30 GMT", now) == 30.0

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.woocommerce.fake_shop import FakeShop
+from copernica_sync.connectors.woocommerce.fake_shop import FakeShop
 from copernica_sdk import schema
 from copernica_sdk.jobs import open_job, run_job
 from copernica_sdk.sync.config import CopernicaSettings, JobConfig, SyncSettings

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from connectors.woocommerce import WooCommerceConnector
-from connectors.woocommerce.fake_shop import FakeShop
 from copernica_sdk.sync.errors import ConfigError, SourceAuthError
+from copernica_sync.connectors.woocommerce import WooCommerceConnector
+from copernica_sync.connectors.woocommerce.fake_shop import FakeShop
 
 from ._helpers import connector_for
 

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import requests
 
-import connectors.woocommerce as package
-from connectors.woocommerce.fake_shop import FakeShop
+import copernica_sync.connectors.woocommerce as package
+from copernica_sync.connectors.woocommerce.fake_shop import FakeShop
 
 from ._helpers import NOW, iso
 
@@ -269,7 +269,7 @@ def test_module_cli_prints_url_and_credentials() -> None:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "connectors.woocommerce.fake_shop", "--port", "0", "--customers", "5",
+        [sys.executable, "-m", "copernica_sync.connectors.woocommerce.fake_shop", "--port", "0", "--customers", "5",
          "--orders", "9", "--seed", "3"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from connectors.woocommerce import WooCommerceConnector
-from connectors.woocommerce.fake_shop import FakeShop, ListingLies
 from copernica_sdk.testing.connector_suite import ConnectorSuite, Source, SourceFixture
+from copernica_sync.connectors.woocommerce import WooCommerceConnector
+from copernica_sync.connectors.woocommerce.fake_shop import FakeShop, ListingLies
 
 from ._helpers import NOW
 

@@ -11,9 +11,9 @@ from datetime import timedelta
 
 import pytest
 
-from connectors.woocommerce import Capabilities
-from connectors.woocommerce.fake_shop import FakeShop
 from copernica_sdk.sync.errors import SourceError
+from copernica_sync.connectors.woocommerce import Capabilities
+from copernica_sync.connectors.woocommerce.fake_shop import FakeShop
 
 from ._helpers import NOW, RecordedSleep, connector_for, iso, pair, read_all
 
@@ -284,7 +284,7 @@ def test_orders_whose_id_is_not_a_number_do_not_break_the_keyset_merge() -> None
     sets take them (they raised TypeError); the engine dead-letters them."""
     import heapq
 
-    from connectors.woocommerce.streams import _order_key, _pair
+    from copernica_sync.connectors.woocommerce.streams import _order_key, _pair
 
     when = "2024-05-01T10:00:00"
     a = [{"id": 1, "date_modified_gmt": when}, {"id": [7], "date_modified_gmt": when}]

@@ -8,8 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from connectors.woocommerce import WooCommerceConnector
-from connectors.woocommerce.fake_shop import FakeShop
 from copernica_sdk import CopernicaClient, RetryPolicy, schema
 from copernica_sdk.sync.engine import SyncEngine, SyncOptions
 from copernica_sdk.sync.mapping import parse_target
@@ -17,6 +15,8 @@ from copernica_sdk.sync.report import ExitCode, RunReport
 from copernica_sdk.sync.runner import schema_for
 from copernica_sdk.sync.state import StateStore
 from copernica_sdk.testing.fake_copernica import FakeCopernica
+from copernica_sync.connectors.woocommerce import WooCommerceConnector
+from copernica_sync.connectors.woocommerce.fake_shop import FakeShop
 
 from ._helpers import NOW, connector_for
 
