@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from copernica_sync.connectors.woocommerce.fake_shop import FakeShop
 from copernica_sdk import schema
 from copernica_sdk.jobs import open_job, run_job
 from copernica_sdk.sync.config import CopernicaSettings, JobConfig, SyncSettings
 from copernica_sdk.sync.report import ExitCode
 from copernica_sdk.sync.runner import schema_for
 from copernica_sdk.testing.fake_copernica import FakeCopernica
+from copernica_sync.connectors.woocommerce.fake_shop import FakeShop
 
 from ._helpers import NOW
 
