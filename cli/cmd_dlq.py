@@ -39,11 +39,10 @@ def list_(ctx: click.Context, job_name: str | None, all_jobs: bool, stream: str 
     Example:
       copernica-sync dlq list --stream orders --payload
     """
-    from copernica_sdk.sync.runner import state_path_for
-    from copernica_sdk.sync.state import StateStore
+    from copernica_sdk.sync.runner import open_state, state_path_for
 
     for job in selected_jobs(ctx, job_name, all_jobs):
-        with StateStore(state_path_for(job)) as store:
+        with open_state(state_path_for(job)) as store:
             letters = store.dead_letters(stream=stream, status=None if all_statuses else "open",
                                          limit=limit)
             if not letters:
@@ -119,8 +118,7 @@ def purge(ctx: click.Context, job_name: str | None, all_jobs: bool, stream: str 
       copernica-sync dlq purge --id 12 --id 13 --yes
     """
     from copernica_sdk.sync.lock import JobLock
-    from copernica_sdk.sync.runner import state_path_for
-    from copernica_sdk.sync.state import StateStore
+    from copernica_sdk.sync.runner import open_state, state_path_for
 
     for job in selected_jobs(ctx, job_name, all_jobs):
         if not yes and not confirmed(f"[{job.name}] delete these dead letters for good?"):
@@ -129,6 +127,6 @@ def purge(ctx: click.Context, job_name: str | None, all_jobs: bool, stream: str 
         # Not while a run is going: it may be resolving or re-opening these letters.
         with JobLock(f"{path}.lock", job.name,
                      refused="nothing was purged; try again when it has finished"), \
-                StateStore(path) as store:
+                open_state(path) as store:
             count = store.purge_dead_letters(stream=stream, ids=ids or None)
         click.echo(f"[{job.name}] purged {count} dead letter(s)")

@@ -35,8 +35,7 @@ def show(ctx: click.Context, job_name: str | None, all_jobs: bool) -> None:
     Example:
       copernica-sync state show
     """
-    from copernica_sdk.sync.runner import state_path_for
-    from copernica_sdk.sync.state import StateStore
+    from copernica_sdk.sync.runner import open_state, state_path_for
 
     for job in selected_jobs(ctx, job_name, all_jobs):
         path = state_path_for(job)
@@ -44,7 +43,7 @@ def show(ctx: click.Context, job_name: str | None, all_jobs: bool) -> None:
         if not path.exists():
             click.echo("  (no runs yet)")
             continue
-        with StateStore(path) as store:
+        with open_state(path) as store:
             for stream, value in sorted(store.bookmarks().items()):
                 click.echo(f"  bookmark {stream}: {value}")
             for name, count in store.counts().items():
@@ -74,8 +73,7 @@ def reset(ctx: click.Context, job_name: str | None, all_jobs: bool, stream: str 
       copernica-sync state reset --stream orders --yes
     """
     from copernica_sdk.sync.lock import JobLock
-    from copernica_sdk.sync.runner import state_path_for
-    from copernica_sdk.sync.state import StateStore
+    from copernica_sdk.sync.runner import open_state, state_path_for
 
     for job in selected_jobs(ctx, job_name, all_jobs):
         what = f"stream {stream!r}" if stream else "every stream"
@@ -86,7 +84,7 @@ def reset(ctx: click.Context, job_name: str | None, all_jobs: bool, stream: str 
         with JobLock(f"{path}.lock", job.name,
                      refused="nothing was reset (a running sync would write its bookmarks "
                              "back over it); try again when it has finished"), \
-                StateStore(path) as store:
+                open_state(path) as store:
             store.reset(stream)
         click.echo(f"[{job.name}] reset {what}; the next run resends everything")
 

@@ -94,6 +94,19 @@ class Job:
 
 
 @contextmanager
+def open_state(path: Path) -> Iterator[StateStore]:
+    """Open the state file at ``path`` and check all of it for damage first.
+
+    Every command that reads or changes a state file opens it here, so that a
+    corrupt page is reported (:class:`StateError`, exit 6) before anything is
+    read or written, not only when a command happens to touch that page.
+    """
+    with StateStore(path) as state:
+        state.verify()
+        yield state
+
+
+@contextmanager
 def open_job(config: JobConfig, *, pool: ConnectionPool | None = None,
              dry_run: bool = False) -> Iterator[Job]:
     """Validate the source config and mapping, then build client, connector and state.
@@ -114,8 +127,7 @@ def open_job(config: JobConfig, *, pool: ConnectionPool | None = None,
             with ExitStack() as stack:
                 if dry_run and not path.exists():
                     path = Path(stack.enter_context(TemporaryDirectory())) / path.name
-                state = stack.enter_context(StateStore(path))
-                state.verify()
+                state = stack.enter_context(open_state(path))
                 yield Job(config, client, connector, target, state)
         finally:
             client.close()

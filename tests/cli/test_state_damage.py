@@ -95,18 +95,39 @@ def test_a_truncated_header_is_reported(ready: Project) -> None:
     assert_state_problem(ready, ready.invoke("run"), "Move it aside")
 
 
-def test_one_corrupt_page_is_found_before_the_run_builds_on_it(ready: Project) -> None:
-    backup, bookmarks = synced(ready)
-    with sqlite3.connect(ready.state_path) as conn:
+def corrupt_one_page(project: Project, table: str = "hashes") -> None:
+    """Overwrite the root page of ``table``: the rest of the file stays readable."""
+    with sqlite3.connect(project.state_path) as conn:
         page_size = conn.execute("PRAGMA page_size").fetchone()[0]
-        root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'hashes'"
-                            ).fetchone()[0]
+        root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?",
+                            (table,)).fetchone()[0]
     conn.close()
-    with ready.state_path.open("r+b") as handle:
+    with project.state_path.open("r+b") as handle:
         handle.seek((root - 1) * page_size)
         handle.write(b"\xff\x00\xa5" * (page_size // 3))
+
+
+def test_one_corrupt_page_is_found_before_the_run_builds_on_it(ready: Project) -> None:
+    backup, bookmarks = synced(ready)
+    corrupt_one_page(ready)
     result = ready.invoke("run")
     assert_state_problem(ready, result, "damaged", "Move it aside")
+    assert_resumes(ready, backup, bookmarks)
+
+
+@pytest.mark.parametrize("command", [
+    ("state", "show"), ("state", "reset", "--yes"), ("state", "reset", "--stream", "orders", "--yes"),
+    ("dlq", "list"), ("dlq", "retry"), ("dlq", "purge", "--yes")], ids=" ".join)
+def test_every_state_command_finds_one_corrupt_page_and_changes_nothing(
+        ready: Project, command: tuple[str, ...]) -> None:
+    """Like ``run``: the damage is found before the command reads or changes the
+    file, even where the page it would touch is intact (here: a page that neither
+    the bookmarks nor the dead letters live on)."""
+    backup, bookmarks = synced(ready)
+    corrupt_one_page(ready)
+    before = ready.state_path.read_bytes()
+    assert_state_problem(ready, ready.invoke(*command), "damaged", "Move it aside")
+    assert ready.state_path.read_bytes() == before
     assert_resumes(ready, backup, bookmarks)
 
 
