@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from copernica_sdk.sync.config import ConfigFile, JobConfig
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 
 def job_options(func: F) -> F:
@@ -23,18 +24,23 @@ def job_options(func: F) -> F:
     return func
 
 
-def confirmed(question: str) -> bool:
-    """Ask ``question``; False for "no".  Without an answer (stdin closed, as under
-    cron) nothing is done and the command ends with exit 2 naming ``--yes``, not
-    click's "Aborted!" with exit 1 (which means "dead-lettered"); Ctrl-C at the
-    prompt stays an interrupt (exit 130)."""
+def answered(ask: Callable[[], T], instead: str) -> T:
+    """The answer ``ask`` (a click prompt) gets.  Without one (stdin closed, as under
+    cron or CI) nothing is done and the command ends with exit 2 saying ``instead``
+    (the option or variable to use), not click's "Aborted!" with exit 1 (which means
+    "dead-lettered"); Ctrl-C at the prompt stays an interrupt (exit 130)."""
     try:
-        return click.confirm(question)
+        return ask()
     except click.Abort as exc:
         if isinstance(exc.__context__, KeyboardInterrupt):
             raise KeyboardInterrupt from None
         raise click.UsageError("no answer to the question (stdin is closed); nothing was "
-                               "changed. Pass --yes to go ahead without asking.") from None
+                               f"changed. {instead}") from None
+
+
+def confirmed(question: str) -> bool:
+    """Ask ``question``; False for "no".  Without an answer: see :func:`answered`."""
+    return answered(lambda: click.confirm(question), "Pass --yes to go ahead without asking.")
 
 
 def load(ctx: click.Context) -> ConfigFile:

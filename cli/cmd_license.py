@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import click
 
+from ._jobs import answered
 from .main import exits_cleanly
 
 PASSPHRASE_ENV = "COPERNICA_LICENSE_PASSPHRASE"
@@ -18,7 +19,9 @@ PASSPHRASE_ENV = "COPERNICA_LICENSE_PASSPHRASE"
 def _passphrase(confirm: bool) -> bytes:
     value = os.environ.get(PASSPHRASE_ENV)
     if value is None:
-        value = click.prompt("Key passphrase", hide_input=True, confirmation_prompt=confirm)
+        value = answered(lambda: str(click.prompt("Key passphrase", hide_input=True,
+                                                  confirmation_prompt=confirm)),
+                         f"Set {PASSPHRASE_ENV} to give the passphrase without a prompt.")
     return value.encode()
 
 
