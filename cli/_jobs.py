@@ -24,6 +24,13 @@ def job_options(func: F) -> F:
     return func
 
 
+class NoAnswer(click.ClickException):
+    """A question nobody can answer (stdin closed): a configuration matter, exit 2.
+    Not a :class:`click.UsageError`: the command line itself was fine."""
+
+    exit_code = 2
+
+
 def answered(ask: Callable[[], T], instead: str) -> T:
     """The answer ``ask`` (a click prompt) gets.  Without one (stdin closed, as under
     cron or CI) nothing is done and the command ends with exit 2 saying ``instead``
@@ -34,8 +41,8 @@ def answered(ask: Callable[[], T], instead: str) -> T:
     except click.Abort as exc:
         if isinstance(exc.__context__, KeyboardInterrupt):
             raise KeyboardInterrupt from None
-        raise click.UsageError("no answer to the question (stdin is closed); nothing was "
-                               f"changed. {instead}") from None
+        raise NoAnswer("no answer to the question (stdin is closed); nothing was "
+                       f"changed. {instead}") from None
 
 
 def confirmed(question: str) -> bool:
