@@ -18,6 +18,7 @@ __all__ = [
     "encode_fields",
     "encode_requirements",
     "id_of",
+    "parent_id",
     "set_fields",
     "to_requirements",
     "upserted",
@@ -94,6 +95,19 @@ def upserted(page: Page[T], search: Callable[[], Page[T]], *, what: str, where: 
         raise NotFoundError(f"upsert of {dict(key)!r} left no {what} behind",
                             operation=operation)
     return page.items[0]
+
+
+def parent_id(client: ClientCore, obj: IdLike, object_id: int, *, attribute: str,
+              retrieve: str, model: type[Any], what: str) -> int | None:
+    """The database (or collection) id of a profile (or subprofile), for checking field
+    names: from the model the SDK returned, else read once with ``retrieve``."""
+    value = getattr(obj, attribute, None)
+    if not isinstance(value, int) or value <= 0:
+        found = client._call(retrieve, {"id": object_id}).entity(model)
+        if found is None:
+            raise NotFoundError(f"no {what} with id {object_id}", operation=retrieve)
+        value = getattr(found, attribute)
+    return value if isinstance(value, int) and value > 0 else None
 
 
 def set_fields(client: ClientCore, operation: str, what: str, object_id: int,

@@ -23,6 +23,7 @@ from ._common import (
     encode_fields,
     encode_requirements,
     id_of,
+    parent_id,
     set_fields,
     to_requirements,
     upserted,
@@ -124,14 +125,9 @@ class ProfilesService:
         """
         profile_id = id_of(profile, "profile")
         if unknown_fields != "ignore" and fields:
-            database_id = getattr(profile, "database_id", None)
-            if not isinstance(database_id, int) or database_id <= 0:
-                found = self._client._call("Profile_retrieve", {"id": profile_id}).entity(Profile)
-                if found is None:
-                    raise NotFoundError(f"no profile with id {profile_id}",
-                                        operation="Profile_retrieve")
-                database_id = found.database_id
-            if isinstance(database_id, int) and database_id > 0:
+            database_id = parent_id(self._client, profile, profile_id, attribute="database_id",
+                                    retrieve="Profile_retrieve", model=Profile, what="profile")
+            if database_id is not None:
                 check_fields(self._client.field_names, "database", database_id, fields,
                              "Profile_updateFields", unknown_fields)
         set_fields(self._client, "Profile_updateFields", "profile", profile_id, fields)

@@ -17,6 +17,7 @@ from ._common import (
     encode_fields,
     encode_requirements,
     id_of,
+    parent_id,
     set_fields,
     to_requirements,
     upserted,
@@ -123,15 +124,10 @@ class SubprofilesService:
         """
         subprofile_id = id_of(subprofile, "subprofile")
         if unknown_fields != "ignore" and fields:
-            collection_id = getattr(subprofile, "collection_id", None)
-            if not isinstance(collection_id, int) or collection_id <= 0:
-                found = self._client._call("SubProfile_retrieve",
-                                           {"id": subprofile_id}).entity(Subprofile)
-                if found is None:
-                    raise NotFoundError(f"no subprofile with id {subprofile_id}",
-                                        operation="SubProfile_retrieve")
-                collection_id = found.collection_id
-            if isinstance(collection_id, int) and collection_id > 0:
+            collection_id = parent_id(self._client, subprofile, subprofile_id,
+                                      attribute="collection_id", retrieve="SubProfile_retrieve",
+                                      model=Subprofile, what="subprofile")
+            if collection_id is not None:
                 check_fields(self._client.field_names, "collection", collection_id, fields,
                              "SubProfile_updateFields", unknown_fields)
         set_fields(self._client, "SubProfile_updateFields", "subprofile", subprofile_id, fields)
