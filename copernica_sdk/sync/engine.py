@@ -581,7 +581,7 @@ class SyncEngine:
     def _write_group(self, outcomes: list[_Outcome]) -> None:
         """Write the records of one profile key, in order (the pool runs groups in parallel).
 
-        They share one profile write (see :func:`_share_profile_writes`): once it is
+        They share one profile write (see :meth:`_apply_precedence`): once it is
         done, the others only need its id.
         """
         profile_id: int | None = None

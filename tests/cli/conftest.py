@@ -13,11 +13,13 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from random import Random
 from typing import Any
 
 import pytest
@@ -155,6 +157,22 @@ def copernica() -> Iterator[FakeCopernica]:
     """A fake Copernica with one account ("demo") and a distinctive token."""
     with FakeCopernica(tokens={TOKEN: "demo"}) as fake:
         yield fake
+
+
+class Gate:
+    """Shop latency that holds the ``at``-th request until released: the run is then
+    mid-stream, with pages committed before it and one page in flight."""
+
+    def __init__(self, at: int) -> None:
+        self.at, self.seen = at, 0
+        self.arrived, self.release = threading.Event(), threading.Event()
+
+    def __call__(self, rng: Random) -> float:
+        self.seen += 1
+        if self.seen == self.at:
+            self.arrived.set()
+            self.release.wait(60)
+        return 0.0
 
 
 def make_shop(**kwargs: Any) -> FakeShop:

@@ -6,10 +6,8 @@ one state file, whatever the spelling, the default location included."""
 from __future__ import annotations
 
 import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
-from random import Random
 
 import pytest
 
@@ -18,7 +16,7 @@ from copernica_sdk.sync.state import StateStore
 from copernica_sync.connectors.woocommerce.fake_shop import FakeShop
 
 from ..config_files import clean_env, toml_text
-from .conftest import EXECUTABLE, Project, describe, make_shop, ok
+from .conftest import EXECUTABLE, Gate, Project, describe, make_shop, ok
 
 LOCKED_COMMANDS = {
     ("state", "reset", "--yes"): "nothing was reset",
@@ -31,21 +29,6 @@ LOCKED_COMMANDS = {
 def shop() -> Iterator[FakeShop]:
     with make_shop(customers=20, orders=40) as fake:
         yield fake
-
-
-class Gate:
-    """Holds the ``at``-th shop request until released (the run is mid-stream)."""
-
-    def __init__(self, at: int) -> None:
-        self.at, self.seen = at, 0
-        self.arrived, self.release = threading.Event(), threading.Event()
-
-    def __call__(self, rng: Random) -> float:
-        self.seen += 1
-        if self.seen == self.at:
-            self.arrived.set()
-            self.release.wait(60)
-        return 0.0
 
 
 def test_state_changing_commands_wait_for_a_running_full_refresh(ready: Project) -> None:

@@ -7,9 +7,7 @@ from __future__ import annotations
 import signal
 import sqlite3
 import subprocess
-import threading
 from collections.abc import Iterator
-from random import Random
 
 import pytest
 
@@ -18,29 +16,13 @@ from copernica_sync.connectors.woocommerce.fake_shop import FakeShop
 
 from ..config_files import clean_env
 from ..reliability.conftest import duplicates, reference_snapshot, snapshot
-from .conftest import EXECUTABLE, Project, describe, make_shop, ok
+from .conftest import EXECUTABLE, Gate, Project, describe, make_shop, ok
 
 
 @pytest.fixture
 def shop() -> Iterator[FakeShop]:
     with make_shop(customers=20, orders=40) as fake:
         yield fake
-
-
-class Gate:
-    """Shop latency that holds the ``at``-th request until released: the run is then
-    mid-stream, with pages committed before it and one page in flight."""
-
-    def __init__(self, at: int) -> None:
-        self.at, self.seen = at, 0
-        self.arrived, self.release = threading.Event(), threading.Event()
-
-    def __call__(self, rng: Random) -> float:
-        self.seen += 1
-        if self.seen == self.at:
-            self.arrived.set()
-            self.release.wait(60)
-        return 0.0
 
 
 @pytest.mark.parametrize(("signum", "code", "word"), [

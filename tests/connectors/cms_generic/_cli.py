@@ -15,16 +15,12 @@ from copernica_sync.cli.main import main
 from copernica_sync.cli.output import REDACTOR
 
 from ...cli.conftest import describe, preserved_logging
-from ...config_files import ENV_PREFIXES, toml_text
+from ...config_files import ENV_PREFIXES
+from ...config_files import toml_text as toml
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "csv"
 
 __all__ = ["FIXTURES", "describe", "invoke", "toml", "write_config"]
-
-
-def toml(tables: Mapping[str, Mapping[str, Any]]) -> str:
-    """Top-level tables, nested values written inline (keys quoted where needed)."""
-    return toml_text(tables)
 
 
 def write_config(path: Path, copernica: FakeCopernica, source: Mapping[str, Any],
