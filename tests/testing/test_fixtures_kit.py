@@ -368,7 +368,10 @@ def test_recorded_files_hold_no_token_password_jwt_or_cookie(
     recorded: Path, server: LoopbackServer
 ) -> None:
     # The secrets really went over the wire, each in its own way ...
-    profile_call = next(s for s in server.seen if s.operation == "Profile_retrieve")
+    # (the module's server is shared: other tests also call Profile_retrieve, so pick
+    # the recorded session's own call by its id.)
+    profile_call = next(s for s in server.seen
+                        if s.operation == "Profile_retrieve" and b"<id>7</id>" in s.body)
     assert TOKEN.encode() in profile_call.body
     assert profile_call.headers["Authorization"] == f"Bearer {JWT}"
     assert COOKIE_SENT in profile_call.headers["Cookie"]
