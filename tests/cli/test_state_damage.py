@@ -26,10 +26,16 @@ from .conftest import EXECUTABLE, Project, describe, make_shop, ok
 STATE = 6  # docs/cli.md: the state file cannot be used
 
 
+#: Enough records that a full refresh writes well over the file size limits of the
+#: full-disk test; the other tests need only a few pages of state, and a smaller shop.
+LARGE_SHOP = {"customers": 120, "orders": 240}
+SMALL_SHOP = {"customers": 12, "orders": 24}
+
+
 @pytest.fixture
-def shop() -> Iterator[FakeShop]:
-    """Enough records that a full refresh writes well over the size limits used below."""
-    with make_shop(customers=120, orders=240) as fake:
+def shop(request: pytest.FixtureRequest) -> Iterator[FakeShop]:
+    """A small shop, or ``LARGE_SHOP`` where a test asks for it (indirect parameter)."""
+    with make_shop(**getattr(request, "param", SMALL_SHOP)) as fake:
         yield fake
 
 
@@ -158,6 +164,7 @@ def _run_with_file_size_limit(project: Project, limit: int, *args: str
                           env=clean_env(**project.env), preexec_fn=limit_files)
 
 
+@pytest.mark.parametrize("shop", [LARGE_SHOP], indirect=True, ids=["large"])
 @pytest.mark.parametrize("limit_kib", [0, 48])
 def test_a_full_disk_is_named_and_the_next_run_resumes(ready: Project, limit_kib: int) -> None:
     _, bookmarks = synced(ready)
