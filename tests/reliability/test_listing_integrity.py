@@ -1,7 +1,8 @@
 """A shop whose listing lies: the run notices, fails (exit 5), keeps its bookmark, and
 a later honest run syncs everything — through the real ``copernica-sync`` command.
 
-The shop has 250 customers, read 100 per request.  Each lie is one of the fake
+The shop has 25 customers, read 10 per request (``per_page``: what a live shop does
+at 100 per page, at a tenth of the cost).  Each lie is one of the fake
 shop's ``ListingLies`` knobs; the benign cases are what a live shop does while it
 is read (customers registering or being edited mid-scan), which must not fail.
 """
@@ -30,18 +31,19 @@ from .conftest import (
     snapshot,
 )
 
-CUSTOMERS = 250
+CUSTOMERS = 25
+PAGE = 10  # the job's per_page
 
 #: (lie, what the failure message must say) — each hides or invents records.
 LIES = {
-    "repeated_page": (ListingLies(endpoint="customers", repeat_at=100), "repeats"),
-    "short_total_on_a_page_boundary": (ListingLies(endpoint="customers", total_delta=-50),
+    "repeated_page": (ListingLies(endpoint="customers", repeat_at=PAGE), "repeats"),
+    "short_total_on_a_page_boundary": (ListingLies(endpoint="customers", total_delta=-5),
                                        "lower than what the source serves"),
-    "short_total_inside_a_page": (ListingLies(endpoint="customers", total_delta=-100),
+    "short_total_inside_a_page": (ListingLies(endpoint="customers", total_delta=-PAGE),
                                   "lower than what the source serves"),
-    "over_total": (ListingLies(endpoint="customers", total_delta=50), "before the announced"),
-    "empty_page_mid_listing": (ListingLies(endpoint="customers", empty_at=100), "empty page"),
-    "backwards_ids": (ListingLies(endpoint="customers", reverse_at=100), "backwards"),
+    "over_total": (ListingLies(endpoint="customers", total_delta=5), "before the announced"),
+    "empty_page_mid_listing": (ListingLies(endpoint="customers", empty_at=PAGE), "empty page"),
+    "backwards_ids": (ListingLies(endpoint="customers", reverse_at=PAGE), "backwards"),
 }
 
 
@@ -56,6 +58,11 @@ def copernica(big_shop: FakeShop) -> Iterator[FakeCopernica]:
     with make_copernica() as fake:
         apply_schema(fake, big_shop)
         yield fake
+
+
+def paged_job(tmp: Path, shop: FakeShop, fake: FakeCopernica) -> CliJob:
+    """The CLI job for ``shop``, reading ``PAGE`` records per request."""
+    return CliJob.create(tmp, shop, fake, source={**shop.source_config(), "per_page": PAGE})
 
 
 def _bookmarks(job: CliJob) -> dict[str, str]:
@@ -79,7 +86,7 @@ def _assert_everything_synced(shop: FakeShop, fake: FakeCopernica, tmp: Path) ->
 def test_a_listing_that_lies_fails_the_run_and_an_honest_run_then_syncs_every_customer(
         tmp_path: Path, big_shop: FakeShop, copernica: FakeCopernica, name: str) -> None:
     lie, says = LIES[name]
-    job = CliJob.create(tmp_path, big_shop, copernica)
+    job = paged_job(tmp_path, big_shop, copernica)
     big_shop.lies = lie
     failed = job.run("run")
     assert failed.returncode == 5, describe(failed)
@@ -99,13 +106,13 @@ def test_a_listing_that_lies_fails_the_run_and_an_honest_run_then_syncs_every_cu
                                   "empty_page_mid_listing"])
 def test_an_incremental_run_over_a_lying_listing_keeps_the_bookmark_and_loses_no_change(
         tmp_path: Path, big_shop: FakeShop, copernica: FakeCopernica, name: str) -> None:
-    job = CliJob.create(tmp_path, big_shop, copernica)
+    job = paged_job(tmp_path, big_shop, copernica)
     first = job.run("run")
     assert first.returncode == 0, describe(first)
     before = _bookmarks(job)
     assert "customers" in before
     big_shop.advance(3600)
-    # Changed customers spread over the whole listing, most of them past offset 100.
+    # Changed customers spread over the whole listing, most of them past the first page.
     changed = [c["id"] for c in big_shop.customers][::10]
     for customer_id in changed:
         big_shop.update_customer(customer_id, last_name="Changed")
@@ -146,7 +153,7 @@ def _during_scan(shop: FakeShop, request: int, change: Callable[[], object]) -> 
 def test_customers_registering_while_the_listing_is_read_are_not_a_lie(
         tmp_path: Path, big_shop: FakeShop, copernica: FakeCopernica) -> None:
     # The total grows by three between the pages of the first run.
-    job = CliJob.create(tmp_path, big_shop, copernica)
+    job = paged_job(tmp_path, big_shop, copernica)
     _during_scan(big_shop, 3, lambda: [big_shop.add_customer(first_name=f"Late{i}")
                                        for i in range(3)])
     result = job.run("run")
@@ -160,10 +167,10 @@ def test_customers_registering_while_the_listing_is_read_are_not_a_lie(
 
 def test_customers_edited_while_the_listing_is_read_are_not_a_lie(
         tmp_path: Path, big_shop: FakeShop, copernica: FakeCopernica) -> None:
-    job = CliJob.create(tmp_path, big_shop, copernica)
+    job = paged_job(tmp_path, big_shop, copernica)
     ids = [c["id"] for c in big_shop.customers]
     _during_scan(big_shop, 3, lambda: [big_shop.update_customer(i, last_name="Edited")
-                                       for i in (ids[5], ids[150], ids[240])])
+                                       for i in (ids[1], ids[15], ids[24])])
     result = job.run("run")
     assert result.returncode == 0, describe(result)
     big_shop.latency = 0.0
@@ -174,9 +181,9 @@ def test_customers_edited_while_the_listing_is_read_are_not_a_lie(
 
 def test_an_exactly_full_last_page_of_an_honest_listing_is_not_a_lie(
         tmp_path: Path, copernica: FakeCopernica) -> None:
-    # 200 customers in pages of 100: the probe past the end finds nothing.
-    with make_shop(customers=200, orders=5, seed=6) as shop:
-        job = CliJob.create(tmp_path, shop, copernica)
+    # 20 customers in pages of 10: the probe past the end finds nothing.
+    with make_shop(customers=2 * PAGE, orders=5, seed=6) as shop:
+        job = paged_job(tmp_path, shop, copernica)
         result = job.run("run")
         assert result.returncode == 0, describe(result)
         _assert_everything_synced(shop, copernica, tmp_path)
