@@ -54,6 +54,8 @@ from urllib.parse import urlencode
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
+from copernica_sdk.testing._background import serve_in_background
+
 __all__ = ["FakeCms", "ListingLies"]
 
 USER = "admin"
@@ -141,9 +143,7 @@ class FakeCms:
     def __enter__(self) -> FakeCms:
         self._stopping.clear()
         self._server = make_server("127.0.0.1", 0, self._app, threaded=True)
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.05}, daemon=True)
-        self._thread.start()
+        self._thread = serve_in_background(self._server, "fake-cms")
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

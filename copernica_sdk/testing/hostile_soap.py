@@ -48,6 +48,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
+from ._background import serve_in_background
+
 __all__ = ["MODES", "HostileSoap", "ReceivedRequest", "RecordingServer"]
 
 MODES: tuple[str, ...] = (
@@ -116,10 +118,7 @@ class _Base:
 
         self.stopping.clear()
         self._server = _Server(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.05}, daemon=True,
-                                        name=type(self).__name__)
-        self._thread.start()
+        self._thread = serve_in_background(self._server, type(self).__name__)
         return self
 
     @property

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,6 +11,7 @@ from werkzeug.serving import make_server
 
 from copernica_sdk.licensing.partner.collector import collector_app
 from copernica_sdk.licensing.partner.ledger import PartnerLedger
+from copernica_sdk.testing._background import serve_in_background
 
 
 @contextmanager
@@ -35,9 +35,7 @@ def running_collector(ledger_path: Path, *, before: Callable[[], None] | None = 
         return result
 
     server = make_server("127.0.0.1", 0, wrapped, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
-    thread.start()
+    serve_in_background(server, "usage-collector")
     try:
         yield f"http://127.0.0.1:{server.server_port}/usage", ledger, batches
     finally:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ import zeep
 import zeep.exceptions
 from lxml import etree
 
+from copernica_sdk.testing._background import serve_in_background
 from copernica_sdk.testing.fixtures import (
     REDACTED,
     WSDL_URL_PATTERN,
@@ -170,9 +170,7 @@ class _Server(ThreadingHTTPServer):
 def server() -> Iterator[LoopbackServer]:
     httpd = _Server(("127.0.0.1", 0), _Handler)
     httpd.info = LoopbackServer(url=f"http://127.0.0.1:{httpd.server_port}/")
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
-    thread.start()
+    serve_in_background(httpd, "loopback-soap")
     try:
         yield httpd.info
     finally:

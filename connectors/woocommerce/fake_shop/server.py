@@ -15,6 +15,8 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from copernica_sdk.testing._background import serve_in_background
+
 from .app import DropConnection, Latency, RequestRecord, Settings, ShopApp
 from .auth import Authenticator, Credentials
 from .faults import FaultPlan
@@ -124,9 +126,7 @@ class FakeShop:
         host = f"[{self.host}]" if ":" in self.host else self.host
         self.settings.base_url = f"http://{host}:{self.port}"
         self.app.stopping.clear()
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="fake-shop", daemon=True)
-        self._thread.start()
+        self._thread = serve_in_background(server, "fake-shop")
         return self
 
     def stop(self) -> None:

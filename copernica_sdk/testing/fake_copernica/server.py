@@ -7,6 +7,7 @@ import threading
 from collections.abc import Mapping
 from types import MappingProxyType, TracebackType
 
+from .._background import serve_in_background
 from .app import FakeApp, Latency
 from .auth import Auth
 from .faults import FaultPlan
@@ -85,13 +86,7 @@ class FakeCopernica(Inspector):
         host = f"[{self.host}]" if ":" in self.host else self.host
         self.app.base_url = f"http://{host}:{self.port}/"
         self.app.stopping.clear()
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="fake-copernica",
-            daemon=True,
-        )
-        self._thread.start()
+        self._thread = serve_in_background(server, "fake-copernica")
         return self
 
     def stop(self) -> None:
