@@ -106,6 +106,10 @@ def before_call(client: ClientCore, operation: str, params: dict[str, Any],
         check_requirements(client.field_names, kind, _parent(params, holder, kind), reqs,
                            operation, write=write)
         params["requirements"] = encode_requirements(reqs)
+        if operation in _CHECKED_AFTER:
+            # The answer's records must carry their fields for after_call to see an
+            # ignored requirement, as the facade always asks.
+            params.setdefault("allproperties", True)
     fields = params.get("fields")
     if operation in _FIELDS and fields is not None:
         kind, holder = _FIELDS[operation]

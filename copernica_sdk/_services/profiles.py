@@ -250,7 +250,8 @@ class ProfilesService:
             return self.upsert(database, key=key, fields=rest, unknown_fields=unknown_fields)
 
         return run_many(rows, key_of=key_of, work=work,
-                        concurrency=concurrency or self._client.max_connections,
+                        concurrency=(self._client.max_connections if concurrency is None
+                                     else concurrency),
                         on_progress=on_progress, operation="Database_updateProfiles")
 
     def distinct(self, database: IdLike, fields: Sequence[str], *,

@@ -97,6 +97,16 @@ class SubprofilesService:
                                 operation="Collection_subProfile")
         return found
 
+    def retrieve(self, subprofile: IdLike) -> Subprofile:
+        """A subprofile by id alone (``SubProfile_retrieve``); :class:`NotFoundError` if none."""
+        subprofile_id = id_of(subprofile, "subprofile")
+        found = self._client._call("SubProfile_retrieve",
+                                   {"id": subprofile_id}).entity(Subprofile)
+        if found is None:
+            raise NotFoundError(f"no subprofile with id {subprofile_id}",
+                                operation="SubProfile_retrieve")
+        return found
+
     def create(self, profile: IdLike, collection: IdLike,
                fields: Mapping[str, WireValue], *,
                unknown_fields: UnknownFields = "raise") -> Subprofile:
@@ -212,7 +222,8 @@ class SubprofilesService:
                                fields=rest, unknown_fields=unknown_fields)
 
         return run_many(rows, key_of=key_of, work=work,
-                        concurrency=concurrency or self._client.max_connections,
+                        concurrency=(self._client.max_connections if concurrency is None
+                                     else concurrency),
                         on_progress=on_progress, operation="Profile_updateSubProfiles")
 
     def unsubscribe(self, collection: IdLike, subprofile: IdLike) -> None:
