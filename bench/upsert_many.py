@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _harness import Served, Snapshot, command_line, fake_copernica, machine
+from _harness import Snapshot, command_line, fake_copernica, machine
 
 from copernica_sdk import CopernicaClient, RetryPolicy
 
