@@ -105,6 +105,10 @@ def before_call(client: ClientCore, operation: str, params: dict[str, Any],
         kind, holder, write = where
         check_requirements(client.field_names, kind, _parent(params, holder, kind), reqs,
                            operation, write=write)
+        if params.get("create") is True and not any(r.is_equality for r in reqs):
+            raise UnsafeRequestError(
+                f"refusing {operation} with create=True but no '=' requirement: a record "
+                "created for it would have no key", operation=operation)
         params["requirements"] = encode_requirements(reqs)
         if operation in _CHECKED_AFTER:
             # The answer's records must carry their fields for after_call to see an

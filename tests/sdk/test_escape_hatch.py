@@ -83,6 +83,14 @@ def test_a_write_without_requirements_is_refused(world):
                     fields={"firstname": "Eve"})
 
 
+def test_a_create_without_an_equality_key_is_refused(world, copernica_fake):
+    client, db, _ = world
+    with pytest.raises(UnsafeRequestError, match="no '=' requirement"):
+        client.call("Database_updateProfiles", id=db, create=True, fields={"firstname": "X"},
+                    requirements=[Requirement("customer_key", "!=", "zzz")])
+    assert len(copernica_fake.profiles("Customers")) == 1
+
+
 def test_values_for_unknown_fields_are_refused(world):
     client, db, _ = world
     with pytest.raises(UnknownFieldError, match="lastname"):
