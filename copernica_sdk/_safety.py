@@ -112,13 +112,9 @@ class FieldNameCache:
 
     def limits(self, kind: str, parent_id: int) -> Mapping[str, int]:
         """Casefolded field name → maximum text length, from a list at most ``max_age`` old."""
-        key = (kind, parent_id)
+        self.missing(kind, parent_id, ())  # loads once however many threads ask at once
         with self._lock:
-            entry = self._names.get(key)
-        if entry is None or not self._fresh(entry):
-            self._reload(key)
-        with self._lock:
-            return self._limits.get(key, {})
+            return self._limits.get((kind, parent_id), {})
 
     def revalidate(self, kind: str, parent_id: int) -> tuple[str, ...]:
         """Read the field list again now (whatever its age); returns the names."""

@@ -112,3 +112,29 @@ def test_every_write_path_warns(short):
             [result] = client.profiles.upsert_many(
                 db, [{"customer_key": "b", "note": "q" * 51}], key_field="customer_key")
         assert result.ok and result.unwrap().fields["note"] == "q" * 50
+
+
+def test_field_lengths_are_loaded_once_however_many_threads_ask():
+    import threading
+    import time as _time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from copernica_sdk._safety import FieldNameCache
+
+    loads: list[int] = []
+    gate = threading.Barrier(16)
+
+    def load(kind: str, parent: int):
+        loads.append(parent)
+        _time.sleep(0.05)  # a slow field list: every thread arrives while it loads
+        return [("note", 50), "city"]
+
+    cache = FieldNameCache(load)
+
+    def ask(_: int):
+        gate.wait()
+        return dict(cache.limits("database", 1))
+
+    with ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(ask, range(16)))
+    assert answers == [{"note": 50}] * 16 and loads == [1]
