@@ -125,7 +125,8 @@ class CopernicaClient:
             print(profile.id, profile.fields["firstname"])
 
     Service namespaces: :attr:`databases`, :attr:`fields`, :attr:`collections`,
-    :attr:`profiles`, :attr:`subprofiles`.  The client is safe to share between
+    :attr:`profiles`, :attr:`subprofiles`; :meth:`call` reaches any other WSDL
+    operation by name.  The client is safe to share between
     threads; pass ``max_connections=`` (the number of threads that call at once)
     to size its own HTTP connection pool, or ``pool=`` to share one.
 
@@ -236,7 +237,7 @@ class CopernicaClient:
     def call(self, operation: str, /, **params: Any) -> Any:
         """Call any operation the WSDL declares by name, with plain Python values::
 
-            views = client.call("Database_retrieve", id=db.id)
+            info = client.call("Database_retrieve", id=db.id)   # a dict
             client.call("Database_updateProfiles", id=db, requirements={"customer_key": "k"},
                         fields={"firstname": "Ann"}, create=True)
 
