@@ -22,22 +22,33 @@ from __future__ import annotations
 import difflib
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal
 
-from .errors import SafetyError, UnknownFieldError, UnsafeRequestError
+from .errors import (
+    SafetyError,
+    TruncationWarning,
+    UnknownFieldError,
+    UnsafeRequestError,
+    ValueTooLongError,
+)
 from .models import Page, Requirement
+from .values import WireValue
 
 __all__ = [
     "FieldNameCache",
     "UnknownFields",
     "check_fields",
     "check_ignored",
+    "check_lengths",
     "check_requirements",
     "check_touched",
 ]
 
-Loader = Callable[[str, int], Iterable[str]]
+#: A parent's fields: names, or ``(name, max_length)`` pairs for fields whose values
+#: the service cuts to a length (``None``: no limit).
+Loader = Callable[[str, int], Iterable[str | tuple[str, int | None]]]
 
 #: What to do with a value for a field that does not exist: refuse the call
 #: (default), or send it anyway and let the service drop it.
@@ -61,6 +72,8 @@ class FieldNameCache:
         self._lock = threading.Lock()
         # (kind, id) → (casefolded name → name as Copernica spells it, loaded at)
         self._names: dict[tuple[str, int], tuple[dict[str, str], float]] = {}
+        # (kind, id) → casefolded name → the length the service cuts values to
+        self._limits: dict[tuple[str, int], dict[str, int]] = {}
         self._loading: dict[tuple[str, int], threading.Lock] = {}
 
     def has(self, kind: str, parent_id: int, name: str) -> bool:
@@ -97,6 +110,12 @@ class FieldNameCache:
             entry = self._reload(key)
         return tuple(sorted(entry[0].values(), key=str.casefold))
 
+    def limits(self, kind: str, parent_id: int) -> Mapping[str, int]:
+        """Casefolded field name → maximum text length, from a list at most ``max_age`` old."""
+        self.missing(kind, parent_id, ())  # loads once however many threads ask at once
+        with self._lock:
+            return self._limits.get((kind, parent_id), {})
+
     def revalidate(self, kind: str, parent_id: int) -> tuple[str, ...]:
         """Read the field list again now (whatever its age); returns the names."""
         entry = self._reload((kind, parent_id))
@@ -116,10 +135,17 @@ class FieldNameCache:
 
     def _reload(self, key: tuple[str, int]) -> tuple[dict[str, str], float]:
         loaded_at = self._clock()
-        names = {n.casefold(): n for n in self._load(*key)}
+        names: dict[str, str] = {}
+        limits: dict[str, int] = {}
+        for item in self._load(*key):
+            name, limit = (item, None) if isinstance(item, str) else item
+            names[name.casefold()] = name
+            if limit:
+                limits[name.casefold()] = limit
         entry = (names, loaded_at)
         with self._lock:
             self._names[key] = entry
+            self._limits[key] = limits
         return entry
 
 
@@ -158,7 +184,7 @@ def check_requirements(cache: FieldNameCache, kind: str, parent_id: int,
             f"{kind} {parent_id}; pass the key that identifies the record", operation=operation)
     if write:
         for req in requirements:
-            if req.operator == "=" and req.value == "":
+            if req.is_equality and req.value == "":
                 raise UnsafeRequestError(
                     f"refusing {operation}: key field {req.field!r} is empty, which would match "
                     "every record without a value; give the record a key", operation=operation)
@@ -190,6 +216,52 @@ def check_fields(cache: FieldNameCache, kind: str, parent_id: int, fields: Itera
             cache, kind, parent_id, missing[0], operation,
             "(Copernica drops values for unknown fields without a word; pass "
             "unknown_fields='ignore' to send them anyway)")
+
+
+def check_lengths(cache: FieldNameCache, kind: str, parent_id: int,
+                  fields: Mapping[str, WireValue], requirements: Sequence[Requirement],
+                  operation: str, *, strict: bool) -> Mapping[str, WireValue]:
+    """``fields`` with text longer than its field cut to the field's length, warning.
+
+    Copernica cuts (or refuses) over-long text without a word; the SDK does the
+    cut itself so that it can say so: a :class:`TruncationWarning` per value, or
+    :class:`ValueTooLongError` with ``strict=True``.  A key (an ``=``
+    requirement's value) is never cut: the stored key would differ from the one
+    searched for, and the next upsert would create a duplicate.
+    """
+    longest = max((len(v) for v in fields.values() if isinstance(v, str)), default=0)
+    longest = max([longest, *(len(r.value) for r in requirements if r.is_equality)])
+    if longest == 0:
+        return fields
+    limits = cache.limits(kind, parent_id)
+    if not limits or longest <= min(limits.values()):
+        return fields
+    for req in requirements:
+        limit = limits.get(req.field.casefold())
+        if req.is_equality and limit is not None and len(req.value) > limit:
+            raise ValueTooLongError(
+                f"refusing {operation}: the key {req.field!r} is {len(req.value)} characters, "
+                f"longer than the field's {limit} in {kind} {parent_id}; Copernica would store "
+                "it cut, so it would never match again. Use a shorter key or make the field "
+                f"longer (client.fields.update(field, length=…))", operation=operation,
+                field=req.field, length=len(req.value), limit=limit)
+    out = dict(fields)
+    for name, value in fields.items():
+        limit = limits.get(name.casefold())
+        if limit is None or not isinstance(value, str) or len(value) <= limit:
+            continue
+        if strict:
+            raise ValueTooLongError(
+                f"refusing {operation}: the value for {name!r} is {len(value)} characters, "
+                f"longer than the field's {limit} in {kind} {parent_id} (strict_lengths=True); "
+                "shorten it or make the field longer (client.fields.update(field, length=…))",
+                operation=operation, field=name, length=len(value), limit=limit)
+        warnings.warn(TruncationWarning(
+            f"{operation}: field {name!r} of {kind} {parent_id} holds {limit} characters; "
+            f"a value of {len(value)} was cut to {limit} (strict_lengths=True refuses instead)"),
+            stacklevel=5)
+        out[name] = value[:limit]
+    return out
 
 
 def check_touched(page: Page[Any], *, what: str, where: str, key: Mapping[str, object],

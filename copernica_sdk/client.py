@@ -7,6 +7,7 @@ import math
 import os
 import re
 import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,7 +17,7 @@ from requests.adapters import HTTPAdapter
 
 from . import __version__
 from ._net import is_loopback
-from ._safety import FieldNameCache
+from ._safety import FieldNameCache, check_lengths
 from ._services import (
     CollectionsService,
     DatabasesService,
@@ -24,11 +25,14 @@ from ._services import (
     ProfilesService,
     SubprofilesService,
 )
+from ._services._raw import after_call, before_call
 from ._soap import SoapConnection, SoapResult
 from .auth import AccessTokenAuth, Auth, AuthContext
 from .deadline import DEFAULT_DEADLINE, DeadlineAdapter
 from .errors import AuthenticationError, ConfigurationError, CopernicaError
+from .models import Requirement
 from .retry import DEFAULT_RETRY, RetryPolicy
+from .values import WireValue
 
 __all__ = ["DEFAULT_ENDPOINT", "ConnectionPool", "CopernicaClient", "Timeout"]
 
@@ -69,6 +73,7 @@ class ConnectionPool:
     def __init__(self, maxsize: int = 10) -> None:
         if maxsize < 1:
             raise ConfigurationError("a connection pool needs room for at least 1 connection")
+        self.maxsize = maxsize
         # urllib3 makes a new connection for a caller beyond ``maxsize`` and closes it
         # after the call, so ``maxsize`` should be at least the number of threads that
         # call at once (keep-alive for all of them).
@@ -120,7 +125,8 @@ class CopernicaClient:
             print(profile.id, profile.fields["firstname"])
 
     Service namespaces: :attr:`databases`, :attr:`fields`, :attr:`collections`,
-    :attr:`profiles`, :attr:`subprofiles`.  The client is safe to share between
+    :attr:`profiles`, :attr:`subprofiles`; :meth:`call` reaches any other WSDL
+    operation by name.  The client is safe to share between
     threads; pass ``max_connections=`` (the number of threads that call at once)
     to size its own HTTP connection pool, or ``pool=`` to share one.
 
@@ -143,6 +149,10 @@ class CopernicaClient:
             :meth:`FieldsService.revalidate`).
         max_response_bytes: the largest answer accepted (a hostile or broken
             endpoint could otherwise fill memory).
+        strict_lengths: refuse (:class:`~copernica_sdk.errors.ValueTooLongError`)
+            a text value longer than its field instead of cutting it with a
+            :class:`~copernica_sdk.errors.TruncationWarning` (docs/sdk.md,
+            "Text lengths").  A key is never cut, whatever this says.
     """
 
     def __init__(
@@ -161,6 +171,7 @@ class CopernicaClient:
         user_agent: str | None = None,
         field_cache_max_age: float = 60.0,
         max_response_bytes: int = 512 * 1024 * 1024,
+        strict_lengths: bool = False,
     ) -> None:
         if auth is None:
             if access_token is None:
@@ -182,6 +193,11 @@ class CopernicaClient:
         self.page_size = page_size
         self._owns_session = session is None
         self._session = session or _session_for(self._endpoint)
+        #: Calls the client's connection pool keeps alive at once; the default
+        #: ``concurrency`` of ``upsert_many``.
+        self.max_connections = (pool.maxsize if pool is not None else
+                                10 if max_connections is None else max_connections)
+        self.strict_lengths = strict_lengths
         if pool is not None or max_connections is not None or self._owns_session:
             size = 10 if max_connections is None else max_connections
             adapter = (pool or ConnectionPool(size)).adapter
@@ -218,6 +234,45 @@ class CopernicaClient:
                 text = text.replace(secret, "REDACTED")
         return _JWT.sub("REDACTED", text)
 
+    def call(self, operation: str, /, **params: Any) -> Any:
+        """Call any operation the WSDL declares by name, with plain Python values::
+
+            info = client.call("Database_retrieve", id=db.id)   # a dict
+            client.call("Database_updateProfiles", id=db, requirements={"customer_key": "k"},
+                        fields={"firstname": "Ann"}, create=True)
+
+        The escape hatch for what the typed facade does not cover (docs/sdk.md,
+        "Operations and the escape hatch").  Parameters are shaped by the WSDL:
+        a mapping where a map is due (``fields``), an id or model where a
+        reference is (``collection=5``), a list where an array is (``ids=[1, 2]``);
+        ``requirements`` as for the facade (a ``{field: value}`` mapping, or
+        :class:`Requirement` objects).  The result comes back as plain Python:
+        ``None`` when empty, the one member when there is one (a dict for an
+        entity, ``"1"`` for a ``value``), else a dict (``start``, ``length``,
+        ``total``, ``items``).
+
+        Authentication, retries, error types and redaction are the facade's; so
+        are the guards: requirements and field names are checked against the
+        database or collection they apply to, writes refuse empty requirements,
+        too-long text is cut with a warning (or refused), and an operation whose
+        requirements cannot be checked (``View_updateProfiles``) is refused.
+        An operation the WSDL lacks raises :class:`ConfigurationError`.
+        """
+        plain = self._conn.plain
+        parameters = plain.parameters(operation)  # ConfigurationError for an unknown one
+        checked, reqs = before_call(self, operation, dict(params),
+                                    lambda name: parameters.child(name) is not None)
+        result = self._call(operation, plain.shape(operation, checked))
+        after_call(result.page, operation, reqs)
+        return plain.read(operation, result.element)
+
+    def check_lengths(self, kind: str, parent_id: int, fields: Mapping[str, WireValue],
+                      requirements: Sequence[Requirement],
+                      operation: str) -> Mapping[str, WireValue]:
+        """``fields`` with over-long text cut (warning) or refused (``strict_lengths``)."""
+        return check_lengths(self.field_names, kind, parent_id, fields, requirements,
+                             operation, strict=self.strict_lengths)
+
     def _call(self, operation: str, params: dict[str, Any]) -> SoapResult:
         """Call ``operation`` with authentication and the retry policy applied."""
         retrying = self._retry.retrying(operation)
@@ -246,11 +301,13 @@ class CopernicaClient:
         self._auth.apply(call_params, headers, self._ctx)
         return self._conn.call(operation, call_params, headers)
 
-    def _load_field_names(self, kind: str, parent_id: int) -> list[str]:
+    def _load_field_names(self, kind: str, parent_id: int) -> list[tuple[str, int | None]]:
         # Every page: a name missing from a truncated list would be refused as unknown.
         fields = (self.fields.list(database=parent_id) if kind == "database"
                   else self.fields.list(collection=parent_id))
-        return [f.name for f in fields]
+        # Text fields hold at most ``length`` characters (the service cuts the rest).
+        return [(f.name, f.length if f.type == "text" and not f.big and f.length else None)
+                for f in fields]
 
     def close(self) -> None:
         """Release HTTP connections (only the session the client created itself)."""

@@ -21,6 +21,9 @@
     │   ├── AuthenticationError     missing, wrong or expired credentials
     │   ├── NotFoundError           the object does not exist
     │   ├── ValidationError         the request was malformed or a parameter invalid
+    │   │   ├── InvalidRequirementError   a search condition the SDK cannot send (bad operator)
+    │   │   │   └── UnverifiedOperatorError  an operator not verified on SOAP, not opted in
+    │   │   └── ValueTooLongError     a value longer than its field (strict_lengths, or a key)
     │   └── ConstraintError         a value failed the field's type check
     └── ResponseParseError          the answer was not the SOAP we expect
 
@@ -42,6 +45,7 @@ __all__ = [
     "CopernicaError",
     "DeadlineError",
     "HTTPStatusError",
+    "InvalidRequirementError",
     "NotFoundError",
     "RateLimitError",
     "ReadError",
@@ -50,9 +54,12 @@ __all__ = [
     "ResponseParseError",
     "SafetyError",
     "TransportError",
+    "TruncationWarning",
     "UnknownFieldError",
     "UnsafeRequestError",
+    "UnverifiedOperatorError",
     "ValidationError",
+    "ValueTooLongError",
 ]
 
 
@@ -246,6 +253,49 @@ class NotFoundError(APIError):
 
 class ValidationError(APIError):
     """The request was malformed or one of its parameters was invalid."""
+
+
+class InvalidRequirementError(ValidationError):
+    """A search condition the SDK will not send: an operator Copernica does not take.
+
+    Raised before any request leaves (``operator`` is what was given).
+    """
+
+    def __init__(self, message: str, *, operator: str = "", field: str = "",
+                 operation: str | None = None) -> None:
+        super().__init__(message, operation=operation)
+        self.operator = operator
+        self.field = field
+
+
+class UnverifiedOperatorError(InvalidRequirementError):
+    """An operator Copernica documents for REST but nobody has verified on SOAP.
+
+    Sent only when asked for by name: ``Requirement(..., unverified=True)`` or the
+    helpers in :mod:`copernica_sdk.requirements` ``unverified`` (docs/sdk.md,
+    "Search operators").
+    """
+
+
+class ValueTooLongError(ValidationError):
+    """A text value is longer than its field, and cutting it is not acceptable.
+
+    Always raised for a key (a cut key matches another record, or none, and the
+    next upsert creates a duplicate); for other fields only with the client's
+    ``strict_lengths=True`` (otherwise the value is cut with a
+    :class:`TruncationWarning`).
+    """
+
+    def __init__(self, message: str, *, operation: str | None = None, field: str = "",
+                 length: int = 0, limit: int = 0) -> None:
+        super().__init__(message, operation=operation)
+        self.field = field
+        self.length = length
+        self.limit = limit
+
+
+class TruncationWarning(UserWarning):
+    """The SDK cut a text value to its field's length before sending it."""
 
 
 class ConstraintError(APIError):

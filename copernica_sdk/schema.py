@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from .models import Collection, Database, Field
+from .models import DEFAULT_TEXT_LENGTH, Collection, Database, Field
 
 if TYPE_CHECKING:
     from .client import CopernicaClient
@@ -49,12 +49,21 @@ _COMPATIBLE = {
 
 @dataclass(frozen=True)
 class FieldSchema:
-    """A field as it should exist.  ``length`` applies to text fields."""
+    """A field as it should exist.  ``length`` applies to text fields; without one a
+    ``text`` field is created with :data:`~copernica_sdk.models.DEFAULT_TEXT_LENGTH`
+    (255) characters, the sync mapping's default too (docs/sdk.md, "Text lengths")."""
 
     name: str
     type: str = "text"
     length: int | None = None
     index: bool = False
+
+    @property
+    def effective_length(self) -> int | None:
+        """The length the field is created with: ``length``, else 255 for ``text``."""
+        if self.length is not None:
+            return self.length
+        return DEFAULT_TEXT_LENGTH if self.type == "text" else None
 
 
 @dataclass(frozen=True)
@@ -94,8 +103,8 @@ class SchemaChange:
         }[self.action]
         extra = ""
         if self.field is not None and self.action.startswith("create") and "field" in self.action:
-            extra = f" ({self.field.type}" + (f", length {self.field.length}"
-                                              if self.field.length else "")
+            length = self.field.effective_length
+            extra = f" ({self.field.type}" + (f", length {length}" if length else "")
             extra += ", indexed)" if self.field.index else ")"
         return f"+ {verb} {self.path}{extra}"
 
@@ -198,7 +207,8 @@ def apply(client: CopernicaClient, schema_plan: SchemaPlan) -> list[str]:
             in_coll = collections[change.collection] if change.collection else None
             if change.action in ("create_field", "create_collection_field"):
                 client.fields.create(spec.name, database=in_db, collection=in_coll,
-                                     type=spec.type, length=spec.length, index=spec.index or None)
+                                     type=spec.type, length=spec.effective_length,
+                                     index=spec.index or None)
             else:
                 existing = client.fields.get(spec.name, database=in_db, collection=in_coll)
                 client.fields.update(existing, in_collection=in_coll is not None, index=True)

@@ -7,9 +7,9 @@ from typing import Any, Protocol, TypeVar
 
 from .._safety import FieldNameCache, check_touched
 from .._soap import SoapResult
-from ..errors import ConstraintError, NotFoundError
+from ..errors import ConstraintError, InvalidRequirementError, NotFoundError
 from ..models import Page, Requirement
-from ..values import WireValue, to_wire, to_wire_fields
+from ..values import WireValue, to_wire_fields
 
 __all__ = [
     "ClientCore",
@@ -17,6 +17,7 @@ __all__ = [
     "RequirementsLike",
     "encode_fields",
     "encode_requirements",
+    "fit_lengths",
     "id_of",
     "parent_id",
     "set_fields",
@@ -43,9 +44,14 @@ class ClientCore(Protocol):
     """The part of the client the services use."""
 
     page_size: int
+    max_connections: int
     field_names: FieldNameCache
 
     def _call(self, operation: str, params: dict[str, Any]) -> SoapResult: ...
+
+    def check_lengths(self, kind: str, parent_id: int, fields: Mapping[str, WireValue],
+                      requirements: Sequence[Requirement],
+                      operation: str) -> Mapping[str, WireValue]: ...
 
 
 def id_of(obj: IdLike, what: str) -> int:
@@ -56,23 +62,31 @@ def id_of(obj: IdLike, what: str) -> int:
 
 
 def to_requirements(requirements: RequirementsLike | None) -> list[Requirement]:
+    """Requirements as :class:`Requirement` objects; a mapping means equality on each key.
+
+    Operators were checked when each :class:`Requirement` was made (an unknown or
+    unverified one raises there, inside the ``CopernicaError`` tree).
+    """
     if requirements is None:
         return []
     if isinstance(requirements, Mapping):
-        return [Requirement(field=name, value=to_wire(value, field=name))
-                for name, value in requirements.items()]
+        return [Requirement(name, "=", value) for name, value in requirements.items()]
+    if isinstance(requirements, str | bytes):
+        raise InvalidRequirementError(
+            f"requirements must be a mapping or a list of Requirement objects, not "
+            f"{requirements!r}")
     out = list(requirements)
     for req in out:
-        if req.operator not in ("=", "!="):
-            raise ValueError(f"operator {req.operator!r} on field {req.field!r} is not supported; "
-                             "use '=' or '!=' (other operators are unverified on the SOAP API)")
-        to_wire(req.value, field=req.field)  # refuses XML-forbidden characters
+        if not isinstance(req, Requirement):
+            raise InvalidRequirementError(
+                f"requirements must be Requirement objects (e.g. Requirement('score', '=', 5)),"
+                f" not {req!r}")
     return out
 
 
 def encode_requirements(requirements: Sequence[Requirement]) -> dict[str, Any]:
     return {"requirement": [
-        {"fieldname": r.field, "value": r.value, "operator": r.operator,
+        {"fieldname": r.field, "value": r.value, "operator": r.wire_operator,
          "casesensitive": r.case_sensitive}
         for r in requirements
     ]}
@@ -119,6 +133,22 @@ def set_fields(client: ClientCore, operation: str, what: str, object_id: int,
         raise ConstraintError(
             f"{what} {object_id}: a value failed its field's type check (fields: "
             f"{', '.join(sorted(fields))}); nothing was changed", operation=operation)
+
+
+def fit_lengths(client: ClientCore, kind: str, parent: int, fields: Mapping[str, WireValue],
+                requirements: Sequence[Requirement], operation: str,
+                unknown_fields: str) -> Mapping[str, WireValue]:
+    """``fields`` with over-long text cut (warning) or refused (``strict_lengths``).
+
+    A key too long for its field is always refused.  ``unknown_fields="ignore"``
+    sends the values as given: the caller asked not to check them against the
+    field list.
+    """
+    if unknown_fields == "ignore":
+        if requirements:
+            client.check_lengths(kind, parent, {}, requirements, operation)
+        return fields
+    return client.check_lengths(kind, parent, fields, requirements, operation)
 
 
 def encode_fields(fields: Mapping[str, WireValue]) -> dict[str, Any]:

@@ -43,6 +43,16 @@ class CollectionsService:
                                 f"{name_or_id!r}", operation="Database_collection")
         return collection
 
+    def retrieve(self, collection: IdLike) -> Collection:
+        """A collection by id (``Collection_retrieve``); :class:`NotFoundError` if none."""
+        collection_id = id_of(collection, "collection")
+        found = self._client._call("Collection_retrieve",
+                                   {"id": collection_id}).entity(Collection)
+        if found is None:
+            raise NotFoundError(f"no collection with id {collection_id}",
+                                operation="Collection_retrieve")
+        return found
+
     def create(self, database: IdLike, name: str) -> Collection:
         """Create a collection.  Example: ``client.collections.create(db, "Orders")``."""
         collection = self._client._call("Database_createCollection", {

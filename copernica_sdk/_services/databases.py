@@ -6,7 +6,7 @@ import builtins
 from collections.abc import Iterator, Mapping
 
 from .._paging import auto_paging
-from ..errors import NotFoundError
+from ..errors import NotFoundError, UnsafeRequestError
 from ..models import Callback, Database, Page
 from ..values import WireValue
 from ._common import ClientCore, IdLike, encode_fields, id_of
@@ -50,6 +50,48 @@ class DatabasesService:
             params["description"] = description
         database = self._client._call("Account_createDatabase", params).entity(Database)
         return database if database is not None else self.get(name)
+
+    def retrieve(self, database: IdLike) -> Database:
+        """A database by id (``Database_retrieve``); :class:`NotFoundError` if there is none."""
+        database_id = id_of(database, "database")
+        found = self._client._call("Database_retrieve", {"id": database_id}).entity(Database)
+        if found is None:
+            raise NotFoundError(f"no database with id {database_id}",
+                                operation="Database_retrieve")
+        return found
+
+    def update(self, database: IdLike, *, name: str | None = None,
+               description: str | None = None,
+               unsubscribe_behavior: str | None = None) -> None:
+        """Rename a database or change its description or unsubscribe behaviour
+        (``"nothing"``, ``"remove"`` or ``"update"``)."""
+        changes = {"name": name, "description": description,
+                   "unsubscribebehavior": unsubscribe_behavior}
+        params: dict[str, object] = {k: v for k, v in changes.items() if v is not None}
+        if not params:
+            return
+        if unsubscribe_behavior is not None and unsubscribe_behavior not in (
+                "nothing", "remove", "update"):
+            raise ValueError("unsubscribe_behavior must be 'nothing', 'remove' or 'update', "
+                             f"not {unsubscribe_behavior!r}")
+        self._client._call("Database_update", {"id": id_of(database, "database"), **params})
+
+    def remove(self, database: IdLike, *, confirm_name: str) -> None:
+        """Remove a database with every profile, subprofile and field in it.
+
+        ``confirm_name`` must be the database's name: the SDK reads the database
+        first and refuses (:class:`UnsafeRequestError`) when it differs, so a
+        wrong id cannot remove another database::
+
+            client.databases.remove(db, confirm_name="Test customers")
+        """
+        found = self.retrieve(database)
+        if found.name != confirm_name:
+            raise UnsafeRequestError(
+                f"refusing Database_remove: database {found.id} is named {found.name!r}, not "
+                f"{confirm_name!r}; pass its exact name as confirm_name",
+                operation="Database_remove")
+        self._client._call("Database_remove", {"id": found.id})
 
     def unsubscribe_values(self, database: IdLike) -> dict[str, str]:
         """The field values Copernica sets on a profile that unsubscribes."""

@@ -6,7 +6,7 @@ from typing import Any
 
 from .._paging import auto_paging
 from ..errors import NotFoundError
-from ..models import Field, Page
+from ..models import DEFAULT_TEXT_LENGTH, Field, Page
 from ._common import ClientCore, IdLike, id_of
 
 __all__ = ["FieldsService"]
@@ -103,7 +103,13 @@ class FieldsService:
         """Create a field.  Index every field you search or upsert on::
 
             client.fields.create("customer_key", database=db, length=64, index=True)
+
+        A ``text`` field without ``length`` gets :data:`~copernica_sdk.models.DEFAULT_TEXT_LENGTH`
+        (255) characters, the same as the sync mapping's default; Copernica's own
+        default is undocumented, so the SDK always sends one (docs/sdk.md, "Text lengths").
         """
+        if length is None and type == "text":
+            length = DEFAULT_TEXT_LENGTH
         kind, parent_id = _parent(database, collection)
         _, _, create_op, _, element = _OPS[kind]
         params = {"id": parent_id, "name": name,

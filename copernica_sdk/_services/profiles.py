@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+import builtins
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from .._paging import auto_paging
@@ -13,15 +14,17 @@ from .._safety import (
     check_requirements,
     check_touched,
 )
-from ..errors import NotFoundError
-from ..models import Page, Profile, Requirement
-from ..values import WireValue
+from ..errors import NotFoundError, UnsafeRequestError, ValidationError
+from ..models import BulkResult, Page, Profile, Requirement
+from ..values import WireValue, to_wire
+from ._bulk import Progress, run_many
 from ._common import (
     ClientCore,
     IdLike,
     RequirementsLike,
     encode_fields,
     encode_requirements,
+    fit_lengths,
     id_of,
     parent_id,
     set_fields,
@@ -105,6 +108,8 @@ class ProfilesService:
         (the service would drop it silently) unless ``unknown_fields="ignore"``.
         """
         database_id = id_of(database, "database")
+        fields = fit_lengths(self._client, "database", database_id, fields, (),
+                                            "Database_createProfile", unknown_fields)
         check_fields(self._client.field_names, "database", database_id, fields,
                      "Database_createProfile", unknown_fields)
         result = self._client._call("Database_createProfile", {
@@ -128,12 +133,15 @@ class ProfilesService:
             database_id = parent_id(self._client, profile, profile_id, attribute="database_id",
                                     retrieve="Profile_retrieve", model=Profile, what="profile")
             if database_id is not None:
+                fields = fit_lengths(self._client, "database", database_id, fields, (),
+                                                    "Profile_updateFields", unknown_fields)
                 check_fields(self._client.field_names, "database", database_id, fields,
                              "Profile_updateFields", unknown_fields)
         set_fields(self._client, "Profile_updateFields", "profile", profile_id, fields)
 
     def upsert(self, database: IdLike, *, key: Mapping[str, WireValue],
                fields: Mapping[str, WireValue],
+               interests: Mapping[str, WireValue] | None = None,
                unknown_fields: UnknownFields = "raise") -> Profile:
         """Create or update the one profile identified by ``key``; returns it.
 
@@ -149,9 +157,13 @@ class ProfilesService:
         If the answer shows that more than one profile was touched — the key
         field was renamed or removed after the last check, or duplicates exist —
         :class:`SafetyError` is raised (see docs/guarantees.md).
+
+        ``interests`` sets the profile's interests (interest name → ``True``/``False``
+        or the service's ``"1"``/``"0"``), sent as ``Database_updateProfiles``'
+        ``interests`` map (docs/sdk.md, "Interests").
         """
         page = self.update_many(database, key, {**key, **fields}, create=True, unique=True,
-                                unknown_fields=unknown_fields)
+                                interests=interests, unknown_fields=unknown_fields)
         return upserted(page, lambda: self.search(database, key, length=2), what="profile",
                         where=f"in database {id_of(database, 'database')}", key=key,
                         operation="Database_updateProfiles")
@@ -159,6 +171,7 @@ class ProfilesService:
     def update_many(self, database: IdLike, requirements: RequirementsLike,
                     fields: Mapping[str, WireValue], *, create: bool = False,
                     unique: bool = False,
+                    interests: Mapping[str, WireValue] | None = None,
                     unknown_fields: UnknownFields = "raise") -> Page[Profile]:
         """Set ``fields`` on every profile matching ``requirements`` (create one if none
         match and ``create``).  Requirements and field names are checked first.
@@ -166,21 +179,33 @@ class ProfilesService:
         ``unique=True`` says the requirements identify at most one profile (a
         key): an answer that reports more raises :class:`SafetyError`.  Without
         it, an answer whose profiles lack a requirement's field (the service
-        ignored the requirement) raises it too.
+        ignored the requirement) raises it too.  ``create=True`` needs an ``=``
+        requirement (the key a created profile starts with).  ``interests`` is
+        the interests map to set on every matched (or created) profile.
         """
         database_id = id_of(database, "database")
         reqs = to_requirements(requirements)
         check_requirements(self._client.field_names, "database", database_id, reqs,
                            "Database_updateProfiles")
+        if create and not any(r.is_equality for r in reqs):
+            raise UnsafeRequestError(
+                "refusing Database_updateProfiles with create=True but no '=' requirement: a "
+                "profile created for it would have no key; give the key as field = value",
+                operation="Database_updateProfiles")
+        fields = fit_lengths(self._client, "database", database_id, fields, reqs,
+                                            "Database_updateProfiles", unknown_fields)
         check_fields(self._client.field_names, "database", database_id, fields,
                      "Database_updateProfiles", unknown_fields)
-        page = self._client._call("Database_updateProfiles", {
+        params: dict[str, Any] = {
             "id": database_id,
             "requirements": encode_requirements(reqs),
             "fields": encode_fields(fields),
             "create": create,
             "allproperties": True,
-        }).page(Profile)
+        }
+        if interests:
+            params["interests"] = encode_fields(interests)
+        page = self._client._call("Database_updateProfiles", params).page(Profile)
         where = f"in database {database_id}"
         if unique:
             check_touched(page, what="profile", where=where, key=_as_key(reqs),
@@ -189,6 +214,71 @@ class ProfilesService:
             check_ignored(page, reqs, what="profile", where=where,
                           operation="Database_updateProfiles")
         return page
+
+    def upsert_many(self, database: IdLike, items: Iterable[Mapping[str, WireValue]], *,
+                    key_field: str, concurrency: int | None = None,
+                    on_progress: Progress | None = None,
+                    unknown_fields: UnknownFields = "raise") -> builtins.list[
+                        BulkResult[Profile]]:
+        """Upsert many profiles concurrently; one :class:`BulkResult` per item, in order.
+
+        Each item is a profile's fields, the key among them::
+
+            results = client.profiles.upsert_many(
+                db, [{"customer_key": "ann@example.com", "firstname": "Ann"}, …],
+                key_field="customer_key", on_progress=lambda done, total: …)
+            failed = [r for r in results if not r.ok]
+
+        Every item goes through :meth:`upsert` (the same checks, retries and
+        errors); an item's error is kept in its result, not raised, and the other
+        items still run.  Items with the same key run in input order, one at a
+        time (the last one wins, as in a loop; never two creates for one key).
+        ``concurrency`` (default: the client's ``max_connections``) calls are in
+        flight at once through the client's connection pool.  ``on_progress(done,
+        total)`` is called in the calling thread after each item.  A
+        :class:`SafetyError` stops the rest: items not yet sent fail with
+        :class:`UnsafeRequestError` ("not sent").
+        """
+        rows = builtins.list(items)
+
+        def key_of(item: Mapping[str, WireValue]) -> str:
+            return _key_value(item, key_field)
+
+        def work(item: Mapping[str, WireValue]) -> Profile:
+            key = {key_field: item[key_field]}
+            rest = {k: v for k, v in item.items() if k != key_field}
+            return self.upsert(database, key=key, fields=rest, unknown_fields=unknown_fields)
+
+        return run_many(rows, key_of=key_of, work=work,
+                        concurrency=(self._client.max_connections if concurrency is None
+                                     else concurrency),
+                        on_progress=on_progress, operation="Database_updateProfiles")
+
+    def distinct(self, database: IdLike, fields: Sequence[str], *,
+                 order_by: str | None = None, ascending: bool = True,
+                 page_size: int | None = None) -> Iterator[Profile]:
+        """One profile per distinct combination of ``fields``' values (auto-paging).
+
+        Each profile's ``fields`` holds just those fields.  Names are checked
+        first: the service would leave out an unknown one silently.
+        """
+        database_id = id_of(database, "database")
+        names = builtins.list(fields)
+        if not names:
+            raise ValidationError("distinct needs at least one field name",
+                                  operation="Database_distinctProfiles")
+        check_fields(self._client.field_names, "database", database_id, names,
+                     "Database_distinctProfiles", "raise")
+
+        def fetch(start: int, length: int) -> Page[Profile]:
+            params: dict[str, Any] = {"id": database_id, "fields": {"item": names},
+                                      "start": start, "length": length}
+            if order_by:
+                params["order"], params["asc"] = order_by, ascending
+            return self._client._call("Database_distinctProfiles", params).page(Profile)
+
+        return auto_paging(fetch, page_size or self._client.page_size,
+                           operation="Database_distinctProfiles")
 
     def remove(self, profile: IdLike) -> None:
         """Remove a profile and its subprofiles."""
@@ -204,6 +294,16 @@ class ProfilesService:
         """Move ``source``'s subprofiles into ``into`` and remove ``source`` (deduplication)."""
         self._client._call("Profile_move", {"id": id_of(into, "profile"),
                                             "profile": {"id": id_of(source, "profile")}})
+
+
+def _key_value(item: Mapping[str, WireValue], key_field: str) -> str:
+    """The key of one bulk item, as sent; a missing or empty key fails that item."""
+    if not isinstance(item, Mapping):
+        raise ValidationError(f"a bulk item must be a mapping of field values, not {item!r}")
+    if key_field not in item or item[key_field] is None:
+        raise UnsafeRequestError(f"item has no value for the key field {key_field!r}; give "
+                                 "every item its key", operation="Database_updateProfiles")
+    return to_wire(item[key_field], field=key_field)
 
 
 def _as_key(requirements: list[Requirement]) -> dict[str, str]:

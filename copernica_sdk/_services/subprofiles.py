@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from .._paging import auto_paging
 from .._safety import UnknownFields, check_fields, check_requirements
-from ..errors import NotFoundError
-from ..models import Page, Subprofile
-from ..values import WireValue
+from ..errors import NotFoundError, UnsafeRequestError, ValidationError
+from ..models import BulkResult, Page, Subprofile
+from ..values import WireValue, to_wire
+from ._bulk import Progress, run_many
 from ._common import (
     ClientCore,
     IdLike,
     RequirementsLike,
     encode_fields,
     encode_requirements,
+    fit_lengths,
     id_of,
     parent_id,
     set_fields,
@@ -94,6 +97,16 @@ class SubprofilesService:
                                 operation="Collection_subProfile")
         return found
 
+    def retrieve(self, subprofile: IdLike) -> Subprofile:
+        """A subprofile by id alone (``SubProfile_retrieve``); :class:`NotFoundError` if none."""
+        subprofile_id = id_of(subprofile, "subprofile")
+        found = self._client._call("SubProfile_retrieve",
+                                   {"id": subprofile_id}).entity(Subprofile)
+        if found is None:
+            raise NotFoundError(f"no subprofile with id {subprofile_id}",
+                                operation="SubProfile_retrieve")
+        return found
+
     def create(self, profile: IdLike, collection: IdLike,
                fields: Mapping[str, WireValue], *,
                unknown_fields: UnknownFields = "raise") -> Subprofile:
@@ -103,6 +116,8 @@ class SubprofilesService:
         unless ``unknown_fields="ignore"``.
         """
         collection_id = id_of(collection, "collection")
+        fields = fit_lengths(self._client, "collection", collection_id, fields, (),
+                                            "Profile_createSubProfile", unknown_fields)
         check_fields(self._client.field_names, "collection", collection_id, fields,
                      "Profile_createSubProfile", unknown_fields)
         created = self._client._call("Profile_createSubProfile", {
@@ -128,6 +143,8 @@ class SubprofilesService:
                                       attribute="collection_id", retrieve="SubProfile_retrieve",
                                       model=Subprofile, what="subprofile")
             if collection_id is not None:
+                fields = fit_lengths(self._client, "collection", collection_id, fields, (),
+                                                    "SubProfile_updateFields", unknown_fields)
                 check_fields(self._client.field_names, "collection", collection_id, fields,
                              "SubProfile_updateFields", unknown_fields)
         set_fields(self._client, "SubProfile_updateFields", "subprofile", subprofile_id, fields)
@@ -149,6 +166,8 @@ class SubprofilesService:
         reqs = to_requirements(key)
         check_requirements(self._client.field_names, "collection", collection_id, reqs,
                            "Profile_updateSubProfiles")
+        fields = fit_lengths(self._client, "collection", collection_id, fields, reqs,
+                                            "Profile_updateSubProfiles", unknown_fields)
         check_fields(self._client.field_names, "collection", collection_id, fields,
                      "Profile_updateSubProfiles", unknown_fields)
         params: dict[str, Any] = {
@@ -163,6 +182,56 @@ class SubprofilesService:
         return upserted(page, lambda: self.search(profile_id, collection_id, key, length=2),
                         what="subprofile", where=f"of profile {profile_id}", key=key,
                         operation="Profile_updateSubProfiles")
+
+    def upsert_many(self, collection: IdLike,
+                    items: Iterable[tuple[IdLike, Mapping[str, WireValue]]], *,
+                    key_field: str, concurrency: int | None = None,
+                    on_progress: Progress | None = None,
+                    unknown_fields: UnknownFields = "raise") -> builtins.list[
+                        BulkResult[Subprofile]]:
+        """Upsert many subprofiles concurrently; one :class:`BulkResult` per item, in order.
+
+        Each item is ``(profile, fields)``, the key among the fields::
+
+            results = client.subprofiles.upsert_many(
+                orders, [(ann, {"order_id": "1042", "status": "paid"}), …],
+                key_field="order_id")
+
+        The same contract as :meth:`ProfilesService.upsert_many`: every item goes
+        through :meth:`upsert`, errors are kept per item, items with the same
+        profile and key run in input order one at a time, ``concurrency``
+        defaults to the client's ``max_connections``, ``on_progress(done, total)``
+        runs in the calling thread, and a :class:`SafetyError` stops the rest.
+        """
+        rows = builtins.list(items)
+
+        def key_of(item: tuple[IdLike, Mapping[str, WireValue]]) -> tuple[int, str]:
+            if not isinstance(item, tuple) or len(item) != 2:
+                raise ValidationError(f"a bulk item must be (profile, fields), not {item!r}")
+            profile, fields = item
+            if not isinstance(fields, Mapping) or fields.get(key_field) is None:
+                raise UnsafeRequestError(
+                    f"item has no value for the key field {key_field!r}; give every item its "
+                    "key", operation="Profile_updateSubProfiles")
+            return id_of(profile, "profile"), to_wire(fields[key_field], field=key_field)
+
+        def work(item: tuple[IdLike, Mapping[str, WireValue]]) -> Subprofile:
+            profile, fields = item
+            rest = {k: v for k, v in fields.items() if k != key_field}
+            return self.upsert(profile, collection, key={key_field: fields[key_field]},
+                               fields=rest, unknown_fields=unknown_fields)
+
+        return run_many(rows, key_of=key_of, work=work,
+                        concurrency=(self._client.max_connections if concurrency is None
+                                     else concurrency),
+                        on_progress=on_progress, operation="Profile_updateSubProfiles")
+
+    def unsubscribe(self, collection: IdLike, subprofile: IdLike) -> None:
+        """Unsubscribe a subprofile the way its collection's unsubscribe behaviour says
+        (``Collection_unsubscribe``; with behaviour ``remove`` it is removed)."""
+        self._client._call("Collection_unsubscribe", {
+            "id": id_of(collection, "collection"),
+            "subprofile": {"id": id_of(subprofile, "subprofile")}})
 
     def remove(self, subprofile: IdLike) -> None:
         self._client._call("SubProfile_remove", {"id": id_of(subprofile, "subprofile")})

@@ -33,6 +33,7 @@ from .build import RequestBuilder
 from .document import binding_of, load_document
 from .envelope import parse_response
 from .parse import SoapResult
+from .plain import PlainCodec
 
 __all__ = ["SoapConnection"]
 
@@ -64,6 +65,8 @@ class SoapConnection:
         document = load_document(wsdl, session=session, timeout=timeout[0] + timeout[1])
         self._binding = binding_of(document)
         self._builder = RequestBuilder(self._binding)
+        #: plain Python values in and out of any operation (``client.call``)
+        self.plain = PlainCodec(self._binding)
         self._actions: dict[str, str] = {}
 
     @property

@@ -201,6 +201,11 @@ class SoapResult:
         return None
 
     @property
+    def element(self) -> _Element:
+        """The ``<result>`` element itself (for readers other than the typed ones)."""
+        return self._el
+
+    @property
     def is_empty(self) -> bool:
         return not any(_local(c.tag) for c in self._el)
 

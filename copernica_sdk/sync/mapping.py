@@ -136,6 +136,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple
 
+from ..models import DEFAULT_TEXT_LENGTH
 from ..values import find_forbidden_chars, sanitize_text, to_wire
 from ._expressions import Expression, TransformError, compile_expression, show_value
 from .errors import ConfigError, MappingError
@@ -164,7 +165,7 @@ DEFAULT_PROFILE_KEY = "customer_key"
 
 _LENGTH_TYPES = frozenset({
     "text", "email", "select", "phone", "phone_fax", "phone_gsm", "country", "locale"})
-_DEFAULT_TEXT_LENGTH = 255
+_DEFAULT_TEXT_LENGTH = DEFAULT_TEXT_LENGTH  # one default for the SDK and the sync (255)
 _AUTO_LENGTH = -1  # "not given": resolved from the type in FieldSpec.__post_init__
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 

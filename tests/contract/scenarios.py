@@ -23,6 +23,8 @@ from copernica_sdk import (
     RateLimitError,
     ReadError,
     ReadTimeout,
+    Requirement,
+    UnsafeRequestError,
 )
 from copernica_sdk.testing.fake_copernica import FakeCopernica
 
@@ -249,6 +251,139 @@ def subprofiles_create_update_move_remove(c: CopernicaClient, w: World,
     c.subprofiles.move(created, w.other_profile)
     c.subprofiles.remove(created)
     c.subprofiles.remove_many(w.collection, [w.subprofile])
+
+
+# -- search operators (docs/sdk.md, "Search operators"): one scenario per operator -------
+# The world: Ann (age 41), Bob, C0, C1, C2 (no age: 0).
+
+def _keys(c: CopernicaClient, w: World, requirement: Requirement) -> set[str]:
+    page = c.profiles.search(w.database, [requirement])
+    assert page.total == len(page.items)
+    return {p.fields["customer_key"].split("@")[0] for p in page.items}
+
+
+@scenario
+def requirement_operator_eq(c: CopernicaClient, w: World, fake: FakeCopernica | None) -> None:
+    assert _keys(c, w, Requirement("firstname", "=", "Bob")) == {"bob"}
+
+
+@scenario
+def requirement_operator_eq_rest(c: CopernicaClient, w: World,
+                                 fake: FakeCopernica | None) -> None:
+    assert _keys(c, w, Requirement("firstname", "==", "Bob")) == {"bob"}
+
+
+@scenario
+def requirement_operator_ne(c: CopernicaClient, w: World, fake: FakeCopernica | None) -> None:
+    assert _keys(c, w, Requirement("firstname", "!=", "Ann")) == {"bob", "c0", "c1", "c2"}
+
+
+@scenario
+def requirement_operator_ne_rest(c: CopernicaClient, w: World,
+                                 fake: FakeCopernica | None) -> None:
+    assert _keys(c, w, Requirement("firstname", "<>", "Ann")) == {"bob", "c0", "c1", "c2"}
+
+
+@scenario
+def requirement_operator_lt(c: CopernicaClient, w: World, fake: FakeCopernica | None) -> None:
+    assert _keys(c, w, Requirement("age", "<", 41, unverified=True)) == {
+        "bob", "c0", "c1", "c2"}
+
+
+@scenario
+def requirement_operator_gt(c: CopernicaClient, w: World, fake: FakeCopernica | None) -> None:
+    assert _keys(c, w, Requirement("age", ">", 9, unverified=True)) == {"ann"}
+
+
+@scenario
+def requirement_operator_le(c: CopernicaClient, w: World, fake: FakeCopernica | None) -> None:
+    assert _keys(c, w, Requirement("age", "<=", 40, unverified=True)) == {
+        "bob", "c0", "c1", "c2"}
+
+
+@scenario
+def requirement_operator_ge(c: CopernicaClient, w: World, fake: FakeCopernica | None) -> None:
+    assert _keys(c, w, Requirement("age", ">=", 41, unverified=True)) == {"ann"}
+
+
+@scenario
+def requirement_operator_like(c: CopernicaClient, w: World, fake: FakeCopernica | None) -> None:
+    assert _keys(c, w, Requirement("firstname", "=~", "C%", unverified=True)) == {
+        "c0", "c1", "c2"}
+
+
+@scenario
+def requirement_operator_not_like(c: CopernicaClient, w: World,
+                                  fake: FakeCopernica | None) -> None:
+    assert _keys(c, w, Requirement("firstname", "!~", "C%", unverified=True)) == {"ann", "bob"}
+
+
+# -- operations added with the operation table (docs/sdk.md) ------------------------------
+
+@scenario
+def databases_retrieve_update_remove(c: CopernicaClient, w: World,
+                                     fake: FakeCopernica | None) -> None:
+    c.databases.update(w.database, description="updated", unsubscribe_behavior="remove")
+    db = c.databases.retrieve(w.database)
+    assert db.description == "updated" and db.unsubscribe_behavior == "remove"
+    with pytest.raises(UnsafeRequestError, match="named 'Customers'"):
+        c.databases.remove(w.database, confirm_name="Customer")
+    c.databases.remove(w.database, confirm_name="Customers")
+    assert c.databases.find("Customers") is None
+
+
+@scenario
+def collections_retrieve(c: CopernicaClient, w: World, fake: FakeCopernica | None) -> None:
+    assert c.collections.retrieve(w.collection).name == "Orders"
+
+
+@scenario
+def subprofiles_retrieve_and_unsubscribe(c: CopernicaClient, w: World,
+                                         fake: FakeCopernica | None) -> None:
+    assert c.subprofiles.retrieve(w.subprofile).fields["order_id"] == "1001"
+    c.subprofiles.unsubscribe(w.collection, w.subprofile)
+
+
+@scenario
+def profiles_distinct(c: CopernicaClient, w: World, fake: FakeCopernica | None) -> None:
+    ages = sorted(p.fields["age"] for p in c.profiles.distinct(w.database, ["age"]))
+    assert ages == ["0", "41"]
+
+
+@scenario
+def profiles_upsert_with_interests(c: CopernicaClient, w: World,
+                                   fake: FakeCopernica | None) -> None:
+    ann = c.profiles.upsert(w.database, key={"customer_key": "ann@example.com"}, fields={},
+                            interests={"newsletter": True})
+    assert ann.interests == {"newsletter": "1"}
+
+
+@scenario
+def profiles_upsert_many(c: CopernicaClient, w: World, fake: FakeCopernica | None) -> None:
+    items = [{"customer_key": "ann@example.com", "firstname": "Anne"},
+             {"customer_key": "dan@example.com", "firstname": "Dan"},
+             {"customer_key": "eve@example.com", "nickname": "unknown field"}]
+    results = c.profiles.upsert_many(w.database, items, key_field="customer_key",
+                                     concurrency=1)  # one at a time: a replayable order
+    assert [r.ok for r in results] == [True, True, False]
+    assert results[0].unwrap().id == w.profile
+
+
+@scenario
+def subprofiles_upsert_many(c: CopernicaClient, w: World, fake: FakeCopernica | None) -> None:
+    results = c.subprofiles.upsert_many(
+        w.collection, [(w.profile, {"order_id": "1001", "status": "shipped"}),
+                       (w.other_profile, {"order_id": "2001", "status": "new"})],
+        key_field="order_id", concurrency=1)
+    assert results[0].unwrap().id == w.subprofile and results[1].ok
+
+
+@scenario
+def call_escape_hatch(c: CopernicaClient, w: World, fake: FakeCopernica | None) -> None:
+    assert c.call("Database_retrieve", id=w.database)["name"] == "Customers"
+    page = c.call("Database_searchProfiles", id=w.database,
+                  requirements={"customer_key": "bob@example.com"})
+    assert page["total"] == 1 and page["items"][0]["id"] == w.other_profile
 
 
 # -- error paths --------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import responses
 
-from copernica_sdk import UnsafeRequestError
+from copernica_sdk import CopernicaError, InvalidRequirementError, UnsafeRequestError
 from copernica_sdk.models import Requirement
 
 from .soapbuild import ENDPOINT, envelope, fields_page, page_xml, profile_xml
@@ -65,9 +65,10 @@ def test_a_field_created_after_the_cache_was_filled_is_found_on_reload(client, r
     assert client.profiles.upsert(1, key={"customer_key": "k"}, fields={}).id == 2
 
 
-def test_unsupported_operators_are_refused(client, rsps):
-    with pytest.raises(ValueError, match="operator"):
-        client.profiles.search(1, [Requirement("age", "3", operator=">")])  # type: ignore[arg-type]
+def test_unknown_operators_are_refused_inside_the_copernica_error_tree(client, rsps):
+    with pytest.raises(InvalidRequirementError, match="operator 'LIKE'") as err:
+        client.profiles.search(1, [Requirement("age", "LIKE", "3")])  # type: ignore[arg-type]
+    assert isinstance(err.value, CopernicaError) and not rsps.calls
 
 
 def test_upsert_sends_the_key_fields_as_values_too(client, rsps):

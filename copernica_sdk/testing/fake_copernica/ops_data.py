@@ -23,7 +23,7 @@ def _creation_values(
     """Values for an upsert that creates: the ``=`` requirement values, then ``fields``."""
     initial: dict[int, str] = {}
     for cond in conditions:
-        if cond.negate:
+        if not cond.is_equality:
             continue
         stored = cond.field.normalise(cond.value)
         if stored is None:

@@ -12,12 +12,15 @@ from dataclasses import dataclass
 from .errors import client_fault
 from .wire import Decoded
 
-OPERATORS = frozenset({"=", "!="})
+#: SOAP's ``=`` plus what Copernica's REST API documents for the same backend
+#: (``== != <> < > <= >= =~ !~``); only ``=`` and ``!=`` are verified on SOAP
+#: (docs/copernica-api-notes.md §5), the fake implements every one (query.py).
+OPERATORS = frozenset({"=", "==", "!=", "<>", "<", ">", "<=", ">=", "=~", "!~"})
 
 
 @dataclass(frozen=True, slots=True)
 class Requirement:
-    """One search condition; ``operator`` is ``=`` or ``!=``."""
+    """One search condition; ``operator`` is one of :data:`OPERATORS`."""
 
     fieldname: str
     value: str
@@ -89,7 +92,7 @@ class Params:
         return [v for v in self._list(name) if isinstance(v, str)]
 
     def requirements(self, name: str = "requirements") -> list[Requirement]:
-        """Requirements with defaults applied; an operator other than = or != is a fault."""
+        """Requirements with defaults applied; an operator not in OPERATORS is a fault."""
         out: list[Requirement] = []
         for raw in self._list(name):
             assert isinstance(raw, dict)

@@ -4,13 +4,22 @@ The real quirks are reproduced on purpose (docs/copernica-api-notes.md §5): a r
 unknown field is silently dropped, so a call whose only requirement is dropped
 matches *everything*; field names match case-insensitively; requirements are ANDed;
 case-insensitive comparison casefolds both sides.
+
+Operators: ``=``/``==``, ``!=``/``<>``, ``< > <= >=`` (numbers compare as numbers on
+numeric fields — an empty stored value counts as 0 — and everything else as text,
+which orders ``YYYY-MM-DD`` dates correctly), ``=~``/``!~`` (SQL LIKE: ``%`` any run
+of characters, ``_`` exactly one).  Assumption: the SOAP service reads them as the
+REST API documents them (docs/copernica-api-notes.md §5).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import operator
+import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from .fieldtypes import sort_key
 from .index import ValueIndex
@@ -21,6 +30,25 @@ _NUMERIC = ("integer", "float", "foreign_key")
 E = TypeVar("E", bound=Entity)
 
 
+_ALIASES = {"==": "=", "<>": "!="}
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge}
+
+
+def _like(pattern: str, casesensitive: bool) -> re.Pattern[str]:
+    """SQL LIKE as a regular expression: ``%`` any run, ``_`` one character."""
+    parts = (".*" if ch == "%" else "." if ch == "_" else re.escape(ch)
+             for ch in pattern)
+    return re.compile("".join(parts), re.DOTALL | (0 if casesensitive else re.IGNORECASE))
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text) if text.strip() else 0.0
+    except ValueError:
+        return None
+
+
 @dataclass(frozen=True, slots=True)
 class Condition:
     """A requirement bound to a known field."""
@@ -28,12 +56,35 @@ class Condition:
     field: Field
     value: str
     folded: str
-    negate: bool
+    operator: str
     casesensitive: bool
+    _pattern: re.Pattern[str] | None = dataclasses.field(default=None, compare=False)
+
+    @property
+    def negate(self) -> bool:
+        return self.operator in ("!=", "!~")
+
+    @property
+    def is_equality(self) -> bool:
+        """``=``: usable for an index lookup, and a value a created entity starts with."""
+        return self.operator == "="
 
     def matches(self, stored: str) -> bool:
-        equal = stored == self.value if self.casesensitive else stored.casefold() == self.folded
-        return equal != self.negate
+        op = self.operator
+        if op in ("=", "!="):
+            equal = (stored == self.value if self.casesensitive
+                     else stored.casefold() == self.folded)
+            return equal != (op == "!=")
+        if op in ("=~", "!~"):
+            assert self._pattern is not None
+            return (self._pattern.fullmatch(stored) is not None) != (op == "!~")
+        compare = _COMPARE[op]
+        if self.field.type in _NUMERIC:
+            a, b = _number(stored), _number(self.value)
+            return a is not None and b is not None and compare(a, b)
+        if self.casesensitive:
+            return compare(stored, self.value)
+        return compare(stored.casefold(), self.folded)
 
 
 def field_lookup(fields: Iterable[Field]) -> dict[str, Field]:
@@ -53,15 +104,15 @@ def resolve(fields: Iterable[Field], requirements: Sequence[Requirement]) -> lis
         if found.type in _NUMERIC:
             # Numbers are stored normalised ('007' -> '7'); compare like with like.
             value = found.normalise(value) or value
-        out.append(
-            Condition(found, value, value.casefold(), req.operator == "!=", req.casesensitive)
-        )
+        op = _ALIASES.get(req.operator, req.operator)
+        pattern = _like(value, req.casesensitive) if op in ("=~", "!~") else None
+        out.append(Condition(found, value, value.casefold(), op, req.casesensitive, pattern))
     return out
 
 
 def equality_values(conditions: Sequence[Condition]) -> dict[int, str]:
     """field id -> value of every ``=`` condition (what a created entity starts with)."""
-    return {c.field.id: c.value for c in conditions if not c.negate}
+    return {c.field.id: c.value for c in conditions if c.is_equality}
 
 
 def select(
@@ -76,7 +127,7 @@ def select(
     """
     candidates: Collection[int] | None = None
     for cond in conditions:
-        if cond.negate:
+        if not cond.is_equality:
             continue
         bucket = index_for(cond.field).lookup(cond.folded)
         if candidates is None or len(bucket) < len(candidates):
