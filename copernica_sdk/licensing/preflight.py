@@ -31,6 +31,7 @@ from ..errors import ConfigError
 from .clock import Clock, SystemClock
 from .errors import LicenseKeyError, LicenseRefusedError
 from .install import Install, environment_of, normalize_shop, read_install
+from .jws import looks_like_jws
 from .keys import KeyRing
 from .meter import MeterContext, UsageMeter, high_water_cap
 from .policy import Mode, Verdict, decide, effective_mode
@@ -168,7 +169,7 @@ class LicenseDecision:
 def _token(settings: LicenseSettings, env: Mapping[str, str]) -> tuple[str | None, str]:
     text = env.get(ENV_TOKEN, "").strip()
     if text:
-        if not text.startswith("CPL1.") and Path(text).is_file():
+        if not text.startswith("CPL1.") and not looks_like_jws(text) and Path(text).is_file():
             return read_token_file(text), f"file {text} (from {ENV_TOKEN})"
         return text, ENV_TOKEN
     if settings.file:
