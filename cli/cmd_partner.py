@@ -61,21 +61,43 @@ def margin(plan_path: str, usage_path: str) -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--ledger", "ledger_path", required=True, type=click.Path(dir_okay=False),
               help="The partner ledger (SQLite; created if missing).")
+@click.option("--allow-unsigned", is_flag=True,
+              help="Also import files without a signed manifest (hand-made or old exports).")
+@click.option("--accept-new-key", is_flag=True,
+              help="Re-pin an install whose usage is signed by a new key (its state was rebuilt).")
 @exits_cleanly
-def ingest(files: tuple[str, ...], ledger_path: str) -> None:
+def ingest(files: tuple[str, ...], ledger_path: str, allow_unsigned: bool,
+           accept_new_key: bool) -> None:
     """Import shops' usage exports; importing a file twice changes nothing.
+
+    Each file needs its signed manifest beside it (what `usage export` writes).  The
+    first file of an install pins the install's key; unsigned, altered or re-signed
+    files are refused (exit 3) unless a flag says otherwise.  A bad file is exit 2.
 
     \b
     Example:
       copernica-sync partner ingest --ledger partner.sqlite3 exports/*.jsonl
     """
-    from copernica_sdk.licensing.partner.ledger import PartnerLedger
+    import sys
 
+    from copernica_sdk.licensing.partner.ledger import PartnerLedger
+    from copernica_sdk.licensing.usage_signing import UsageTrustError
+
+    refused = 0
     with PartnerLedger(ledger_path) as ledger:
         for f in files:
-            report = ledger.ingest_file(f)
+            try:
+                report = ledger.ingest_file(f, allow_unsigned=allow_unsigned,
+                                            accept_new_key=accept_new_key)
+            except UsageTrustError as exc:
+                refused += 1
+                click.echo(f"{f}: REFUSED: {exc}", err=True)
+                continue
             click.echo(f"{f}: {report.new} new, {report.duplicate} already known"
-                       + (f", {len(report.conflicts)} CONFLICTS" if report.conflicts else ""))
+                       + (f", {len(report.conflicts)} CONFLICTS" if report.conflicts else "")
+                       + (f" [{report.trust}]" if report.trust != "signed" else ""))
+    if refused:
+        sys.exit(3)
 
 
 @partner.group()
