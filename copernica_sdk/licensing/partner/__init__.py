@@ -19,22 +19,25 @@ from __future__ import annotations
 from ._extra import EXTRA_MODULES, INSTALL_HINT, PartnerExtraMissing, require_extra
 from .collector import collector_app
 from .ledger import IngestReport, PartnerLedger
-from .margin import MarginPlan, load_usage, margin_report
+from .margin import ClientUsage, MarginReport, load_client_csv, margin_report, usage_by_client
 from .pricing import PricePlan
 from .statement import build_statement, render_statement
 
 __all__ = [
     "EXTRA_MODULES",
     "INSTALL_HINT",
+    "ClientUsage",
     "IngestReport",
-    "MarginPlan",
+    "MarginReport",
     "PartnerExtraMissing",
     "PartnerLedger",
     "PricePlan",
     "build_statement",
     "collector_app",
+    "load_client_csv",
     "load_usage",
     "margin_report",
     "render_statement",
     "require_extra",
+    "usage_by_client",
 ]
