@@ -43,6 +43,7 @@ figcaption { color: #4a5468; font-size: .9rem; }
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _SCRIPT = re.compile(r"<script\b.*?</script>", re.S)
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
 
 
 def _pygal() -> object:
@@ -57,7 +58,7 @@ def _pygal() -> object:
 def _static_svg(chart: object, seed: str) -> str:
     """The chart's SVG without scripts, its random ids made deterministic."""
     svg: str = chart.render(is_unicode=True)  # type: ignore[attr-defined]
-    svg = _SCRIPT.sub("", svg)
+    svg = _COMMENT.sub("", _SCRIPT.sub("", svg))
     ids = sorted(set(_UUID.findall(svg)))
     for n, found in enumerate(ids):
         digest = hashlib.sha256(f"{seed}|{n}".encode()).hexdigest()
