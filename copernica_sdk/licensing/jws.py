@@ -42,7 +42,7 @@ def _b64e(data: bytes) -> str:
 
 
 def public_jwk(public: Ed25519PublicKey, kid: str | None = None) -> dict[str, str]:
-    """The public key as a JWK (RFC 8037 §2): what a PHP or JS plugin loads."""
+    """The public key as a JWK (an OKP key, RFC 8037): what a PHP or JS plugin loads."""
     raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     jwk = {"kty": "OKP", "crv": "Ed25519", "x": _b64e(raw), "alg": ALGORITHM, "use": "sig"}
     if kid is not None:
