@@ -40,8 +40,9 @@ def partner() -> None:
 
 
 @partner.command()
-@click.argument("plan_path", type=click.Path(exists=True, dir_okay=False))
-@click.argument("usage_files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+@click.option("--plan", "plan_option", type=click.Path(exists=True, dir_okay=False),
+              help="The price plan (instead of the first argument), as for `statement preview`.")
 @click.option("--ledger", "ledger_path", type=click.Path(exists=True, dir_okay=False),
               help="Read usage from the partner ledger.")
 @click.option("--period", default=None, help="YYYY-MM [default: the only one there is].")
@@ -51,9 +52,9 @@ def partner() -> None:
               help="Write the report here [default: stdout; html needs --out].")
 @click.option("--allow-unsigned", is_flag=True, help="Also count unsigned usage exports.")
 @exits_cleanly
-def margin(plan_path: str, usage_files: tuple[str, ...], ledger_path: str | None,
+def margin(paths: tuple[str, ...], plan_option: str | None, ledger_path: str | None,
            period: str | None, fmt: str, out_path: str | None, allow_unsigned: bool) -> None:
-    """Per-client revenue, pooled vendor cost and gross profit.
+    """Per-client revenue, pooled vendor cost and gross profit: [PLAN] [USAGE_FILE]...
 
     Usage comes from the partner ledger (--ledger), from usage exports (the files
     `usage export` writes, checked like `partner ingest`), or from a hand-made
@@ -64,6 +65,7 @@ def margin(plan_path: str, usage_files: tuple[str, ...], ledger_path: str | None
     \b
     Examples:
       copernica-sync partner margin plan.toml --ledger partner.sqlite3 --period 2025-05
+      copernica-sync partner margin --plan plan.toml --ledger partner.sqlite3
       copernica-sync partner margin plan.toml exports/usage-2025-05-*.csv
       copernica-sync partner margin docs/examples/partner-margin/plan.toml \\
           docs/examples/partner-margin/usage.csv
@@ -81,6 +83,10 @@ def margin(plan_path: str, usage_files: tuple[str, ...], ledger_path: str | None
     from copernica_sdk.licensing.partner.pricing import PricePlan
     from copernica_sdk.licensing.usage_signing import UsageTrustError
 
+    plan_path, usage_files = (plan_option, paths) if plan_option else (
+        (paths[0], paths[1:]) if paths else (None, ()))
+    if plan_path is None:
+        raise ConfigError("partner margin: give the price plan (PLAN or --plan)")
     if not usage_files and not ledger_path:
         raise ConfigError("partner margin: give usage files or --ledger")
     plan = PricePlan.load(plan_path)

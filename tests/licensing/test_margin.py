@@ -67,6 +67,9 @@ def test_vendor_pooled_volume_example_prints_exactly_from_a_ledger(tmp_path: Pat
     assert out.exit_code == 0, out.output
     assert out.output == (EXAMPLE / "expected-output.txt").read_text(encoding="utf-8")
     assert "Gross profit: €5,750.00" in out.output
+    same = CliRunner().invoke(partner, ["margin", "--plan", str(_plan_with_names(tmp_path)),
+                                        "--ledger", str(ledger)])  # the only period there is
+    assert same.exit_code == 0 and same.output == out.output, same.output
 
 
 def test_usage_export_csv_fed_to_margin_works_and_is_no_longer_exit_5(
@@ -151,3 +154,20 @@ def test_statement_quantity_shows_the_unit_not_a_fraction() -> None:
     assert quantity_text(st_lines[0]) == "100 records"
     assert unit_price_text(st_lines[0], "EUR") == "€0.50 per 1,000 records"
 
+
+
+def test_margin_over_several_months_asks_for_the_period(tmp_path: Path) -> None:
+    ledger = vendor_ledger(tmp_path / "partner.sqlite3")
+    with PartnerLedger(ledger) as led:
+        led.ingest_events([UsageEvent(event_id("june", 1), "2025-06-02T00:00:00Z", "2025-06",
+                                      "emails", 10, "emails", "i01a", "shop1.nl", "production",
+                                      "acme-mail", "L", "cus_01", 2, 0, "valid", "")])
+    out = CliRunner().invoke(partner, ["margin", str(_plan_with_names(tmp_path)), "--ledger",
+                                       str(ledger)])
+    assert out.exit_code == 2 and "2025-05, 2025-06" in out.output and "--period" in out.output
+    june = CliRunner().invoke(partner, ["margin", str(_plan_with_names(tmp_path)), "--ledger",
+                                        str(ledger), "--period", "2025-06", "--format", "json"])
+    assert june.exit_code == 0, june.output
+    import json
+    report = json.loads(june.output)
+    assert report["pooled_volume"] == 10 and report["clients"][0]["client"] == "Client 01"
