@@ -7,6 +7,8 @@ preview`` and ``partner margin``.  They live in :mod:`copernica_sdk.licensing.pa
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from .main import exits_cleanly
@@ -70,7 +72,6 @@ def margin(paths: tuple[str, ...], plan_option: str | None, ledger_path: str | N
       copernica-sync partner margin docs/examples/partner-margin/plan.toml \\
           docs/examples/partner-margin/usage.csv
     """
-    import sys
     from pathlib import Path
 
     from copernica_sdk.errors import ConfigError
@@ -156,8 +157,6 @@ def ingest(files: tuple[str, ...], ledger_path: str, allow_unsigned: bool,
     Example:
       copernica-sync partner ingest --ledger partner.sqlite3 exports/*.jsonl
     """
-    import sys
-
     from copernica_sdk.licensing.partner.ledger import PartnerLedger
     from copernica_sdk.licensing.usage_signing import UsageTrustError
 
@@ -176,6 +175,47 @@ def ingest(files: tuple[str, ...], ledger_path: str, allow_unsigned: bool,
                        + (f" [{report.trust}]" if report.trust != "signed" else ""))
     if refused:
         sys.exit(3)
+
+
+@partner.command()
+@click.option("--ledger", "ledger_path", required=True, type=click.Path(dir_okay=False),
+              help="The partner ledger (SQLite; created if missing).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; put an HTTPS proxy in front of it.")
+@click.option("--port", default=8080, show_default=True, type=int, help="0: any free port.")
+@click.option("--allow-unsigned", is_flag=True, help="Also accept unsigned batches.")
+@click.option("--accept-new-key", is_flag=True,
+              help="Re-pin an install whose batches are signed by a new key.")
+@exits_cleanly
+def collector(ledger_path: str, host: str, port: int, allow_unsigned: bool,
+              accept_new_key: bool) -> None:
+    """Serve the usage collector (the receiving end of `usage flush`) until stopped.
+
+    Plain HTTP on HOST:PORT; shops send only to https:// (or loopback), so serve it
+    behind a TLS-terminating proxy.  The HTTP contract is in docs/licensing.md.
+
+    \b
+    Example:
+      copernica-sync partner collector --ledger partner.sqlite3 --port 8080
+    """
+    from werkzeug.serving import make_server
+
+    from copernica_sdk.licensing.partner.collector import collector_app
+    from copernica_sdk.licensing.partner.ledger import PartnerLedger
+
+    with PartnerLedger(ledger_path) as ledger:
+        app = collector_app(ledger, allow_unsigned=allow_unsigned,
+                            accept_new_key=accept_new_key)
+        server = make_server(host, port, app, threaded=True)
+        click.echo(f"collecting usage at http://{host}:{server.server_port}/ into {ledger_path}",
+                   nl=True)
+        sys.stdout.flush()
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()
 
 
 @partner.group()

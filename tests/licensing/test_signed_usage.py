@@ -195,3 +195,27 @@ def test_state_copied_elsewhere_keeps_its_key(h: Harness, tmp_path: Path) -> Non
     key = install_key(moved / h.state_path.name)
     assert key is not None and os.stat(install_key_path(moved / h.state_path.name)).st_mode
     assert public_text(key) == public_text(install_key(h.state_path))  # type: ignore[arg-type]
+
+
+def test_partner_collector_command_serves_the_collector(h: Harness, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    ledger_path = tmp_path / "served.sqlite3"
+    proc = subprocess.Popen([sys.executable, "-m", "copernica_sync.cli.main", "partner",
+                             "collector", "--ledger", str(ledger_path), "--port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        assert first.startswith("collecting usage at http://127.0.0.1:"), (
+            first + (proc.stderr.read() if proc.poll() is not None and proc.stderr else ""))
+        url = first.split(" at ", 1)[1].split(" into ", 1)[0]
+        report = flush(h.state_path, HttpCollectorSink(url))
+        assert report.delivered == report.sent > 0, report
+        assert requests.post(url, json={"events": []}, timeout=10).status_code == 403
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    with PartnerLedger(ledger_path) as ledger:
+        assert len(ledger.events()) == report.sent
