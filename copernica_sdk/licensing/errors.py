@@ -17,7 +17,7 @@ class LicenseKeyError(LicenseError):
 
 
 class TokenFormatError(LicenseError):
-    """A license token is not a well-formed ``CPL1`` token (used by ``inspect``)."""
+    """A license token is malformed: not a JWS (JWT) nor a legacy ``CPL1`` token."""
 
 
 class PlanError(LicenseError, ConfigError):

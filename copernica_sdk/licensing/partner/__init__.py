@@ -35,7 +35,6 @@ __all__ = [
     "build_statement",
     "collector_app",
     "load_client_csv",
-    "load_usage",
     "margin_report",
     "render_statement",
     "require_extra",
