@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from ._jobs import job_options, selected_jobs
 from .main import exits_cleanly
+
+if TYPE_CHECKING:
+    from copernica_sdk.sync.config import JobConfig
 
 
 @click.command()
@@ -30,6 +35,7 @@ def check(ctx: click.Context, job_name: str | None, all_jobs: bool) -> None:
         with open_job(job_config) as job:
             REDACTOR.add(job.secrets())
             click.echo(f"[{job_config.name}] config: ok")
+            _license_line(job_config)
             job.connector.check()
             click.echo(f"[{job_config.name}] source ({job_config.connector}): ok")
             plan = schema_mod.plan(job.client, schema_for(job.target))
@@ -39,3 +45,14 @@ def check(ctx: click.Context, job_name: str | None, all_jobs: bool) -> None:
             else:
                 click.echo(f"[{job_config.name}] schema: {len(plan.changes)} missing, "
                            f"{len(plan.conflicts)} conflict(s); see `copernica-sync schema plan`")
+
+
+def _license_line(job_config: JobConfig) -> None:
+    """The license state (valid until …, grace, wrong shop, missing) and gated streams."""
+    from copernica_sdk.jobs import license_decision
+
+    decision = license_decision(job_config)
+    if decision.plugin_id is not None:
+        click.echo(f"[{job_config.name}] license: {decision.summary()}")
+        for stream, why in sorted(decision.skipped().items()):
+            click.echo(f"[{job_config.name}] {stream}: skipped ({why})")

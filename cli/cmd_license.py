@@ -48,29 +48,53 @@ def license() -> None:
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
               help="Directory for the key pair.")
 @click.option("--label", default=None, help="Key file name [default: today's date].")
+@click.option("--rotate", is_flag=True,
+              help="Add a new key beside the existing ones in --out (key rollover).")
 @exits_cleanly
-def keygen(out_dir: str, label: str | None) -> None:
+def keygen(out_dir: str, label: str | None, rotate: bool) -> None:
     """Make an Ed25519 key pair: LABEL.ed25519.pem (encrypted, 0600) and LABEL.pub.
 
     The passphrase comes from a prompt or COPERNICA_LICENSE_PASSPHRASE.  Ship only
-    the .pub text in your connector (license_public_keys = {KID: "..."}).
+    the public keys in your connector (license_public_keys = {KID: "...", ...}); the
+    directory's jwks.json holds the same keys for a PHP or JavaScript plugin.  With
+    --rotate, the directory must already hold a key: the new one is added and the
+    printed license_public_keys lists every key (old ones keep verifying the licenses
+    they signed; see "Key rotation" in docs/licensing.md).
 
     \b
-    Example:
+    Examples:
       copernica-sync license keygen --out keys/
+      copernica-sync license keygen --out keys/ --rotate --label 2026b
     """
-    from copernica_sdk.licensing.keys import generate_keypair
+    from pathlib import Path
 
+    from copernica_sdk.licensing.errors import LicenseKeyError
+    from copernica_sdk.licensing.keys import generate_keypair, public_keys_in, write_jwks
+
+    existing = public_keys_in(out_dir) if Path(out_dir).is_dir() else {}
+    if rotate and not existing:
+        raise LicenseKeyError(f"--rotate: {out_dir} holds no key yet (*.pub); make the first "
+                              "one without --rotate")
+    if existing and not rotate:
+        raise LicenseKeyError(f"{out_dir} already holds key(s) {', '.join(existing)}; add a "
+                              "new one with --rotate, or choose another directory")
     paths = generate_keypair(out_dir, label or datetime.now(UTC).strftime("%Y%m%d"),
                              _passphrase(confirm=True))
+    jwks = write_jwks(out_dir)
     click.echo(f"private key: {paths.private} (keep it secret, never ship it)")
-    click.echo(f"public key:  {paths.public}")
-    public = paths.public.read_text().strip()
-    click.echo(f'connector:   license_public_keys = {{"{paths.kid}": "{public}"}}')
+    click.echo(f"public key:  {paths.public} (kid {paths.kid}); all public keys: {jwks}")
+    ring = public_keys_in(out_dir)
+    pins = ", ".join(f'"{kid}": "{text}"' for kid, text in ring.items())
+    click.echo(f"connector:   license_public_keys = {{{pins}}}")
+    if rotate:
+        click.echo(f"rotation:    ship the plugin with all {len(ring)} keys first, then issue "
+                   f"new licenses with {paths.private.name}; drop an old key only when every "
+                   "license it signed has ended")
 
 
 @license.command()
-@click.option("--key", "key_path", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--key", "key_path", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="The private key (*.ed25519.pem); its kid goes into the token header.")
 @click.option("--plugin", required=True, help="The plugin id the connector declares.")
 @click.option("--customer", required=True, help="Customer name.")
 @click.option("--ref", default="", help="Your billing reference (e.g. a Stripe customer id).")
@@ -89,7 +113,7 @@ def keygen(out_dir: str, label: str | None) -> None:
 def issue(key_path: str, plugin: str, customer: str, ref: str, issuer: str,
           shops: tuple[str, ...], strict: bool, valid_for: str, grace: str, ent: str,
           enforce: str, plan_path: str | None, out_path: str) -> None:
-    """Sign a license token for one customer and write it to --out.
+    """Sign a license (a JWT, EdDSA) for one customer and write it to --out.
 
     \b
     Example:
@@ -143,7 +167,7 @@ def verify(token_file: str, pubs: tuple[str, ...], plugin: str, shop: str | None
     """
     from copernica_sdk.licensing.keys import KeyRing, load_public_key
     from copernica_sdk.licensing.token import read_token_file
-    from copernica_sdk.licensing.verify import verify_token
+    from copernica_sdk.licensing.verify import CPL1_ACCEPTED_UNTIL, LEGACY_TOKEN, verify_token
 
     now = datetime.now(UTC)
     if at:
@@ -159,6 +183,9 @@ def verify(token_file: str, pubs: tuple[str, ...], plugin: str, shop: str | None
                    + (f" ({status.days_left} days left)" if status.days_left is not None else ""))
         for reason in status.reasons:
             click.echo(f"  {reason}")
+        if LEGACY_TOKEN in status.flags:
+            click.echo(f"  note: a legacy CPL1 token, accepted until "
+                       f"{CPL1_ACCEPTED_UNTIL:%Y-%m-%d}; issue a new license (a JWT)")
     sys.exit(0 if status.ok else 3)
 
 
@@ -172,10 +199,18 @@ def inspect(token_file: str) -> None:
     Example:
       copernica-sync license inspect shopbv.cpl
     """
+    import jwt
+
+    from copernica_sdk.licensing.jws import looks_like_jws, split_compact
     from copernica_sdk.licensing.token import decode_token, read_token_file, strict_json
 
-    decoded = decode_token(read_token_file(token_file))
+    text = read_token_file(token_file)
     click.echo("UNVERIFIED — decoded only; use `license verify` to check the signature")
-    click.echo(f"kid: {decoded.kid}")
-    click.echo(json.dumps(strict_json(decoded.payload), indent=2, sort_keys=True,
-                          ensure_ascii=False))
+    if looks_like_jws(text):
+        click.echo(f"kid: {split_compact(text).header.get('kid')} (JWT, EdDSA)")
+        claims = jwt.decode(text, options={"verify_signature": False})
+    else:
+        decoded = decode_token(text)
+        click.echo(f"kid: {decoded.kid} (legacy CPL1)")
+        claims = strict_json(decoded.payload)
+    click.echo(json.dumps(claims, indent=2, sort_keys=True, ensure_ascii=False))

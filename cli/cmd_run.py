@@ -69,6 +69,9 @@ def run(ctx: click.Context, job_name: str | None, all_jobs: bool, full_refresh: 
             line = prefix + ("(dry run) " if dry_run else "") + stream.summary()
             if not ctx.obj.get("quiet") or stream.error:
                 click.echo(REDACTOR.redact(line), err=bool(stream.error))
+        if not ctx.obj.get("quiet"):
+            for line in report.skipped_stream_lines():  # gated by the license
+                click.echo(prefix + line)
         dead = report.totals()["dead_lettered"]
         if dead:  # said even with -q: cron mail must tell why the exit code is 1
             click.echo(f"{prefix}{dead} record(s) could not be synced and were dead-lettered; "

@@ -10,6 +10,7 @@ from ._jobs import confirmed, job_options, selected_jobs
 from .main import exits_cleanly
 
 if TYPE_CHECKING:
+    from copernica_sdk.sync.config import JobConfig
     from copernica_sdk.sync.state import StateStore
 
 
@@ -53,6 +54,20 @@ def show(ctx: click.Context, job_name: str | None, all_jobs: bool) -> None:
                 ended = run.ended_at or "running or killed"
                 click.echo(f"  run {run.id}: {run.started_at} → {ended}, exit {run.exit_code}, "
                            f"{run.counts}")
+        _show_license(job)
+
+
+def _show_license(job: JobConfig) -> None:
+    """The license state and the streams it skips (gated streams never appear in the
+    bookmarks, so they are named here)."""
+    from copernica_sdk.jobs import license_decision
+
+    decision = license_decision(job)
+    if decision.plugin_id is None:
+        return
+    click.echo(f"  license: {decision.summary()}")
+    for stream, why in sorted(decision.skipped().items()):
+        click.echo(f"  {stream}: skipped ({why})")
 
 
 @state.command()

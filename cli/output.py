@@ -49,7 +49,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        for key in ("event", "job", "stream", "counts", "exit_code"):
+        for key in ("event", "job", "stream", "reason", "counts", "exit_code"):
             if hasattr(record, key):
                 entry[key] = getattr(record, key)
         return json.dumps(entry, ensure_ascii=False, default=str)

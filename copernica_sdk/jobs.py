@@ -12,14 +12,16 @@ from dataclasses import replace
 from pathlib import Path
 
 from .licensing.flush import flush
-from .licensing.preflight import preflight
+from .licensing.preflight import LicenseDecision, preflight
 from .licensing.sinks import HttpCollectorSink
+from .sync.config import JobConfig
 from .sync.engine import CheckpointHook, ProgressListener, SyncEngine, SyncOptions
 from .sync.lock import JobLock
+from .sync.registry import load_connector
 from .sync.report import RunReport
-from .sync.runner import Job, open_job
+from .sync.runner import Job, open_job, state_path_for
 
-__all__ = ["Job", "open_job", "run_job"]
+__all__ = ["Job", "license_decision", "open_job", "run_job"]
 
 log = logging.getLogger("copernica_sdk.sync")
 
@@ -38,14 +40,22 @@ def run_job(job: Job, options: SyncOptions, *, hooks: Sequence[CheckpointHook] =
         decision.log()
         decision.raise_if_refused()
         names = [s.name for s in job.connector.streams()]
-        skipped = set(decision.skipped_streams(names))
+        skipped = decision.skipped([n for n in (options.streams or names)])
+        for name, why in skipped.items():
+            # Visible, not silent: in the text output, the JSON log and `state show`.
+            log.warning("%s: skipped (%s)", name, why,
+                        extra={"event": "stream_skipped", "job": job.config.name,
+                               "stream": name, "reason": why})
+        remaining = [n for n in (options.streams or names) if n not in skipped]
         if skipped:
-            options = replace(options, streams=[n for n in (options.streams or names)
-                                                if n not in skipped])
+            options = replace(options, streams=remaining)
         engine = SyncEngine(job.client, job.connector, job.target, job.state,
                             job=job.config.name, options=options,
                             hooks=[*hooks, *decision.hooks()], progress=progress)
-        report = engine.run()
+        # Every selected stream gated: run nothing (an empty selection means "all").
+        report = engine.run() if remaining else RunReport(job.config.name,
+                                                          dry_run=options.dry_run)
+        report.skipped_streams.update(skipped)
         collector = decision.settings.collector_url
         if collector and not options.dry_run:
             try:
@@ -54,3 +64,9 @@ def run_job(job: Job, options: SyncOptions, *, hooks: Sequence[CheckpointHook] =
                 log.warning("usage flush failed; `copernica-sync usage flush` retries it",
                             exc_info=True)
         return report
+
+
+def license_decision(config: JobConfig) -> LicenseDecision:
+    """The license decision the job's next run would get (reads the state, writes
+    nothing): for ``check`` and ``state show``."""
+    return preflight(config, load_connector(config.connector), state_path_for(config))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from ..errors import CopernicaError
+from ..errors import ConfigError, CopernicaError
 
-__all__ = ["LicenseError", "LicenseKeyError", "LicenseRefusedError", "PlanError", "TokenFormatError"]
+__all__ = ["InputFileError", "LicenseError", "LicenseKeyError", "LicenseRefusedError",
+           "PlanError", "TokenFormatError"]
 
 
 class LicenseError(CopernicaError):
@@ -16,11 +17,20 @@ class LicenseKeyError(LicenseError):
 
 
 class TokenFormatError(LicenseError):
-    """A license token is not a well-formed ``CPL1`` token (used by ``inspect``)."""
+    """A license token is malformed: not a JWS (JWT) nor a legacy ``CPL1`` token."""
 
 
-class PlanError(LicenseError):
-    """A price plan or margin plan is invalid."""
+class PlanError(LicenseError, ConfigError):
+    """A price plan is invalid: a configuration problem (exit code 2)."""
+
+
+class InputFileError(LicenseError, ConfigError):
+    """A usage file given to a partner command is unreadable; the message names the
+    file, the line and the column (exit code 2)."""
+
+    def __init__(self, path: object, line: int, column: int, problem: str) -> None:
+        self.path, self.line, self.column = str(path), line, column
+        super().__init__(f"{path}: line {line}, column {column}: {problem}")
 
 
 class LicenseRefusedError(LicenseError):

@@ -1,4 +1,8 @@
-"""File export of a period's usage: JSONL or CSV plus a manifest.
+"""File export of a period's usage: JSONL or CSV plus a signed manifest.
+
+The manifest holds the data file's SHA-256 and is signed with the install's own
+key (:mod:`.usage_signing`), so the partner ledger can tell the file came from
+that install unchanged.
 
 Deterministic: events ordered by ``(occurred_at, event_id)``, fixed columns,
 ``\\n`` line ends, and a manifest with no timestamps of its own — re-exporting
@@ -18,7 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .install import read_install
 from .ledger import UsageEvent, open_ledger, read_events
+from .usage_signing import EXPORT_DOMAIN, install_key, sign_document
 
 __all__ = ["ExportResult", "export_period", "render_events", "totals"]
 
@@ -48,8 +54,9 @@ def totals(events: Sequence[UsageEvent]) -> dict[str, int]:
 
 
 def manifest_for(events: Sequence[UsageEvent], data: bytes, *, period: str, fmt: str,
-                 filename: str) -> dict[str, Any]:
+                 filename: str, install_id: str | None = None) -> dict[str, Any]:
     return {
+        "install_id": install_id,
         "format": fmt, "file": filename, "period": period,
         "event_count": len(events), "totals": totals(events),
         "sha256": hashlib.sha256(data).hexdigest(),
@@ -87,12 +94,17 @@ def export_period(state_path: str | os.PathLike[str], period: str, out_dir: str 
         raise ValueError(f"format must be one of {', '.join(FORMATS)}")
     with open_ledger(state_path) as conn:
         events = read_events(conn, period=period)
+        stored = read_install(conn)
     directory = Path(out_dir)
     directory.mkdir(parents=True, exist_ok=True)
     tag = install_tag or (events[0].install_id[:8] if events else "none")
     name = f"usage-{period}-{tag}.{fmt}"
     data = render_events(events, fmt)
-    manifest = manifest_for(events, data, period=period, fmt=fmt, filename=name)
+    manifest = manifest_for(events, data, period=period, fmt=fmt, filename=name,
+                            install_id=stored[0] if stored else None)
+    key = install_key(state_path)  # made now for an install metered before keys existed
+    assert key is not None
+    manifest = sign_document(manifest, key, EXPORT_DOMAIN)
     data_path, manifest_path = directory / name, directory / f"{name}.manifest.json"
     _write(data_path, data)
     _write(manifest_path, (json.dumps(manifest, sort_keys=True, indent=2) + "\n").encode())

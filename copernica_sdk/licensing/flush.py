@@ -18,7 +18,8 @@ from datetime import datetime, timedelta
 
 from .clock import Clock, SystemClock
 from .ledger import UsageEvent, format_ts, open_ledger, read_events
-from .sinks import Outcome, SinkResult, UsageSink
+from .sinks import Outcome, SigningSink, SinkResult, UsageSink
+from .usage_signing import install_key
 
 __all__ = ["FlushReport", "flush", "parked"]
 
@@ -53,6 +54,10 @@ def flush(state_path: str | os.PathLike[str], sink: UsageSink, *, clock: Clock |
     sink trouble (I7): the caller's exit status is not ours to change."""
     clock = clock or SystemClock()
     report = FlushReport(sink.name)
+    if isinstance(sink, SigningSink):
+        key = install_key(state_path)
+        assert key is not None
+        sink.use_install_key(key)
     with open_ledger(state_path, write=True) as conn:
         ids = _pending(conn, sink.name, format_ts(clock.now()))
         if limit is not None:

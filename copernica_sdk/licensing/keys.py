@@ -32,6 +32,8 @@ __all__ = [
     "load_private_key",
     "load_public_key",
     "public_key_text",
+    "public_keys_in",
+    "write_jwks",
 ]
 
 
@@ -121,6 +123,30 @@ def load_public_key(path_or_text: str | os.PathLike[str]) -> Ed25519PublicKey:
     if p.exists():
         text = p.read_text(encoding="ascii")
     return Ed25519PublicKey.from_public_bytes(_decode_public(text))
+
+
+def public_keys_in(directory: str | os.PathLike[str]) -> dict[str, str]:
+    """Every ``*.pub`` in ``directory`` as ``{kid: base64}``, oldest file first: the
+    ``license_public_keys`` a plugin ships during a key rollover."""
+    found: dict[str, str] = {}
+    for pub in sorted(Path(directory).glob("*.pub"), key=lambda p: (p.stat().st_mtime, p.name)):
+        text = pub.read_text(encoding="ascii").strip()
+        found[key_id(_decode_public(text))] = text
+    return found
+
+
+def write_jwks(directory: str | os.PathLike[str]) -> Path:
+    """Write ``jwks.json``: the JWK Set (RFC 7517) of every public key in ``directory``,
+    for a plugin in PHP or JavaScript (``JWK::parseKeySet``, ``createLocalJWKSet``)."""
+    import json
+
+    from .jws import public_jwk
+
+    keys = [public_jwk(Ed25519PublicKey.from_public_bytes(_decode_public(text)), kid)
+            for kid, text in public_keys_in(directory).items()]
+    path = Path(directory) / "jwks.json"
+    path.write_text(json.dumps({"keys": keys}, indent=2) + "\n", encoding="ascii")
+    return path
 
 
 class KeyRing:

@@ -18,6 +18,7 @@ from typing import Protocol
 from .clock import Clock, SystemClock
 from .install import Install
 from .ledger import INSTALL_MONTH, RECORDS_SYNCED, ensure_schema, event_id, format_ts
+from .usage_signing import database_path, install_key
 
 __all__ = ["MeterContext", "UsageMeter", "high_water_cap"]
 
@@ -69,6 +70,7 @@ class UsageMeter:
     def __init__(self, context: MeterContext, *, clock: Clock | None = None) -> None:
         self.context = context
         self.clock: Clock = clock or SystemClock()
+        self._keyed = False
 
     def on_checkpoint(self, checkpoint: Checkpoint, *, job: str, stream: str,
                       records_synced: int) -> None:
@@ -76,6 +78,13 @@ class UsageMeter:
         ctx = self.context
         now = self.clock.now()
         ensure_schema(conn)
+        if not self._keyed:
+            # The install's own signing key, made at its first metered run (beside
+            # the state file, 0600); exports and flushes are signed with it.
+            path = database_path(conn)
+            if path:
+                install_key(path)
+            self._keyed = True
         install_id, shop, environment = self._install(checkpoint)
         run_id = checkpoint.run_id
         flags = ",".join(sorted(ctx.flags))

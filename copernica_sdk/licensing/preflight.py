@@ -23,7 +23,7 @@ import os
 import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -31,11 +31,19 @@ from ..errors import ConfigError
 from .clock import Clock, SystemClock
 from .errors import LicenseKeyError, LicenseRefusedError
 from .install import Install, environment_of, normalize_shop, read_install
+from .jws import looks_like_jws
 from .keys import KeyRing
 from .meter import MeterContext, UsageMeter, high_water_cap
 from .policy import Mode, Verdict, decide, effective_mode
 from .token import read_token_file
-from .verify import LicenseStatus, State, verify_token
+from .verify import (
+    CLOCK_SUSPECT,
+    CPL1_ACCEPTED_UNTIL,
+    LEGACY_TOKEN,
+    LicenseStatus,
+    State,
+    verify_token,
+)
 
 __all__ = ["ENV_TOKEN", "LicenseDecision", "LicenseSettings", "LicensedJob", "preflight"]
 
@@ -103,6 +111,8 @@ class LicenseDecision:
     verdict: Verdict
     settings: LicenseSettings = field(default_factory=LicenseSettings)
     gates: Mapping[str, str] = field(default_factory=dict)
+    #: Where the token came from: ``COPERNICA_PLUGIN_LICENSE``, ``file …``, ``none``.
+    token_source: str = "none"
 
     @property
     def exit_code(self) -> int:
@@ -124,6 +134,46 @@ class LicenseDecision:
     def skipped_streams(self, names: Iterable[str]) -> list[str]:
         """The streams whose entitlement is missing: skipped, never failed."""
         return [n for n in names if n in self.gates and not self.allows(self.gates[n])]
+
+    def skip_reason(self, stream: str) -> str:
+        """Why a gated stream does not run: ``license lacks entitlement 'orders'``."""
+        return f"license lacks entitlement {self.gates[stream]!r}"
+
+    def skipped(self, names: Iterable[str] | None = None) -> dict[str, str]:
+        """``{stream: reason}`` of the streams this license skips (all gated streams
+        the connector declares when ``names`` is None)."""
+        return {n: self.skip_reason(n)
+                for n in self.skipped_streams(self.gates if names is None else names)}
+
+    def summary(self) -> str:
+        """One line for ``copernica-sync check``: the state, until when, where from."""
+        status, claims = self.status, self.status.claims
+        state = status.state
+        if self.plugin_id is None:
+            return "not a licensed plugin"
+        if state is State.VALID and claims is not None:
+            exp = datetime.fromtimestamp(claims.exp, UTC)
+            text = (f"valid until {exp:%Y-%m-%d} ({status.days_left} days left), "
+                    f"{claims.customer}")
+        elif state is State.GRACE and claims is not None:
+            exp = datetime.fromtimestamp(claims.exp, UTC)
+            end = exp + timedelta(days=claims.grace_days)
+            text = (f"grace: expired {exp:%Y-%m-%d}, runs until {end:%Y-%m-%d} "
+                    f"({status.days_left} days left); renew it")
+        elif state is State.WRONG_SHOP:
+            text = "wrong shop: " + "; ".join(status.reasons)
+        elif state is State.MISSING:
+            text = "missing: no license (COPERNICA_PLUGIN_LICENSE or [license] file)"
+        else:
+            text = f"{state.value.replace('_', ' ')}: " + "; ".join(status.reasons)
+        if LEGACY_TOKEN in status.flags:
+            text += f"; a legacy CPL1 token, accepted until {CPL1_ACCEPTED_UNTIL:%Y-%m-%d}"
+        if CLOCK_SUSPECT in status.flags:
+            text += "; the system clock looks wrong"
+        text += f" [mode {self.mode}; from {self.token_source}]"
+        if not self.allow_run:
+            text += f" — runs will NOT start: {self.verdict.refusal}"
+        return text
 
     def refusal_message(self) -> str:
         """What the shop owner reads when enforce mode refuses to start."""
@@ -168,7 +218,7 @@ class LicenseDecision:
 def _token(settings: LicenseSettings, env: Mapping[str, str]) -> tuple[str | None, str]:
     text = env.get(ENV_TOKEN, "").strip()
     if text:
-        if not text.startswith("CPL1.") and Path(text).is_file():
+        if not text.startswith("CPL1.") and not looks_like_jws(text) and Path(text).is_file():
             return read_token_file(text), f"file {text} (from {ENV_TOKEN})"
         return text, ENV_TOKEN
     if settings.file:
@@ -249,4 +299,4 @@ def preflight(job_config: LicensedJob, connector_class: type, state_path: str | 
                      trial_days=settings.trial_days)
     log.debug("licensing: token from %s, state %s, mode %s", source, status.state, mode)
     return LicenseDecision(verdict.allow_run, mode, status, install, plugin_id, verdict,
-                           settings, gates)
+                           settings, gates, source)

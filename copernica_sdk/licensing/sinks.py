@@ -12,16 +12,19 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urljoin, urlsplit
 
 import requests
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from .._net import is_loopback
 from ..deadline import DEFAULT_DEADLINE, new_session, request
 from .ledger import UsageEvent
+from .usage_signing import FLUSH_DOMAIN, sign_document
 
-__all__ = ["HttpCollectorSink", "Outcome", "SinkResult", "UsageSink", "idempotency_key"]
+__all__ = ["HttpCollectorSink", "Outcome", "SigningSink", "SinkResult", "UsageSink",
+           "idempotency_key"]
 
 
 class Outcome(enum.StrEnum):
@@ -54,14 +57,24 @@ class UsageSink(Protocol):
     def send(self, events: Sequence[UsageEvent]) -> Sequence[SinkResult]: ...
 
 
+@runtime_checkable
+class SigningSink(Protocol):
+    """A sink that signs what it sends with the install's key; :func:`~.flush.flush`
+    hands the key over before sending."""
+
+    def use_install_key(self, key: Ed25519PrivateKey) -> None: ...
+
+
 def idempotency_key(events: Sequence[UsageEvent]) -> str:
     """The hash of a batch's event ids: the same batch always has the same key."""
     return hashlib.sha256("\n".join(sorted(e.event_id for e in events)).encode()).hexdigest()
 
 
 class HttpCollectorSink:
-    """POSTs batches to the partner's collector: ``{"events": [...]}`` with an
-    ``Idempotency-Key`` header; expects ``{"results": [{"event_id", "outcome"}]}``.
+    """POSTs batches to the partner's collector: ``{"events": [...], "install_id",
+    "signature"}`` (signed with the install's key) with an ``Idempotency-Key`` header;
+    expects ``{"results": [{"event_id", "outcome"}]}``.  The contract is in
+    docs/licensing.md, "The collector's HTTP contract".
 
     HTTPS only; plain HTTP is accepted for a loopback address (tests, a local relay).
     """
@@ -81,10 +94,18 @@ class HttpCollectorSink:
         self.timeout = timeout
         self.deadline = deadline  # the whole POST: a trickling collector cannot hang a run
         self.session = session or new_session()
+        self.install_key: Ed25519PrivateKey | None = None
+
+    def use_install_key(self, key: Ed25519PrivateKey) -> None:
+        """Sign every batch with ``key`` (the install's own)."""
+        self.install_key = key
 
     def send(self, events: Sequence[UsageEvent]) -> Sequence[SinkResult]:
         ids = [e.event_id for e in events]
-        body = {"events": [e.to_json() for e in events]}
+        body: dict[str, Any] = {"events": [e.to_json() for e in events],
+                                "install_id": events[0].install_id if events else None}
+        if self.install_key is not None:
+            body = sign_document(body, self.install_key, FLUSH_DOMAIN)
         try:
             # Redirects are not followed: a 307 would carry the events to another host.
             response = request(self.session, "POST", self.url, json=body,

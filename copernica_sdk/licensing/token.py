@@ -1,6 +1,12 @@
-"""The ``CPL1`` license token: one pasteable line, Ed25519-signed.
+"""License tokens: a JWT signed with Ed25519 (``EdDSA``, RFC 8037), and the legacy ``CPL1``.
 
-Text form::
+:func:`sign_token` issues a standard JWT (see :func:`Claims.to_jwt_payload` for its
+claims), which any JOSE library verifies; the header carries the signing key's
+``kid``.  Legacy ``CPL1`` tokens (issued before the switch) are still verified
+until :data:`copernica_sdk.licensing.verify.CPL1_ACCEPTED_UNTIL`; new ones are
+made only by :func:`sign_cpl1_token`, for tests of that verifier.
+
+``CPL1`` text form::
 
     CPL1.<kid>.<payload_b64url>.<sig_b64url>
 
@@ -27,6 +33,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from .errors import TokenFormatError
+from .jws import sign_compact
 from .keys import key_id
 
 __all__ = [
@@ -39,7 +46,9 @@ __all__ = [
     "decode_token",
     "new_license_id",
     "parse_claims",
+    "parse_jwt_claims",
     "read_token_file",
+    "sign_cpl1_token",
     "sign_token",
     "signed_message",
     "strict_json",
@@ -139,6 +148,18 @@ class Claims:
             "plan": dict(self.plan) if self.plan is not None else None,
         }
 
+    def to_jwt_payload(self) -> dict[str, Any]:
+        """The JWT claims set: registered claims where one exists (``jti`` the license
+        id, ``iss`` the partner, ``aud`` the plugin id, ``iat``/``nbf``/``exp`` in
+        seconds), the rest as private claims (``customer``, ``bind``, ``grace_days``,
+        ``ent``, ``limits``, ``enforce``, ``plan``, ``v``).  ``exp`` is the license's
+        end: a verifier in another language that checks ``exp`` itself must allow
+        ``grace_days`` past it (docs/licensing.md)."""
+        payload = self.to_payload()
+        customer = payload.pop("sub")
+        return {**{k: v for k, v in payload.items() if k not in ("lid", "pid")},
+                "jti": self.lid, "aud": self.pid, "customer": customer}
+
 
 def _get(obj: Mapping[str, Any], key: str, kind: type | tuple[type, ...],
          where: str = "") -> Any:
@@ -165,6 +186,24 @@ def _opt_int(value: Any, name: str) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValueError(f"{name} must be a non-negative integer or null")
     return value
+
+
+def parse_jwt_claims(payload: Any) -> Claims:
+    """Type-check a JWT claims set (:meth:`Claims.to_jwt_payload`)."""
+    if not isinstance(payload, dict):
+        raise ValueError("payload is not an object")
+    aud = payload.get("aud")
+    if isinstance(aud, list) and len(aud) == 1:
+        aud = aud[0]  # RFC 7519 allows an array; one plugin per license
+    if not isinstance(aud, str):
+        raise ValueError("aud (the plugin id) must be a string")
+    legacy = {k: v for k, v in payload.items() if k not in ("jti", "aud", "customer")}
+    legacy.update(lid=payload.get("jti"), pid=aud, sub=payload.get("customer"))
+    if legacy["lid"] is None:
+        raise ValueError("missing jti")
+    if legacy["sub"] is None:
+        raise ValueError("missing customer")
+    return parse_claims(legacy)
 
 
 def parse_claims(payload: Any) -> Claims:
@@ -201,13 +240,31 @@ def parse_claims(payload: Any) -> Claims:
     )
 
 
+def _canonical(obj: Mapping[str, Any]) -> bytes:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False).encode()
+
+
+def _kid_of(private_key: Ed25519PrivateKey) -> str:
+    return key_id(private_key.public_key().public_bytes(serialization.Encoding.Raw,
+                                                        serialization.PublicFormat.Raw))
+
+
 def sign_token(claims: Claims, private_key: Ed25519PrivateKey) -> str:
-    """Sign ``claims`` into a ``CPL1`` token (canonical JSON payload)."""
-    payload = json.dumps(claims.to_payload(), sort_keys=True, separators=(",", ":"),
-                         ensure_ascii=False, allow_nan=False).encode()
-    public_raw = private_key.public_key().public_bytes(serialization.Encoding.Raw,
-                                                       serialization.PublicFormat.Raw)
-    kid = key_id(public_raw)
+    """Sign ``claims`` into a JWT (``alg: EdDSA``, header ``kid``, canonical JSON claims)."""
+    token = sign_compact(_canonical(claims.to_jwt_payload()), private_key,
+                         headers={"typ": "JWT", "kid": _kid_of(private_key)})
+    if len(token) > MAX_TOKEN_BYTES:
+        raise TokenFormatError(f"the token would be {len(token)} bytes; the cap is "
+                               f"{MAX_TOKEN_BYTES} (a smaller plan?)")
+    return token
+
+
+def sign_cpl1_token(claims: Claims, private_key: Ed25519PrivateKey) -> str:
+    """Sign ``claims`` into a legacy ``CPL1`` token.  Deprecated: only for testing
+    the verifier of licenses issued before JWTs; issue with :func:`sign_token`."""
+    payload = _canonical(claims.to_payload())
+    kid = _kid_of(private_key)
     payload_b64 = _b64e(payload)
     signature = private_key.sign(signed_message(kid, payload_b64))
     token = f"{PREFIX}.{kid}.{payload_b64}.{_b64e(signature)}"

@@ -74,6 +74,13 @@ class RunReport:
     streams: list[StreamReport] = field(default_factory=list)
     seconds: float = 0.0
     dry_run: bool = False
+    #: Streams that did not run at all, and why (``{"orders": "license lacks
+    #: entitlement 'orders'"}``); set by the layer that decided it (copernica_sdk.jobs).
+    skipped_streams: dict[str, str] = field(default_factory=dict)
+
+    def skipped_stream_lines(self) -> list[str]:
+        """``orders: skipped (license lacks entitlement 'orders')``, one per stream."""
+        return [f"{name}: skipped ({why})" for name, why in sorted(self.skipped_streams.items())]
 
     @property
     def exit_code(self) -> ExitCode:

@@ -610,6 +610,87 @@ class ConnectorSuite:
                             f"{_show(diff)}\n  failed run: {describe(failed)}")
         return problems
 
+    # -- licensing ------------------------------------------------------------------
+
+    def test_license_gated_streams_are_skipped_visibly_and_nothing_else(
+            self, suite_harness: Harness, copernica_fake: FakeCopernica,
+            monkeypatch: pytest.MonkeyPatch) -> None:
+        """For a licensed plugin (``license_plugin_id``): the pinned keys are well
+        formed and every ``license_gates`` entry names a stream.  A license lacking the
+        gates' entitlements skips exactly the gated streams — reported in the run
+        report (``orders: skipped (license lacks entitlement 'orders')``), not failed,
+        their bookmarks untouched — while every other stream syncs; with every
+        entitlement, or in observe mode, nothing is skipped (docs/licensing.md).  The
+        license is a throwaway one (:func:`copernica_sdk.testing.licenses.throwaway_license`)
+        whose key the test pins in place of the real ones."""
+        from ..jobs import run_job
+        from ..licensing.keys import KeyRing
+        from ..licensing.preflight import ENV_TOKEN, preflight
+        from ..sync.config import CopernicaSettings, JobConfig, SyncSettings
+        from ..sync.runner import Job
+        from ..sync.state import StateStore
+        from .licenses import throwaway_license
+
+        cls = self.connector_class
+        plugin = getattr(cls, "license_plugin_id", None)
+        if plugin is None:
+            pytest.skip("not a licensed plugin (no license_plugin_id)")
+        KeyRing(getattr(cls, "license_public_keys", {}) or {})  # a kid/key mismatch fails here
+        gates: dict[str, str] = dict(getattr(cls, "license_gates", {}) or {})
+        connector = suite_harness.connector()
+        try:
+            names = [stream.name for stream in connector.streams()]
+        finally:
+            connector.close()
+        unknown = sorted(set(gates) - set(names))
+        assert not unknown, (f"license_gates names stream(s) {', '.join(unknown)} that the "
+                             f"connector does not have (streams: {', '.join(names)})")
+        if not gates:
+            pytest.skip("the plugin gates no stream (no license_gates)")
+        issuers = getattr(cls, "license_issuers", None)
+        lacking = throwaway_license(plugin, issuer=issuers[0] if issuers else "partner")
+        monkeypatch.setattr(cls, "license_public_keys", lacking.public_keys)
+        monkeypatch.delenv(ENV_TOKEN, raising=False)
+        token_file = lacking.write(suite_harness.workdir / "throwaway.jwt")
+        state_path = suite_harness.state_path("licensed")
+
+        def config(mode: str, path: Path = token_file) -> JobConfig:
+            return JobConfig(name="suite", copernica=CopernicaSettings(
+                access_token=copernica_fake.token, endpoint=copernica_fake.url),
+                source=dict(suite_harness.config), target=dict(self.target_overrides),
+                sync=SyncSettings(state_path=str(state_path)),
+                license={"file": str(path), "mode": mode})
+
+        suite_harness.prepare(copernica_fake)
+        connector = suite_harness.connector()
+        try:
+            with suite_harness.client(copernica_fake) as client, StateStore(state_path) as state:
+                job = Job(config("warn"), client, connector, suite_harness.target, state)
+                report = run_job(job, self.sync_options)
+        finally:
+            connector.close()
+        expected = {name: f"license lacks entitlement {gates[name]!r}" for name in gates}
+        assert report.skipped_streams == expected, (
+            f"a license without the entitlements {sorted(set(gates.values()))} must skip "
+            f"exactly {sorted(gates)}; the run report says {report.skipped_streams}")
+        ran = {stream.stream for stream in report.streams}
+        assert ran == set(names) - set(gates), (
+            f"the streams that ran: {sorted(ran)}; expected every ungated one: "
+            f"{sorted(set(names) - set(gates))}")
+        assert report.exit_code is ExitCode.OK, describe(report)
+        moved = sorted(set(suite_harness.bookmarks(state_path)) & set(gates))
+        assert not moved, f"skipped stream(s) {moved} got a bookmark"
+        lines = report.skipped_stream_lines()
+        assert all(line.endswith(f"(license lacks entitlement {gates[line.split(':')[0]]!r})")
+                   for line in lines) and len(lines) == len(gates)
+
+        granted = lacking.reissue(entitlements=frozenset(gates.values()))
+        full = preflight(config("warn", granted.write(suite_harness.workdir / "full.jwt")),
+                         type(connector), state_path)
+        assert full.skipped(names) == {}, f"a license with every entitlement skipped {full.skipped(names)}"
+        observe = preflight(config("observe"), type(connector), state_path)
+        assert observe.skipped(names) == {}, "observe mode must gate nothing"
+
 
 def _before(value: Any, start: datetime) -> bool:
     try:

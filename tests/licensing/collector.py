@@ -27,7 +27,10 @@ def running_collector(ledger_path: Path, *, before: Callable[[], None] | None = 
         body = environ["wsgi.input"].read(length)
         import io
         import json
-        batches.append(len(json.loads(body)["events"]) if body else 0)
+        try:
+            batches.append(len(json.loads(body)["events"]) if body else 0)
+        except (ValueError, KeyError, TypeError):
+            batches.append(-1)  # not a batch: the app answers 400
         environ["wsgi.input"] = io.BytesIO(body)
         result = app(environ, start_response)
         if before is not None:

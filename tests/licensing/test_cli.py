@@ -68,8 +68,10 @@ def test_usage_and_statement_commands_end_to_end(tmp_path: Path) -> None:
     data.write_bytes(render_events(EVENTS, "jsonl"))
     runner = CliRunner()
     ledger = tmp_path / "partner.sqlite3"
-    first = runner.invoke(partner, ["ingest", "--ledger", str(ledger), str(data)])
-    again = runner.invoke(partner, ["ingest", "--ledger", str(ledger), str(data)])
+    first = runner.invoke(partner, ["ingest", "--ledger", str(ledger), "--allow-unsigned",
+                                    str(data)])
+    again = runner.invoke(partner, ["ingest", "--ledger", str(ledger), "--allow-unsigned",
+                                    str(data)])
     assert "7 new" in first.output and "0 new, 7 already known" in again.output
     plan = tmp_path / "plan.toml"
     plan.write_text('currency = "EUR"\n[install_fee]\namount = "15.00"\n[[metered]]\n'

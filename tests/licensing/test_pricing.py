@@ -9,7 +9,7 @@ import pytest
 
 from copernica_sdk.licensing.errors import PlanError
 from copernica_sdk.licensing.ledger import UsageEvent
-from copernica_sdk.licensing.partner.margin import MarginPlan, load_usage, margin_report
+from copernica_sdk.licensing.partner.margin import ClientUsage, load_client_csv, margin_report
 from copernica_sdk.licensing.partner.pricing import PricePlan, rate, total
 from copernica_sdk.licensing.partner.statement import BANNER, build_statement, render_statement
 
@@ -88,8 +88,9 @@ def test_statement_preview_is_deterministic_and_marked_preview() -> None:
 
 
 def test_margin_example_prints_gross_profit() -> None:
-    report = margin_report(MarginPlan.load(EXAMPLE / "plan.toml"),
-                           load_usage(EXAMPLE / "usage.csv"))
+    usage_csv = EXAMPLE / "usage.csv"
+    report = margin_report(PricePlan.load(EXAMPLE / "plan.toml"),
+                           load_client_csv(usage_csv, usage_csv.read_text()))
     assert report.revenue == Decimal("6500.00") and report.cost == Decimal("750.00")
     assert report.gross_profit == Decimal("5750.00")
     text = report.render()
@@ -98,7 +99,10 @@ def test_margin_example_prints_gross_profit() -> None:
 
 
 def test_margin_pools_usage_across_clients() -> None:
-    plan_ = MarginPlan.from_mapping({"prices": {"default": "100.00"}, "vendor_bundles": [
-        {"volume": 100_000, "price": "200.00"}, {"volume": 500_000, "price": "750.00"}]})
-    report = margin_report(plan_, [("a", 60_000), ("b", 60_000)])
+    plan_ = PricePlan.from_mapping({
+        "metered": [{"metric": "emails", "tiers": [{"up_to": "inf", "flat": "100.00"}]}],
+        "vendor_bundles": [{"volume": 100_000, "price": "200.00"},
+                           {"volume": 500_000, "price": "750.00"}]})
+    report = margin_report(plan_, [ClientUsage("a", 0, {"emails": 60_000}),
+                                   ClientUsage("b", 0, {"emails": 60_000})])
     assert report.cost == Decimal("400.00") and report.bundles == 2   # 2 x 100k beats 1 x 500k

@@ -18,12 +18,18 @@ from copernica_sdk.licensing.keys import (
     load_private_key,
     load_public_key,
 )
-from copernica_sdk.licensing.token import decode_token, sign_token, strict_json
+from copernica_sdk.licensing.token import decode_token, sign_cpl1_token, sign_token, strict_json
 from copernica_sdk.licensing.verify import LEEWAY, State, verify_token
 
 from .conftest import EXP, NBF, PLUGIN, T0, make_claims
 
 GRACE = timedelta(days=14)
+
+
+@pytest.fixture
+def cpl1_token(partner_key: Ed25519PrivateKey) -> str:
+    """A legacy CPL1 token (still verified until CPL1_ACCEPTED_UNTIL)."""
+    return sign_cpl1_token(make_claims(), partner_key)
 
 
 def check(token: str | None, keyring: KeyRing, at: object = None, **kw: object):  # type: ignore[no-untyped-def]
@@ -69,7 +75,8 @@ def test_valid_license_roundtrip(token: str, keyring: KeyRing) -> None:
     assert status.flags == frozenset()
 
 
-def test_token_is_one_line_with_four_parts(token: str) -> None:
+def test_token_is_one_line_with_four_parts(cpl1_token: str) -> None:
+    token = cpl1_token
     assert "\n" not in token and token.count(".") == 3 and token.startswith("CPL1.")
 
 
@@ -80,8 +87,9 @@ def _flip(token: str, index: int) -> str:
     return token[:index] + repl + token[index + 1:]
 
 
-def test_every_flipped_payload_or_signature_character_is_invalid(token: str,
+def test_every_flipped_payload_or_signature_character_is_invalid(cpl1_token: str,
                                                                  keyring: KeyRing) -> None:
+    token = cpl1_token
     prefix_len = len("CPL1.") + 16 + 1
     for i in range(prefix_len, len(token)):
         if token[i] == ".":
@@ -89,8 +97,9 @@ def test_every_flipped_payload_or_signature_character_is_invalid(token: str,
         assert check(_flip(token, i), keyring).state is State.INVALID, i
 
 
-def test_every_flipped_payload_byte_is_invalid(token: str, keyring: KeyRing,
+def test_every_flipped_payload_byte_is_invalid(cpl1_token: str, keyring: KeyRing,
                                                partner_key: Ed25519PrivateKey) -> None:
+    token = cpl1_token
     decoded = decode_token(token)
     head = f"CPL1.{decoded.kid}."
     sig = token.rsplit(".", 1)[1]
@@ -107,9 +116,10 @@ def test_every_flipped_payload_byte_is_invalid(token: str, keyring: KeyRing,
         assert check(f"{head}{decoded.payload_b64}.{enc}", keyring).state is State.INVALID
 
 
-def test_truncated_swapped_and_reencoded_tokens_are_invalid(token: str, keyring: KeyRing,
+def test_truncated_swapped_and_reencoded_tokens_are_invalid(cpl1_token: str, keyring: KeyRing,
                                                             partner_key: Ed25519PrivateKey) -> None:
-    other = sign_token(make_claims(customer="Other BV"), partner_key)
+    token = cpl1_token
+    other = sign_cpl1_token(make_claims(customer="Other BV"), partner_key)
     v, kid, payload, sig = token.split(".")
     cases = [
         token[:-1], token[: len(token) // 2], f"{v}.{kid}.{other.split('.')[2]}.{sig}",
@@ -126,7 +136,8 @@ def test_truncated_swapped_and_reencoded_tokens_are_invalid(token: str, keyring:
         assert state is State.INVALID or case == ""
 
 
-def test_wrong_key_and_unknown_kid_rejected(token: str, keyring: KeyRing) -> None:
+def test_wrong_key_and_unknown_kid_rejected(cpl1_token: str, keyring: KeyRing) -> None:
+    token = cpl1_token
     stranger = Ed25519PrivateKey.generate()
     foreign = sign_token(make_claims(), stranger)
     assert check(foreign, KeyRing.of(stranger.public_key())).state is State.VALID
@@ -140,7 +151,8 @@ def test_wrong_key_and_unknown_kid_rejected(token: str, keyring: KeyRing) -> Non
 
 
 def test_signature_over_other_domain_is_invalid(partner_key: Ed25519PrivateKey,
-                                                keyring: KeyRing, token: str) -> None:
+                                                keyring: KeyRing, cpl1_token: str) -> None:
+    token = cpl1_token
     _, kid, payload, _ = token.split(".")
     sig = partner_key.sign(f"{kid}.{payload}".encode())  # no domain prefix
     enc = base64.urlsafe_b64encode(sig).rstrip(b"=").decode()
@@ -219,7 +231,8 @@ def test_signed_but_ill_typed_payload_is_invalid(partner_key: Ed25519PrivateKey,
         assert check(f"CPL1.{kid}.{p}.{sig.decode()}", keyring).state is State.INVALID
 
 
-def test_inspect_decodes_without_verifying(token: str) -> None:
+def test_inspect_decodes_without_verifying(cpl1_token: str) -> None:
+    token = cpl1_token
     decoded = decode_token(token)
     assert strict_json(decoded.payload)["pid"] == PLUGIN
     with pytest.raises(TokenFormatError):

@@ -161,7 +161,9 @@ def test_tampered_export_is_refused_at_ingest(h: Harness, tmp_path: Path) -> Non
     result = export_period(h.state_path, PERIOD, tmp_path / "out", "jsonl")
     result.data_path.write_bytes(result.data_path.read_bytes().replace(b'"quantity":3',
                                                                        b'"quantity":1'))
-    with PartnerLedger(tmp_path / "p.sqlite3") as ledger, pytest.raises(ValueError, match="SHA"):
+    from copernica_sdk.licensing.usage_signing import UsageTrustError
+    with PartnerLedger(tmp_path / "p.sqlite3") as ledger, pytest.raises(UsageTrustError,
+                                                                        match="SHA"):
         ledger.ingest_file(result.data_path)
 
 

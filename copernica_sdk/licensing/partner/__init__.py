@@ -17,13 +17,26 @@ commands call it first and print the install line when it is not).
 from __future__ import annotations
 
 from ._extra import EXTRA_MODULES, INSTALL_HINT, PartnerExtraMissing, require_extra
+from .collector import collector_app
 from .ledger import IngestReport, PartnerLedger
-from .margin import MarginPlan, load_usage, margin_report
+from .margin import ClientUsage, MarginReport, load_client_csv, margin_report, usage_by_client
 from .pricing import PricePlan
 from .statement import build_statement, render_statement
 
 __all__ = [
-    "EXTRA_MODULES", "INSTALL_HINT", "IngestReport", "MarginPlan", "PartnerExtraMissing",
-    "PartnerLedger", "PricePlan", "build_statement", "load_usage", "margin_report",
-    "render_statement", "require_extra",
+    "EXTRA_MODULES",
+    "INSTALL_HINT",
+    "ClientUsage",
+    "IngestReport",
+    "MarginReport",
+    "PartnerExtraMissing",
+    "PartnerLedger",
+    "PricePlan",
+    "build_statement",
+    "collector_app",
+    "load_client_csv",
+    "margin_report",
+    "render_statement",
+    "require_extra",
+    "usage_by_client",
 ]

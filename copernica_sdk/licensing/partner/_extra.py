@@ -6,9 +6,10 @@ import importlib
 
 __all__ = ["EXTRA_MODULES", "INSTALL_HINT", "PartnerExtraMissing", "require_extra"]
 
-#: Distribution → module the partner tools import from it (the collector's WSGI layer).
+#: Distribution → module the partner tools import from it (the collector's WSGI layer,
+#: the SVG charts of the HTML reports).
 #: Kept equal to ``[project.optional-dependencies] partner`` (a test checks it).
-EXTRA_MODULES: dict[str, str] = {"werkzeug": "werkzeug"}
+EXTRA_MODULES: dict[str, str] = {"werkzeug": "werkzeug", "pygal": "pygal"}
 
 INSTALL_HINT = "pip install 'copernica-sdk[partner]'"
 
