@@ -186,7 +186,8 @@ class RestClient:
     """Requests to one REST source; see the module docstring for what each does.
 
     ``base_url``: where relative paths resolve (``https://api.example.com/v1/``).
-    ``name``: the source in messages (``"WooCommerce"``, ``"the Hello API"``).
+    ``name``: the source in messages (``"WooCommerce"``, ``"the Hello API"``);
+    ``setting``: the config key of the address, named in configuration errors.
     ``secrets``: more values to mask beside the authenticator's.
     ``retry``: the policy (its ``sleep`` is injectable: tests count retries
     without waiting).  ``session``: bring your own (a ``DeadlineAdapter`` is
@@ -204,8 +205,9 @@ class RestClient:
                  redirects: Literal["refuse", "same_origin"] = "refuse",
                  https_only: bool = True, verify: bool | str = True,
                  secrets: Iterable[str] = (), user_agent: str = "copernica-sync",
-                 session: requests.Session | None = None) -> None:
+                 setting: str = "base_url", session: requests.Session | None = None) -> None:
         self.auth: Authenticator = auth or NoAuth()
+        self.setting = setting
         self.base_url = self._checked_base(base_url, https_only)
         self.name = name
         self.timeout = float(timeout)
@@ -341,11 +343,11 @@ class RestClient:
         except ValueError:
             parts = None
         if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigError([f"base_url: {text!r} is not an http(s) address, e.g. "
+            raise ConfigError([f"{self.setting}: {text!r} is not an http(s) address, e.g. "
                                "https://api.example.com"])
         if parts.username or parts.password:
-            raise ConfigError(["base_url: must not contain a user name or password; configure "
-                               "the credentials as settings of their own"])
+            raise ConfigError([f"{self.setting}: must not contain a user name or password; "
+                               "configure the credentials as settings of their own"])
         if parts.scheme == "http" and not is_loopback(parts.hostname) \
                 and (https_only or self.auth.in_clear):
             raise ConfigError([
@@ -425,7 +427,7 @@ class RestClient:
         why = "redirects are not followed" if self.redirects == "refuse" else \
             "it points to another site (or from https to http)"
         raise ConfigError([
-            f"base_url: {shown} redirects (HTTP {status}) to {shown_target}; {why}, so "
+            f"{self.setting}: {shown} redirects (HTTP {status}) to {shown_target}; {why}, so "
             "credentials never travel to another address: set the base URL to the final "
             "address (https, with or without www as the site itself uses)"])
 
@@ -453,20 +455,20 @@ class RestClient:
         ctype = response.headers.get("Content-Type", "")
         kind = ctype.split(";")[0].strip() or "no content type"
         text = response.text
-        head = text.lstrip()[:200].lower()
-        if "html" in ctype.lower() or head.startswith(("<!doctype", "<html")):
-            match = _TITLE.search(text)
-            title = f" titled {self.redact(' '.join(match.group(1).split())[:100])!r}" \
-                if match else ""
-            return (f"{self.name} answered an HTML page{title} instead of JSON for {shown} "
-                    f"(HTTP {response.status_code}): check the address — a login page, a "
-                    f"maintenance page or a security plugin may be answering{self.json_hint}")
         where = f" at line {exc.lineno} column {exc.colno}" \
             if isinstance(exc, json.JSONDecodeError) else ""
-        start = self.redact(" ".join(_CONTROL.sub(" ", text[:160]).split()))[:80]
-        return (f"{self.name} answered HTTP {response.status_code} with {kind} that is not valid "
-                f"JSON{where} for {shown}"
-                + (f" (starts with: {start!r})" if start else " (empty body)") + self.json_hint)
+        message = (f"{self.name} answered HTTP {response.status_code} with {kind} that is not "
+                   f"valid JSON{where} for {shown}")
+        head = text.lstrip()[:200].lower()
+        match = _TITLE.search(text)
+        if match and ("html" in ctype.lower() or head.startswith(("<!doctype", "<html"))):
+            title = self.redact(" ".join(match.group(1).split())[:100])
+            message += (f": an HTML page titled {title!r} — check the address; a login page, "
+                        "a maintenance page or a security plugin may be answering")
+        else:
+            start = self.redact(" ".join(_CONTROL.sub(" ", text[:160]).split()))[:80]
+            message += f" (starts with: {start!r})" if start else " (empty body)"
+        return message + self.json_hint
 
     def _gave_up(self, exc: CopernicaError, shown: str, attempts: int,
                  elapsed: float) -> SourceUnavailableError:
