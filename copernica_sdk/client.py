@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import math
 import os
-import re
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from .auth import AccessTokenAuth, Auth, AuthContext
 from .deadline import DEFAULT_DEADLINE, DeadlineAdapter
 from .errors import AuthenticationError, ConfigurationError, CopernicaError
 from .models import Requirement
+from .redaction import redact
 from .retry import DEFAULT_RETRY, RetryPolicy
 from .values import WireValue
 
@@ -40,7 +40,6 @@ DEFAULT_ENDPOINT = "https://soap.copernica.com"
 
 log = logging.getLogger("copernica_sdk")
 
-_JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]+")
 
 
 @dataclass(frozen=True)
@@ -229,10 +228,7 @@ class CopernicaClient:
 
     def redact(self, text: str) -> str:
         """``text`` with this client's credentials and any JWT replaced by ``REDACTED``."""
-        for secret in self._auth.secrets:
-            if secret:
-                text = text.replace(secret, "REDACTED")
-        return _JWT.sub("REDACTED", text)
+        return redact(text, self._auth.secrets, mask="REDACTED")
 
     def call(self, operation: str, /, **params: Any) -> Any:
         """Call any operation the WSDL declares by name, with plain Python values::
