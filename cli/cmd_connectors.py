@@ -33,3 +33,9 @@ def list_() -> None:
         click.echo("no connectors installed")
     for name, info in found.items():
         click.echo(f"{name:<16} {info.distribution} {info.version:<10} {info.description}")
+
+
+# `connectors new`: its own module (the templates and the generator).
+from .cmd_connectors_new import new  # noqa: E402
+
+connectors.add_command(new)
