@@ -26,7 +26,8 @@ import click
 
 from .main import exits_cleanly
 
-__all__ = ["ConnectorNames", "connector_names", "new", "render", "write_package"]
+__all__ = ["ConnectorNames", "connector_names", "new", "refuse_installed", "render",
+           "write_package"]
 
 #: Where the templates sit inside ``copernica_sync.cli``.
 TEMPLATE_DIR = "connector_template"
@@ -62,7 +63,8 @@ def connector_names(name: str) -> ConnectorNames:
 
     ``name`` is letters, digits, ``_`` and ``-`` starting with a letter; ``-`` becomes
     ``_`` and capitals small letters in the package name, which must not be a Python
-    keyword, a standard-library module, one of ours, or an installed connector.
+    keyword, a standard-library module or one of ours (:func:`refuse_installed`: nor
+    the name of an installed connector).
     """
     example = "e.g. acme_shop or acme-shop"
     if not _NAME.fullmatch(name):
@@ -75,16 +77,20 @@ def connector_names(name: str) -> ConnectorNames:
         raise ValueError(f"{package!r} is already a module name (Python's or copernica-sdk's); "
                          f"a package of that name would shadow it or be shadowed — pick "
                          f"another ({example})")
-    installed = {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)}
-    if package in installed:
-        raise ValueError(f"a connector named {package!r} is already installed "
-                         "(`copernica-sync connectors list`); pick another name")
     words = [w for w in package.split("_") if w]
     prefix = "".join(w[:1].upper() + w[1:] for w in words)
     return ConnectorNames(name=name, package=package, class_prefix=prefix,
                           connector_class=f"{prefix}Connector",
                           distribution=f"copernica-sync-{'-'.join(words)}",
                           title=" ".join(w[:1].upper() + w[1:] for w in words))
+
+
+def refuse_installed(names: ConnectorNames) -> None:
+    """A ``ValueError`` when a connector of that name is installed: the two would
+    fight over ``[source] connector = "…"``."""
+    if names.package in {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)}:
+        raise ValueError(f"a connector named {names.package!r} is already installed "
+                         "(`copernica-sync connectors list`); pick another name")
 
 
 def _templates(folder: Traversable, rel: PurePosixPath) -> list[tuple[PurePosixPath, str]]:
@@ -148,6 +154,7 @@ def new(name: str, directory: Path | None) -> None:
 
     try:
         names = connector_names(name)
+        refuse_installed(names)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="NAME") from None
     target = directory if directory is not None else Path(name)
