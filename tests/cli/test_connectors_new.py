@@ -177,6 +177,27 @@ def test_the_generated_source_has_no_http_retry_paging_or_time_code(
     assert not loops, f"generated source.py has a hand-written {loops} (paging, retrying)"
 
 
+def test_the_guide_states_the_generated_source_modules_size(
+        generated: dict[str, ModuleType]) -> None:
+    """docs/writing-a-connector.md compares the module's size with a hand-written one."""
+    import re
+
+    text = inspect.getsource(importlib.import_module("fast_shop.source"))
+    tree = ast.parse(text)
+    docstrings = {line for node in ast.walk(tree)
+                  if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef)
+                  and ast.get_docstring(node) is not None
+                  for line in range(node.body[0].lineno, (node.body[0].end_lineno or 0) + 1)}
+    lines = text.splitlines()
+    code = [n for n, line in enumerate(lines, 1) if line.strip()
+            and not line.lstrip().startswith("#") and n not in docstrings]
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "writing-a-connector.md").read_text(
+        encoding="utf-8")
+    stated = re.search(r"is\s+(\d+) lines, (\d+) of them code", guide)
+    assert stated is not None
+    assert (int(stated[1]), int(stated[2])) == (len(lines), len(code))
+
+
 def test_the_generated_test_module_subclasses_the_standard_suite_with_a_lying_source(
         generated: dict[str, ModuleType]) -> None:
     assert issubclass(generated["tests"].TestFastShopConnector, ConnectorSuite)

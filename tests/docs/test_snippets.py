@@ -222,5 +222,5 @@ def test_a_generated_snippet_that_drifted_from_the_template_is_reported() -> Non
     missing = good.replace("generated: pyproject.toml", "generated: setup.py")
     for text, says in ((good, None), (drifted, "not in pyproject.toml (in this order)"),
                        (missing, "writes no setup.py")):
-        problems = generated_problems(text, "docs/x.md")
+        problems = generated_problems(text, "a document")
         assert (problems == []) if says is None else (says in problems[0]), problems
