@@ -1,4 +1,4 @@
-"""``copernica-sync connectors list``."""
+"""``copernica-sync connectors list`` (and ``connectors new``, in cmd_connectors_new)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,13 @@ from .main import exits_cleanly
 
 @click.group()
 def connectors() -> None:
-    """Connectors installed as plugins (entry-point group copernica_sdk.connectors).
+    """Connectors installed as plugins (entry-point group copernica_sdk.connectors),
+    and a new one to start from.
 
     \b
     Example:
       copernica-sync connectors list
+      copernica-sync connectors new acme_shop
     """
 
 

@@ -244,8 +244,10 @@ def _throwaway_venv(where: Path) -> Path:
 
 
 def _run(python: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**clean_env(), "PYTHONDONTWRITEBYTECODE": "1"}
-    env.pop("PYTHONPATH", None)
+    # Nothing of the outer run: no PYTHONPATH, no PYTEST_ADDOPTS (-n) or xdist worker ids.
+    env = {k: v for k, v in clean_env().items()
+           if k != "PYTHONPATH" and not k.startswith("PYTEST_")}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
     return subprocess.run([str(python), *args], capture_output=True, text=True, cwd=cwd,
                           env=env, timeout=600)
 
