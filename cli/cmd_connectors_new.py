@@ -12,10 +12,13 @@ mapping, a fake of the API on loopback and the test module
 
 from __future__ import annotations
 
+import importlib.util
 import keyword
 import re
+import shutil
 import string
 import sys
+import uuid
 from dataclasses import asdict, dataclass
 from importlib.metadata import entry_points
 from importlib.resources import files
@@ -26,8 +29,8 @@ import click
 
 from .main import exits_cleanly
 
-__all__ = ["ConnectorNames", "connector_names", "new", "refuse_installed", "render",
-           "write_package"]
+__all__ = ["ConnectorNames", "TargetNotEmptyError", "connector_names", "new",
+           "refuse_installed", "render", "write_package"]
 
 #: Where the templates sit inside ``copernica_sync.cli``.
 TEMPLATE_DIR = "connector_template"
@@ -40,6 +43,10 @@ _TAKEN = frozenset({"copernica_sdk", "copernica_sync", "connectors", "cli", "tes
                     "src", "docs", "examples"})
 #: The connector names of the entry-point group ``copernica-sync`` reads.
 ENTRY_POINT_GROUP = "copernica_sdk.connectors"
+
+
+class TargetNotEmptyError(Exception):
+    """The folder to write into exists and holds files (nothing was written)."""
 
 
 class _Template(string.Template):
@@ -77,20 +84,30 @@ def connector_names(name: str) -> ConnectorNames:
         raise ValueError(f"{package!r} is already a module name (Python's or copernica-sdk's); "
                          f"a package of that name would shadow it or be shadowed — pick "
                          f"another ({example})")
-    words = [w for w in package.split("_") if w]
-    prefix = "".join(w[:1].upper() + w[1:] for w in words)
+    # Class names and the title keep the capitals the user typed (AcmeShop stays so).
+    words = [w for w in name.replace("-", "_").split("_") if w]
+    capitalised = [w[:1].upper() + w[1:] for w in words]
+    prefix = "".join(capitalised)
     return ConnectorNames(name=name, package=package, class_prefix=prefix,
                           connector_class=f"{prefix}Connector",
-                          distribution=f"copernica-sync-{'-'.join(words)}",
-                          title=" ".join(w[:1].upper() + w[1:] for w in words))
+                          distribution=f"copernica-sync-{'-'.join(w.lower() for w in words)}",
+                          title=" ".join(capitalised))
 
 
 def refuse_installed(names: ConnectorNames) -> None:
-    """A ``ValueError`` when a connector of that name is installed: the two would
-    fight over ``[source] connector = "…"``."""
+    """A ``ValueError`` when a connector of that name is installed (the two would fight
+    over ``[source] connector = "…"``) or a module of that name is importable here (an
+    installed ``requests``, ``click``…: one of the two packages would shadow the other)."""
     if names.package in {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)}:
         raise ValueError(f"a connector named {names.package!r} is already installed "
                          "(`copernica-sync connectors list`); pick another name")
+    try:
+        found = importlib.util.find_spec(names.package) is not None
+    except (ImportError, ValueError):
+        found = True
+    if found:
+        raise ValueError(f"a module named {names.package!r} is already installed here; a "
+                         "package of that name would shadow it or be shadowed — pick another")
 
 
 def _templates(folder: Traversable, rel: PurePosixPath) -> list[tuple[PurePosixPath, str]]:
@@ -121,19 +138,30 @@ def render(names: ConnectorNames) -> dict[PurePosixPath, str]:
 def write_package(names: ConnectorNames, directory: Path) -> list[Path]:
     """Write the package into ``directory`` (created; it must not exist or be empty).
 
-    Raises ``FileExistsError`` naming the directory when it has files: nothing
-    there is overwritten.
+    Raises :class:`TargetNotEmptyError` naming the directory when it has files (nothing
+    there is overwritten), ``OSError`` when it cannot be written (nothing is left).
     """
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
-        raise FileExistsError(f"{directory} exists and is not an empty folder; nothing "
+        raise TargetNotEmptyError(f"{directory} exists and is not an empty folder; nothing "
                               "written (choose another with --directory, or remove it)")
-    written = []
-    for rel, text in render(names).items():
-        path = directory.joinpath(*rel.parts)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        written.append(path)
-    return written
+    files_ = render(names)
+    # Written next to the target and renamed into place: a failure half-way (a full
+    # disk) leaves no half a package behind.
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    staging = directory.parent / f".{directory.name}.{uuid.uuid4().hex[:8]}.partial"
+    staging.mkdir()
+    try:
+        for rel, text in files_.items():
+            path = staging.joinpath(*rel.parts)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        if directory.exists():
+            directory.rmdir()  # empty, checked above
+        staging.rename(directory)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return [directory.joinpath(*rel.parts) for rel in files_]
 
 
 @click.command(name="new")
@@ -160,8 +188,12 @@ def new(name: str, directory: Path | None) -> None:
     target = directory if directory is not None else Path(name)
     try:
         written = write_package(names, target)
-    except FileExistsError as exc:
+    except TargetNotEmptyError as exc:
         raise ConfigError(str(exc)) from None
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        raise ConfigError(f"cannot write the package into {target}: "
+                          f"{where}{exc.strerror or exc}; nothing written") from None
     click.echo(f"wrote connector {names.package!r} ({names.distribution}) in {target}/:")
     for path in written:
         click.echo(f"  {path.relative_to(target).as_posix()}")

@@ -21,6 +21,7 @@ import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -96,6 +97,8 @@ def test_new_fills_an_empty_folder(tmp_path: Path) -> None:
     ("tests", "is already a module name"),
     ("copernica-sdk", "is already a module name"),
     ("woocommerce", "a connector named 'woocommerce' is already installed"),
+    ("requests", "a module named 'requests' is already installed here"),
+    ("Zeep", "a module named 'zeep' is already installed here"),
 ])
 def test_a_name_that_is_no_package_name_is_refused_saying_why(
         tmp_path: Path, name: str, says: str) -> None:
@@ -106,10 +109,47 @@ def test_a_name_that_is_no_package_name_is_refused_saying_why(
     assert list(here.iterdir()) == []
 
 
-def test_names_become_package_class_and_distribution_names() -> None:
-    names = connector_names("Acme-Shop_NL")
+@pytest.mark.parametrize(("name", "package", "cls", "distribution", "title"), [
+    ("acme-shop_nl", "acme_shop_nl", "AcmeShopNlConnector", "copernica-sync-acme-shop-nl",
+     "Acme Shop Nl"),
+    ("AcmeShop", "acmeshop", "AcmeShopConnector", "copernica-sync-acmeshop", "AcmeShop"),
+    ("shop2-NL", "shop2_nl", "Shop2NLConnector", "copernica-sync-shop2-nl", "Shop2 NL"),
+])
+def test_names_become_package_class_and_distribution_names(
+        name: str, package: str, cls: str, distribution: str, title: str) -> None:
+    names = connector_names(name)
     assert (names.package, names.connector_class, names.distribution, names.title) == (
-        "acme_shop_nl", "AcmeShopNlConnector", "copernica-sync-acme-shop-nl", "Acme Shop Nl")
+        package, cls, distribution, title)
+
+
+def test_a_folder_that_cannot_be_written_is_a_config_error_and_leaves_nothing(
+        tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("not a folder\n", encoding="utf-8")
+    result, _ = _new("acme_shop", "--directory", str(tmp_path / "a-file" / "acme_shop"),
+                     cwd=tmp_path)
+    assert result.exit_code == 2, result.output
+    assert "cannot write the package into" in result.output and "Traceback" not in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "work"]
+
+
+def test_a_failure_half_way_leaves_no_half_a_package(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from copernica_sync.cli import cmd_connectors_new
+
+    written: list[str] = []
+    real = Path.write_text
+
+    def full_disk(self: Path, text: str, *args: Any, **kwargs: Any) -> int:
+        if len(written) == 3:
+            raise OSError(28, "No space left on device")
+        written.append(self.name)
+        return real(self, text, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        cmd_connectors_new.write_package(connector_names("acme_shop"), tmp_path / "acme_shop")
+    assert len(written) == 3
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_every_template_placeholder_is_filled() -> None:
