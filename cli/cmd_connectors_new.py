@@ -20,7 +20,7 @@ import string
 import sys
 import uuid
 from dataclasses import asdict, dataclass
-from importlib.metadata import entry_points
+from importlib.metadata import PackageNotFoundError, entry_points, version
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path, PurePosixPath
@@ -122,9 +122,18 @@ def _templates(folder: Traversable, rel: PurePosixPath) -> list[tuple[PurePosixP
     return found
 
 
+def _sdk_version() -> str:
+    """The copernica-sdk that writes the package: the oldest it may depend on (it uses
+    the building blocks of this one)."""
+    try:
+        return version("copernica-sdk")
+    except PackageNotFoundError:  # a source tree on sys.path, not installed
+        return "0.1"
+
+
 def render(names: ConnectorNames) -> dict[PurePosixPath, str]:
     """Every file of the package: its path inside the package's folder → its text."""
-    values = asdict(names)
+    values = {**asdict(names), "sdk_version": _sdk_version()}
     root = files("copernica_sync.cli").joinpath(TEMPLATE_DIR)
     out: dict[PurePosixPath, str] = {}
     for rel, text in _templates(root, PurePosixPath()):

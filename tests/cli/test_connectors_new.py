@@ -19,6 +19,7 @@ import sys
 import sysconfig
 import tomllib
 from collections.abc import Iterator
+from importlib.metadata import version
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -58,6 +59,7 @@ def test_new_writes_the_package_into_dot_name_by_default(tmp_path: Path) -> None
         "acme_shop/source.py", "pyproject.toml", "tests/test_acme_shop.py"]
     meta = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
     assert meta["project"]["name"] == "copernica-sync-acme-shop"
+    assert meta["project"]["dependencies"] == [f"copernica-sdk>={version('copernica-sdk')}"]
     assert meta["project"]["entry-points"]["copernica_sdk.connectors"] == {
         "acme_shop": "acme_shop:AcmeShopConnector"}
 
