@@ -1,4 +1,4 @@
-"""``copernica-sync connectors list``."""
+"""``copernica-sync connectors list`` (and ``connectors new``, in cmd_connectors_new)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,13 @@ from .main import exits_cleanly
 
 @click.group()
 def connectors() -> None:
-    """Connectors installed as plugins (entry-point group copernica_sdk.connectors).
+    """Connectors installed as plugins (entry-point group copernica_sdk.connectors),
+    and a new one to start from.
 
     \b
     Example:
       copernica-sync connectors list
+      copernica-sync connectors new acme_shop
     """
 
 
@@ -33,3 +35,9 @@ def list_() -> None:
         click.echo("no connectors installed")
     for name, info in found.items():
         click.echo(f"{name:<16} {info.distribution} {info.version:<10} {info.description}")
+
+
+# `connectors new`: its own module (the templates and the generator).
+from .cmd_connectors_new import new  # noqa: E402
+
+connectors.add_command(new)

@@ -13,6 +13,10 @@ A marker in the comment line right above a snippet changes what happens to it:
 - ``<!-- excerpt: path/in/repo.py -->``: the snippet is a piece of that file (its lines
   appear there, in order); the file itself is what the suite runs.
 - ``<!-- not-run: reason -->``: not run; the reason says why.  Keep these rare.
+- ``<!-- generated: path/in/package -->`` (above a block of any language): the snippet
+  is a piece of that file of the package ``copernica-sync connectors new acme_shop``
+  writes (its lines appear there, in order); tests/cli/test_connectors_new.py runs
+  that package's own suite.
 """
 
 from __future__ import annotations
@@ -31,8 +35,12 @@ from copernica_sdk.testing.fake_copernica import FakeCopernica
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
-BLOCK = re.compile(r"^(?:<!--\s*(?P<kind>excerpt|not-run):\s*(?P<arg>.*?)\s*-->\n)?"
+BLOCK = re.compile(r"^(?:<!--\s*(?P<kind>excerpt|not-run|generated):\s*(?P<arg>.*?)\s*-->\n)?"
                    r"```python\n(?P<code>.*?)^```", re.M | re.S)
+GENERATED = re.compile(r"^<!--\s*generated:\s*(?P<arg>.*?)\s*-->\n```\w*\n(?P<code>.*?)^```",
+                       re.M | re.S)
+#: The connector name the guide's generated package is written with.
+GENERATED_NAME = "acme_shop"
 PLACEHOLDER = "…"
 #: Calls whose placeholder arguments are the fake's token, and the keyword that points
 #: them at the fake (when they do not name one themselves).
@@ -121,11 +129,34 @@ def excerpt_problem(snippet: Snippet) -> str | None:
     source = ROOT / snippet.arg
     if not source.is_file():
         return f"{snippet.where}: excerpt of {snippet.arg}, which does not exist"
-    lines = iter(line.rstrip() for line in source.read_text(encoding="utf-8").splitlines())
-    for wanted in (line.rstrip() for line in snippet.code.splitlines()):
+    return lines_problem(snippet.code, source.read_text(encoding="utf-8"), snippet.where,
+                         snippet.arg)
+
+
+def lines_problem(code: str, text: str, where: str, name: str) -> str | None:
+    """None when the lines of ``code`` appear, in order, in ``text`` (the file ``name``)."""
+    lines = iter(line.rstrip() for line in text.splitlines())
+    for wanted in (line.rstrip() for line in code.splitlines()):
         if wanted and not any(line == wanted for line in lines):
-            return f"{snippet.where}: not in {snippet.arg} (in this order): {wanted.strip()!r}"
+            return f"{where}: not in {name} (in this order): {wanted.strip()!r}"
     return None
+
+
+def generated_problems(text: str, document: str) -> list[str]:
+    """What the ``generated:`` snippets of a document (its ``text``) show that the
+    package ``connectors new acme_shop`` writes does not hold."""
+    from copernica_sync.cli.cmd_connectors_new import connector_names, render
+
+    written = {str(rel): body for rel, body in render(connector_names(GENERATED_NAME)).items()}
+    problems = []
+    for match in GENERATED.finditer(text):
+        where = f"{document}:{text.count(chr(10), 0, match.start('code'))}"
+        body = written.get(match["arg"])
+        problem = (f"{where}: `connectors new {GENERATED_NAME}` writes no {match['arg']}"
+                   if body is None else lines_problem(match["code"], body, where, match["arg"]))
+        if problem is not None:
+            problems.append(problem)
+    return problems
 
 
 def run_document(path: Path) -> None:
@@ -138,6 +169,8 @@ def run_document(path: Path) -> None:
             if snippet.kind == "not-run":
                 assert snippet.arg, f"{snippet.where}: a not-run marker needs a reason"
                 continue
+            if snippet.kind == "generated":
+                continue  # checked by generated_problems, with the blocks of other languages
             if snippet.kind == "excerpt":
                 problem = excerpt_problem(snippet)
                 assert problem is None, problem
@@ -145,6 +178,8 @@ def run_document(path: Path) -> None:
             before = set(namespace)
             exec(pointed_at_the_fake(snippet), namespace)
             call_tests(namespace, before)
+    problems = generated_problems(path.read_text(encoding="utf-8"), str(path.relative_to(ROOT)))
+    assert not problems, "\n".join(problems)
 
 
 @pytest.mark.parametrize("path", DOCUMENTS, ids=[str(p.relative_to(ROOT)) for p in DOCUMENTS])
@@ -177,3 +212,15 @@ def test_an_excerpt_that_drifted_from_its_file_is_reported() -> None:
     drifted = Snippet(doc, 1, "[project]\nname = \"another\"\n", "excerpt", "pyproject.toml")
     assert excerpt_problem(good) is None
     assert "not in pyproject.toml" in (excerpt_problem(drifted) or "")
+
+
+def test_a_generated_snippet_that_drifted_from_the_template_is_reported() -> None:
+    good = ('<!-- generated: pyproject.toml -->\n```toml\n'
+            '[project.entry-points."copernica_sdk.connectors"]\n'
+            'acme_shop = "acme_shop:AcmeShopConnector"\n```\n')
+    drifted = good.replace("AcmeShopConnector", "ShopConnector")
+    missing = good.replace("generated: pyproject.toml", "generated: setup.py")
+    for text, says in ((good, None), (drifted, "not in pyproject.toml (in this order)"),
+                       (missing, "writes no setup.py")):
+        problems = generated_problems(text, "a document")
+        assert (problems == []) if says is None else (says in problems[0]), problems
