@@ -42,7 +42,6 @@ from copernica_sdk.sync.errors import MappingError, SourceError
 
 from . import _time
 from ._formats import FormatError
-from ._paths import get_path
 from .config import CsvStreamConfig
 from .streams import CURSOR_KEY, ID_KEY, ConfiguredStream
 
@@ -348,13 +347,13 @@ class CsvStream(ConfiguredStream):
             problem = None
             if len(row) != len(names):
                 problem = f"has {len(row)} columns, the header {len(names)}"
-            key = get_path(record, cfg.primary_key_path)
+            key = cfg.primary_key_path.get(record)
             if key_field == ID_KEY:
                 record[ID_KEY] = key if isinstance(key, str) else None
             if not problem and (not isinstance(key, str) or not key.strip()):
                 problem = f"has no {cfg.primary_key}"
             if inc is not None:
-                raw = get_path(record, inc.cursor_path)
+                raw = inc.cursor_path.get(record)
                 try:
                     record[CURSOR_KEY] = cfg.formats.cursor(raw)
                 except FormatError as exc:

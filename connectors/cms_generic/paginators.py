@@ -32,7 +32,6 @@ from copernica_sdk.sync.connector import Record
 from copernica_sdk.sync.errors import SourceAuthError, SourceError, SourceUnavailableError
 from copernica_sdk.sync.integrity import ListingChecker, PageVerdict
 
-from ._paths import MISSING, get_path
 from .client import Response, same_origin
 from .config import PaginateConfig
 
@@ -161,7 +160,7 @@ def _single(fetch: Fetch, url: str, params: dict[str, str], cfg: PaginateConfig,
 
 
 def _int_at(value: Any) -> int | None:
-    if isinstance(value, bool) or value is MISSING or value is None:
+    if isinstance(value, bool) or value is None:
         return None
     try:
         return int(str(value).strip())
@@ -175,7 +174,7 @@ def _total_pages(page: Page, cfg: PaginateConfig) -> int | None:
         if found is not None:
             return found
     if cfg.total_pages_path is not None:
-        return _int_at(get_path(page.response.body, cfg.total_pages_path))
+        return _int_at(cfg.total_pages_path.get(page.response.body))
     return None
 
 
@@ -214,7 +213,7 @@ def _offset(fetch: Fetch, url: str, params: dict[str, str], cfg: PaginateConfig,
         raw = _probe(fetch, guard, url, send) if probe else _get(fetch, guard, url, send)
         if raw is None:
             return
-        total = _int_at(get_path(raw.response.body, cfg.total_path)) \
+        total = _int_at(cfg.total_path.get(raw.response.body)) \
             if cfg.total_path is not None else None
         page, verdict = guard.check(raw, start=offset, total=total, per_page=limit)
         if page.records:
@@ -234,8 +233,8 @@ def _cursor(fetch: Fetch, url: str, params: dict[str, str], cfg: PaginateConfig,
     send = dict(params)
     while True:
         raw = _get(fetch, guard, url, send)
-        token = get_path(raw.response.body, cfg.cursor_path)
-        more = not (token is MISSING or token in (None, "", False)) and bool(raw.records)
+        token = cfg.cursor_path.get(raw.response.body)
+        more = token not in (None, "", False) and bool(raw.records)
         page, _ = guard.check(raw, has_next=more)
         yield page
         if not more:
@@ -259,7 +258,7 @@ def _next_url(fetch: Fetch, url: str, params: dict[str, str], cfg: PaginateConfi
         if cfg.style == "link_header":
             target: Any = raw.response.links.get("next")
         else:
-            target = get_path(raw.response.body, cfg.next_url_path)
+            target = cfg.next_url_path.get(raw.response.body)
             if isinstance(target, dict):
                 target = target.get("href")
         more = isinstance(target, str) and bool(target)

@@ -25,7 +25,6 @@ from copernica_sdk.sync.deep_json import UNREADABLE
 from copernica_sdk.sync.errors import SourceAuthError, SourceError
 
 from . import _time
-from ._paths import MISSING, get_path
 from .config import HttpStreamConfig, IncrementalConfig, StreamConfig
 from .paginators import Page, paginate
 
@@ -75,8 +74,8 @@ class ConfiguredStream(Stream):
         """``record``, or :class:`Skipped` when a ``skip_if_missing`` field is absent,
         null or blank (the reason names the field, so the counts say why)."""
         for name, path in self.config.skip_if_missing:
-            value = get_path(record, path)
-            if value is MISSING or value is None or (isinstance(value, str) and not value.strip()):
+            value = path.get(record)
+            if value is None or (isinstance(value, str) and not value.strip()):
                 return Skipped(record, f"no {name} (skip_if_missing)")
         return record
 
@@ -84,13 +83,12 @@ class ConfiguredStream(Stream):
         """Add ``_cursor`` (and ``_id`` for nested keys) to one record; returns why its
         cursor value is unusable, if it is (a record without one is synced every run)."""
         cfg = self.config
-        if len(cfg.primary_key_path) != 1 or cfg.primary_key_path[0] != cfg.primary_key:
-            value = get_path(record, cfg.primary_key_path)
-            record[ID_KEY] = None if value is MISSING else value
+        if cfg.primary_key_path.top_key != cfg.primary_key:
+            record[ID_KEY] = cfg.primary_key_path.get(record)
         inc = cfg.incremental
         if inc is not None:
-            raw = get_path(record, inc.cursor_path)
-            if raw is MISSING or raw is None or raw == "":
+            raw = inc.cursor_path.get(record)
+            if raw is None or raw == "":
                 log.debug("%s: a record of %s has no %s; it is synced every run",
                           self.name, where, inc.cursor_field)
                 return None
@@ -107,7 +105,7 @@ class ConfiguredStream(Stream):
 def stream_class(base: type[ConfiguredStream], config: StreamConfig,
                  *, cursor: bool) -> type[ConfiguredStream]:
     """A subclass of ``base`` carrying the class-level attributes the framework reads."""
-    nested = len(config.primary_key_path) != 1 or config.primary_key_path[0] != config.primary_key
+    nested = config.primary_key_path.top_key != config.primary_key
     attrs: dict[str, Any] = {
         "name": config.name,
         "primary_key": ID_KEY if nested else config.primary_key,
@@ -148,8 +146,7 @@ class HttpStream(ConfiguredStream):
     def _identity(self, record: Record) -> Any:
         """The record's primary key; None when it has none (it is dead-lettered
         later; the paginator tells such records apart by content)."""
-        value = get_path(record, self.config.primary_key_path)
-        return None if value is MISSING or value is None else value
+        return self.config.primary_key_path.get(record)
 
     def _order(self, record: Record) -> str | None:
         """The record's place in a sorted listing: its normalised cursor value."""
@@ -157,7 +154,7 @@ class HttpStream(ConfiguredStream):
         if inc is None:
             return None
         try:
-            return _time.normalize(get_path(record, inc.cursor_path))
+            return _time.normalize(inc.cursor_path.get(record))
         except (ValueError, OverflowError, OSError, TypeError):
             return None
 
@@ -176,19 +173,14 @@ class HttpStream(ConfiguredStream):
                     "development site: define WP_ENVIRONMENT_TYPE as 'local' in "
                     "wp-config.php)") from None
             raise
-        found = get_path(response.body, cfg.records_path)
-        if found is MISSING or found is None:
+        found = cfg.records_path.get(response.body)
+        if found is None:
             if response.body in (None, [], {}):
                 return Page([], response)
             raise SourceError(f"{response.shown}: no records at "
-                              f"{_shown_path(cfg.records_path)} in the answer (check records)")
+                              f"{cfg.records_path} in the answer (check records)")
         if not isinstance(found, list) or not all(isinstance(r, dict) for r in found):
-            raise SourceError(f"{response.shown}: {_shown_path(cfg.records_path)} is not a list "
+            raise SourceError(f"{response.shown}: {cfg.records_path} is not a list "
                               "of objects (check records)")
         return Page(found, response)
 
-
-def _shown_path(steps: tuple[str | int, ...]) -> str:
-    if not steps:
-        return "the top level"
-    return "".join(f"[{s}]" if isinstance(s, int) else f".{s}" for s in steps).lstrip(".")
