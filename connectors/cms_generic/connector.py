@@ -27,7 +27,7 @@ from .config import (
     parse_streams,
 )
 from .csv_source import CsvStream, Ledger
-from .streams import ConfiguredStream, HttpStream, stream_class
+from .streams import HttpStream
 
 __all__ = ["GenericCmsConnector"]
 
@@ -132,11 +132,8 @@ class GenericCmsConnector(Connector):
                              else _default_ledger(self.stream_configs))
         self._streams: list[Stream] = []
         for sc in self.stream_configs:
-            base: type[ConfiguredStream] = HttpStream if isinstance(sc, HttpStreamConfig) \
-                else CsvStream
-            cls = stream_class(base, sc, cursor=isinstance(sc, CsvStreamConfig)
-                               or sc.incremental is not None)
-            self._streams.append(cls(self, sc))
+            self._streams.append(HttpStream(self, sc) if isinstance(sc, HttpStreamConfig)
+                                 else CsvStream(self, sc))
 
     def check(self) -> None:
         """Fetch the first page of every HTTP stream and list every CSV stream's files."""

@@ -25,13 +25,13 @@ from copernica_sdk.sync.deep_json import UNREADABLE
 from copernica_sdk.sync.errors import SourceAuthError, SourceError
 
 from . import _time
-from .config import HttpStreamConfig, IncrementalConfig, StreamConfig
+from .config import CsvStreamConfig, HttpStreamConfig, IncrementalConfig, StreamConfig
 from .paginators import Page, paginate
 
 if TYPE_CHECKING:
     from .connector import GenericCmsConnector
 
-__all__ = ["CURSOR_KEY", "ID_KEY", "ConfiguredStream", "HttpStream", "stream_class"]
+__all__ = ["CURSOR_KEY", "ID_KEY", "ConfiguredStream", "HttpStream"]
 
 log = logging.getLogger("copernica_sync.connectors.cms_generic")
 
@@ -42,13 +42,23 @@ ID_KEY = "_id"
 
 
 class ConfiguredStream(Stream):
-    """A stream whose name, keys and sortedness come from its config."""
+    """A stream whose name, keys and sortedness come from its config (instance
+    attributes: one class serves every configured stream)."""
 
     connector: GenericCmsConnector
     config: StreamConfig
 
     def __init__(self, connector: GenericCmsConnector, config: StreamConfig) -> None:
-        super().__init__(connector)
+        # A nested primary key is copied to ID_KEY and a cursor to CURSOR_KEY (see
+        # the module docstring): the framework reads top-level fields.
+        nested = config.primary_key_path.top_key != config.primary_key
+        cursor = isinstance(config, CsvStreamConfig) or config.incremental is not None
+        super().__init__(
+            connector, name=config.name,
+            primary_key=ID_KEY if nested else config.primary_key,
+            replication_key=CURSOR_KEY if cursor else None,
+            is_sorted=bool(cursor and config.incremental is not None
+                           and config.incremental.sorted))
         self.config = config
 
     def _start(self, start: str | None, inc: IncrementalConfig | None) -> str | None:
@@ -100,19 +110,6 @@ class ConfiguredStream(Stream):
                         "a date/time, so the record cannot be placed in the incremental sync; "
                         "fix the value in the source")
         return None
-
-
-def stream_class(base: type[ConfiguredStream], config: StreamConfig,
-                 *, cursor: bool) -> type[ConfiguredStream]:
-    """A subclass of ``base`` carrying the class-level attributes the framework reads."""
-    nested = config.primary_key_path.top_key != config.primary_key
-    attrs: dict[str, Any] = {
-        "name": config.name,
-        "primary_key": ID_KEY if nested else config.primary_key,
-        "replication_key": CURSOR_KEY if cursor else None,
-        "is_sorted": bool(cursor and config.incremental is not None and config.incremental.sorted),
-    }
-    return type(f"{base.__name__}_{config.name}", (base,), attrs)
 
 
 class HttpStream(ConfiguredStream):
