@@ -18,8 +18,8 @@ SOURCE is one of
   placeholder gives ``None``, so a composite key never silently loses a part;
   ``{{`` and ``}}`` are literal braces.
 
-Transforms are listed in :data:`KNOWN_TRANSFORMS`; see the docstring of
-``copernica_sdk.sync.mapping`` for what each does.  Transforms that work on one
+Paths are the shared grammar of :mod:`copernica_sdk.sync.paths`.  Transforms
+are listed in :data:`KNOWN_TRANSFORMS`; ``docs/mapping.md`` says what each does.  Transforms that work on one
 value are applied to every element of a list, so ``coupon_lines[*].code | upper
 | join:','`` works.  A value a transform cannot handle raises
 :class:`TransformError` (a :class:`MappingError`), which dead-letters the record.
