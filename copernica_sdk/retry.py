@@ -139,13 +139,36 @@ class RetryPolicy:
             delay = max(delay, min(exc.retry_after, self.max_retry_after))
         return delay
 
-    def retrying(self, operation: str, kind: CallKind | None = None) -> tenacity.Retrying:
-        """A tenacity controller for one call of ``operation``."""
+    def retrying(self, operation: str, kind: CallKind | None = None, *,
+                 strict: bool = False) -> tenacity.Retrying:
+        """A tenacity controller for one call of ``operation``.
+
+        ``strict`` (the REST client of sources uses it): give up *before* a wait that
+        would end past ``max_elapsed``, and at once when the service asks
+        (``Retry-After``) for a longer wait than ``max_retry_after`` — a source read
+        that fails stops its stream, and the next run picks up where it stopped.
+        """
         call_kind = kind or kind_of(operation)
+        # The wait is drawn once per attempt (it has jitter): the strict stop looks at
+        # the same wait the controller then sleeps.
+        drawn: dict[int, float] = {}
+
+        def delay(state: tenacity.RetryCallState) -> float:
+            if state.attempt_number not in drawn:
+                exc = state.outcome.exception() if state.outcome else None
+                drawn[state.attempt_number] = self.backoff(state.attempt_number, exc)
+            return drawn[state.attempt_number]
 
         def wait(state: tenacity.RetryCallState) -> float:
-            exc: BaseException | None = state.outcome.exception() if state.outcome else None
-            return self.backoff(state.attempt_number, exc)
+            return delay(state)
+
+        class _Overrun(tenacity.stop.stop_base):
+            def __call__(_, state: tenacity.RetryCallState) -> bool:
+                exc = state.outcome.exception() if state.outcome else None
+                if isinstance(exc, RateLimitError) and exc.retry_after is not None \
+                        and exc.retry_after > self.max_retry_after:
+                    return True
+                return (state.seconds_since_start or 0.0) + delay(state) > self.max_elapsed
 
         def before_sleep(state: tenacity.RetryCallState) -> None:
             exc: BaseException | None = state.outcome.exception() if state.outcome else None
@@ -155,9 +178,12 @@ class RetryPolicy:
                 state.upcoming_sleep,
             )
 
+        stop: tenacity.stop.stop_base = tenacity.stop_after_attempt(self.max_attempts) \
+            | tenacity.stop_after_delay(self.max_elapsed)
+        if strict:
+            stop = stop | _Overrun()
         return tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(self.max_attempts)
-            | tenacity.stop_after_delay(self.max_elapsed),
+            stop=stop,
             wait=wait,
             retry=tenacity.retry_if_exception(lambda e: self.should_retry(e, call_kind)),
             sleep=self.sleep,

@@ -5,15 +5,15 @@
 stateful fake store for tests and demos.
 """
 
-from .client import Capabilities, RetrySettings, WooClient
+from .client import WOO_RETRY, Capabilities, WooClient
 from .connector import WooCommerceConnector
 from .streams import CustomersStream, OrdersStream
 
 __all__ = [
+    "WOO_RETRY",
     "Capabilities",
     "CustomersStream",
     "OrdersStream",
-    "RetrySettings",
     "WooClient",
     "WooCommerceConnector",
 ]

@@ -2,7 +2,10 @@
 
 WooCommerce errors are JSON ``{"code", "message", "data": {"status"}}``; proxies,
 WAFs and PHP failures answer with HTML instead.  Every message names the URL
-(redacted) and the status, and quotes WooCommerce's own code and message.
+(redacted) and the status, and quotes WooCommerce's own code and message.  The
+requests, retries and JSON decoding are the framework's
+(:class:`~copernica_sdk.sync.rest.client.RestClient`); these are WooCommerce's words
+for its errors.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ from typing import Any
 import requests
 
 from copernica_sdk.retry import parse_retry_after
-from copernica_sdk.sync import deep_json
 from copernica_sdk.sync.deep_json import UNREADABLE
 from copernica_sdk.sync.errors import SourceAuthError, SourceError
 
@@ -26,7 +28,6 @@ __all__ = [
     "WooError",
     "WooHTTPError",
     "auth_error",
-    "parse_json",
     "parse_retry_after",
     "status_error",
     "wc_error",
@@ -124,33 +125,6 @@ def _int_header(response: requests.Response, name: str) -> int | None:
         return int(value) if value is not None else None
     except ValueError:
         return None
-
-
-def parse_json(response: requests.Response, url: str, secrets: tuple[str, ...]) -> Any:
-    """The JSON body of a 2xx answer, or ``SourceError`` when it is anything else.
-
-    A list whose records nest deeper than the parser allows is decoded record by
-    record (:func:`copernica_sdk.sync.deep_json.loads`): each record too deep to
-    decode becomes a stand-in with its top-level values and :data:`UNREADABLE`
-    (the reason), so the other records of the page sync.
-    """
-    try:
-        return response.json()
-    except RecursionError:
-        try:
-            return deep_json.loads(response.text, where=url)
-        except ValueError:
-            raise SourceError(
-                f"WooCommerce answered JSON nested deeper than can be decoded for {url}; a "
-                "plugin may be writing a runaway structure into the records' meta_data") from None
-    except ValueError:
-        kind = response.headers.get("Content-Type", "no content type").split(";")[0]
-        start = snippet(response, secrets)
-        raise SourceError(
-            f"WooCommerce answered HTTP {response.status_code} with {kind} that is not valid JSON "
-            f"for {url}" + (f" (starts with: {start!r})" if start else " (empty body)")
-            + "; a plugin, a PHP notice or a caching/security layer may be corrupting API output"
-        ) from None
 
 
 def auth_error(

@@ -1,4 +1,4 @@
-"""How requests to a shop are authenticated, and how secrets are kept out of text.
+"""How requests to a shop are authenticated, and how its keys are kept out of text.
 
 WooCommerce accepts three transports (docs/source-api-notes.md §2):
 
@@ -7,165 +7,48 @@ WooCommerce accepts three transports (docs/source-api-notes.md §2):
   the ``Authorization`` header ("Consumer key is missing");
 - plain HTTP + OAuth 1.0a "one-legged" signing of the query string.  WooCommerce
   only checks Basic credentials when ``is_ssl()``, so over plain HTTP signing is
-  the only scheme it accepts.  Signing is delegated to oauthlib.
+  the only scheme it accepts.
 
-Secrets must never reach logs, messages or exceptions.  Query-string and OAuth
-parameters end up in URLs, which requests' exceptions, urllib3's debug log and
-WordPress's own ``Link`` headers all repeat, so every URL we show goes through
-:func:`redact_url` and every message through :func:`redact_text`.
+The authenticators and the redactor are the framework's
+(:mod:`copernica_sdk.sync.rest.auth`, :mod:`copernica_sdk.redaction`); this module
+only picks the transport and adds the shape of WooCommerce keys (``ck_…``/``cs_…``)
+to what is masked.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import logging
 import re
-import threading
 from typing import Literal
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import requests
-from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256, SIGNATURE_TYPE_QUERY
-from oauthlib.oauth1 import Client as OAuth1Client
-from requests.auth import AuthBase, HTTPBasicAuth
+from copernica_sdk import redaction
+from copernica_sdk._net import is_loopback
+from copernica_sdk.redaction import install_log_redaction
+from copernica_sdk.sync.rest.auth import Authenticator, HttpBasicAuth, OAuth1Auth, QueryParamsAuth
 
 __all__ = [
+    "KEY_PATTERNS",
     "AuthMode",
-    "OAuth1QueryAuth",
-    "QueryStringAuth",
     "choose_auth",
     "install_log_redaction",
-    "is_loopback",
+    "make_auth",
     "redact_text",
     "redact_url",
 ]
 
 AuthMode = Literal["basic", "query", "oauth1"]
 
-#: Query parameters that carry credentials or signatures.
-_SECRET_PARAM = re.compile(r"^(consumer_key|consumer_secret|oauth_.*)$", re.IGNORECASE)
-# The same, inside free text (exception strings, urllib3 debug lines, oauthlib's
-# "Collected params" list of tuples).
-_SECRET_IN_TEXT = re.compile(
-    r"""(?P<name>consumer_key|consumer_secret|oauth_[a-z_]+)(?P<sep>['"]?\s*(?:=|%3D|,\s*|:\s*)['"]?)[^'"&\s,)\]%]+""",
-    re.IGNORECASE,
-)
-# WooCommerce keys look like ck_<40 hex> / cs_<40 hex>; mask them wherever they appear.
-_WC_KEY = re.compile(r"(?<![A-Za-z0-9])(c[ks])_[A-Za-z0-9]{6,}|(?<=%3D)(c[ks])_[A-Za-z0-9]{6,}")
-_MASK = "***"
+#: WooCommerce keys look like ck_<40 hex> / cs_<40 hex>; masked wherever they appear.
+KEY_PATTERNS = (re.compile(r"(?:(?<![A-Za-z0-9])|(?<=%3D))(c[ks]_)[A-Za-z0-9]{6,}"),)
 
 
 def redact_url(url: str) -> str:
     """``url`` without credential or OAuth query parameters (keys, secrets, signatures)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return redact_text(url)
-    if not parts.query:
-        return redact_text(url)
-    kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _SECRET_PARAM.match(k)]
-    netloc = parts.hostname or ""
-    if parts.port is not None:
-        netloc = f"{netloc}:{parts.port}"
-    # Credentials in the authority (user:pass@host) are dropped too.
-    return redact_text(urlunsplit((parts.scheme, netloc, parts.path, urlencode(kept, safe=",:"), "")))
+    return redaction.redact_url(url, patterns=KEY_PATTERNS)
 
 
 def redact_text(text: str, secrets: tuple[str, ...] = ()) -> str:
     """``text`` with credential parameters, WooCommerce keys and ``secrets`` masked."""
-    out = _SECRET_IN_TEXT.sub(lambda m: f"{m.group('name')}{m.group('sep')}{_MASK}", text)
-    out = _WC_KEY.sub(lambda m: f"{m.group(1) or m.group(2)}_{_MASK}", out)
-    for secret in secrets:
-        if secret:
-            out = out.replace(secret, _MASK)
-    return out
-
-
-class _RedactingFilter(logging.Filter):
-    """Rewrites a log record's message with secrets masked (never drops records)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # a broken record is the logging module's problem, not ours
-            return True
-        redacted = redact_text(message)
-        if redacted != message:
-            record.msg, record.args = redacted, None
-        return True
-
-
-_FILTER = _RedactingFilter()
-_INSTALL_LOCK = threading.Lock()
-# Loggers of the libraries under us that print full URLs or OAuth parameters at DEBUG.
-_LEAKY_LOGGERS = (
-    "urllib3.connectionpool",
-    "oauthlib.oauth1.rfc5849",
-    "oauthlib.oauth1.rfc5849.signature",
-)
-
-
-def install_log_redaction() -> None:
-    """Mask secrets in the debug output of urllib3 and oauthlib (idempotent).
-
-    Filters attach to the exact loggers that emit, because logging does not apply
-    a parent logger's filters to records of its children.
-    """
-    with _INSTALL_LOCK:
-        for name in _LEAKY_LOGGERS:
-            logger = logging.getLogger(name)
-            if _FILTER not in logger.filters:
-                logger.addFilter(_FILTER)
-
-
-class QueryStringAuth(AuthBase):
-    """Send the keys as ``consumer_key``/``consumer_secret`` query parameters."""
-
-    def __init__(self, consumer_key: str, consumer_secret: str) -> None:
-        self._key = consumer_key
-        self._secret = consumer_secret
-
-    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        r.prepare_url(r.url, {"consumer_key": self._key, "consumer_secret": self._secret})
-        return r
-
-
-class OAuth1QueryAuth(AuthBase):
-    """OAuth 1.0a one-legged HMAC-SHA256 signature in the query string (oauthlib).
-
-    A fresh nonce and timestamp are drawn for every request, so a retried request
-    is signed anew (WooCommerce rejects reused nonces).
-    """
-
-    def __init__(self, consumer_key: str, consumer_secret: str) -> None:
-        self._key = consumer_key
-        self._secret = consumer_secret
-
-    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        client = OAuth1Client(
-            self._key,
-            client_secret=self._secret,
-            signature_method=SIGNATURE_HMAC_SHA256,
-            signature_type=SIGNATURE_TYPE_QUERY,
-        )
-        if (r.method or "GET").upper() != "GET":
-            # The connector only reads; signing bodies is not implemented.
-            raise ValueError("OAuth1QueryAuth signs GET requests only")
-        signed_url, _headers, _body = client.sign(r.url or "", http_method="GET")
-        r.url = signed_url
-        return r
-
-
-def is_loopback(host: str | None) -> bool:
-    """True for ``localhost`` and loopback IP addresses."""
-    if not host:
-        return False
-    if host.lower() == "localhost" or host.lower().endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+    return redaction.redact(text, secrets, patterns=KEY_PATTERNS)
 
 
 def choose_auth(scheme: str, host: str | None, *, query_string_auth: bool, mode: AuthMode | None) -> AuthMode:
@@ -195,10 +78,10 @@ def choose_auth(scheme: str, host: str | None, *, query_string_auth: bool, mode:
     return mode
 
 
-def make_auth(mode: AuthMode, consumer_key: str, consumer_secret: str) -> AuthBase:
-    """The requests auth object for ``mode``."""
+def make_auth(mode: AuthMode, consumer_key: str, consumer_secret: str) -> Authenticator:
+    """The framework authenticator for ``mode``."""
     if mode == "basic":
-        return HTTPBasicAuth(consumer_key, consumer_secret)
+        return HttpBasicAuth(consumer_key, consumer_secret)
     if mode == "query":
-        return QueryStringAuth(consumer_key, consumer_secret)
-    return OAuth1QueryAuth(consumer_key, consumer_secret)
+        return QueryParamsAuth({"consumer_key": consumer_key, "consumer_secret": consumer_secret})
+    return OAuth1Auth(consumer_key, consumer_secret)

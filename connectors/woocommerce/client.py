@@ -3,11 +3,14 @@
 Why not the ``woocommerce`` package from PyPI: it opens a new connection per
 call, has no retries and a 5 s timeout (docs/source-api-notes.md §7).  This client adds:
 
-- connection reuse, (connect, read) timeouts of 10 s / 60 s by default, and a
+- the framework's :class:`~copernica_sdk.sync.rest.client.RestClient` underneath:
+  connection reuse, (connect, read) timeouts of 10 s / 60 s by default, a
   deadline for each whole request (120 s by default: a shop that trickles its
-  answer cannot hold the run, and its job lock, forever);
-- retries on connection errors, timeouts and HTTP 429/500/502/503/504, honouring
-  ``Retry-After``, with exponential backoff and jitter, bounded by attempts;
+  answer cannot hold the run, and its job lock, forever), redirects refused,
+  secrets redacted, and the project's ``RetryPolicy`` (tenacity): retries on
+  connection errors, timeouts and HTTP 429/500/502/503/504, honouring
+  ``Retry-After``, with exponential backoff and jitter, bounded by attempts and
+  by elapsed time (:data:`WOO_RETRY`);
 - a page size that halves (100 → 50 → 25 → 12 → 10) after a timeout or 5xx on a
   list request and stays small for the rest of the run, because oversized pages
   are what makes shared hosting time out (woocommerce #22035, #26437);
@@ -26,51 +29,63 @@ from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 import requests
 
 from copernica_sdk import deadline as _deadline
+from copernica_sdk.errors import CopernicaError, DeadlineError, HTTPStatusError, ReadTimeout
+from copernica_sdk.retry import RetryPolicy
 from copernica_sdk.sync.errors import (
     ConfigError,
     SourceError,
     SourceUnavailableError,
 )
 from copernica_sdk.sync.integrity import ListingChecker, hashable_key
+from copernica_sdk.sync.rest.client import RestClient, RestResponse
+from copernica_sdk.sync.timestamps import to_utc
 
 from ._responses import (
     Page,
     WooHTTPError,
     auth_error,
     page_from,
-    parse_json,
-    parse_retry_after,
     status_error,
 )
-from ._time import to_wc
-from .auth import AuthMode, choose_auth, install_log_redaction, make_auth, redact_text, redact_url
+from .auth import AuthMode, choose_auth, make_auth
 
-__all__ = ["Capabilities", "Page", "RetrySettings", "WooClient", "WooHTTPError", "parse_version"]
+__all__ = ["WOO_RETRY", "Capabilities", "Page", "WooClient", "WooHTTPError", "parse_version"]
 
 log = logging.getLogger("copernica_sync.connectors.woocommerce")
 
 API_PATH = "wp-json/wc/v3/"
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_PER_PAGE = 100
 #: modified_after/modified_before for orders shipped in WooCommerce 5.8.0 (PR #30585).
 MODIFIED_FILTERS_SINCE = (5, 8)
 USER_AGENT = "copernica-sync-woocommerce/0.1"
 
+#: Retries against a shop: 1 s, 2 s, 4 s… (at most 30 s) between five attempts;
+#: a ``Retry-After`` up to two minutes is waited out (shared hosting asks for that),
+#: all within five minutes.
+WOO_RETRY = RetryPolicy(max_attempts=5, initial_backoff=1.0, max_backoff=30.0,
+                        max_retry_after=120.0, max_elapsed=300.0)
 
-@dataclass(frozen=True)
-class RetrySettings:
-    """How often and how long to retry transient failures."""
 
-    max_attempts: int = 5
-    base_delay: float = 1.0
-    max_delay: float = 30.0
-    #: A ``Retry-After`` longer than this is not waited out: the run fails instead.
-    max_retry_after: float = 120.0
+class _WooRest(RestClient):
+    """The framework's REST client with WooCommerce's own error messages."""
+
+    json_hint = ("; a plugin, a PHP notice or a caching/security layer may be corrupting API "
+                 "output")
+
+    def __init__(self, base_url: str, *, mode: AuthMode, **kwargs: Any) -> None:
+        super().__init__(base_url, name="WooCommerce", setting="url", https_only=False,
+                         user_agent=USER_AGENT, **kwargs)
+        self.mode = mode
+
+    def error_for(self, response: requests.Response, shown: str) -> SourceError:
+        if response.status_code in (401, 403):
+            return auth_error(response, shown, self.mode, self.secrets)
+        return status_error(response, shown, self.secrets)
 
 
 @dataclass(frozen=True)
@@ -130,8 +145,8 @@ class WooClient:
         deadline: float = _deadline.DEFAULT_DEADLINE,
         per_page: int = MAX_PER_PAGE,
         min_per_page: int = 10,
-        retry: RetrySettings | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] | None = None,
         rng: random.Random | None = None,
         verify: bool | str = True,
         session: requests.Session | None = None,
@@ -147,23 +162,36 @@ class WooClient:
         if not 1 <= per_page <= MAX_PER_PAGE:
             raise ConfigError([f"per_page: must be between 1 and {MAX_PER_PAGE}, not {per_page}"])
         self.api_url = f"{self.store_url}/{API_PATH}"
-        self.timeout = float(timeout)
-        self.connect_timeout = float(connect_timeout)
-        self.deadline = float(deadline)
         self.per_page = per_page
         self.min_per_page = min(min_per_page, per_page)
-        self.retry = retry or RetrySettings()
-        self._sleep = sleep
-        self._rng = rng or random.Random()
-        self._secrets = tuple(s for s in (consumer_key, consumer_secret) if s)
-        self._session = session or _deadline.new_session()
-        self._session.auth = make_auth(self.auth_mode, consumer_key, consumer_secret)
-        self._session.verify = verify
-        self._session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
+        policy = retry or WOO_RETRY
+        if sleep is not None:
+            policy = policy.with_(sleep=sleep)
+        if rng is not None:
+            policy = policy.with_(rng=rng)
+        self._rest = _WooRest(
+            self.api_url, mode=self.auth_mode,
+            auth=make_auth(self.auth_mode, consumer_key, consumer_secret),
+            timeout=timeout, connect_timeout=connect_timeout, deadline=deadline,
+            retry=policy, verify=verify, session=session)
         self._capabilities: Capabilities | None = None
         self._system_status: dict[str, Any] | None = None
         self._system_status_error: SourceError | None = None
-        install_log_redaction()
+
+    @property
+    def retry(self) -> RetryPolicy:
+        """The retry policy requests use."""
+        return self._rest.retry
+
+    @property
+    def timeout(self) -> float:
+        """Seconds a read may wait for the shop (each socket read)."""
+        return self._rest.timeout
+
+    @property
+    def deadline(self) -> float:
+        """Seconds one whole request may take."""
+        return self._rest.deadline
 
     def __repr__(self) -> str:
         return f"WooClient({self.store_url!r}, auth={self.auth_mode!r})"
@@ -172,8 +200,7 @@ class WooClient:
 
     def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         """GET ``path`` (relative to ``/wp-json/wc/v3/``) and return its JSON."""
-        response, url, _ = self._get(path, dict(params or {}), adaptive=False)
-        return parse_json(response, url, self._secrets)
+        return self._get(path, dict(params or {}), adaptive=False)[0].body
 
     def get_page(
         self, path: str, params: Mapping[str, Any] | None = None, *, per_page: int | None = None
@@ -186,14 +213,15 @@ class WooClient:
         send = dict(params or {})
         if per_page is not None:
             send["per_page"] = per_page
-        response, url, used = self._get(path, send, adaptive=per_page is None)
-        data = parse_json(response, url, self._secrets)
+        response, used = self._get(path, send, adaptive=per_page is None)
+        data = response.body
         if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
             raise SourceError(
-                f"WooCommerce answered HTTP {response.status_code} with JSON that is not a list "
-                f"of records for {url}"
+                f"WooCommerce answered HTTP {response.status} with JSON that is not a list "
+                f"of records for {response.shown}"
             )
-        return page_from(response, data, used if used is not None else per_page, url)
+        return page_from(response.raw, data, used if used is not None else per_page,
+                         response.shown)
 
     def scan(
         self,
@@ -268,7 +296,7 @@ class WooClient:
                 raise
             if not isinstance(data, dict):
                 raise SourceError(
-                    f"WooCommerce answered unexpected JSON for {self._shown('system_status')}"
+                    f"WooCommerce answered unexpected JSON for {self._rest.show(self.api_url + 'system_status')}"
                 )
             self._system_status = data
         return self._system_status
@@ -328,7 +356,7 @@ class WooClient:
         counts as supporting it; every path also filters client-side, so a wrong
         guess costs requests, not correctness.
         """
-        future = to_wc(datetime.now(UTC) + timedelta(days=3650))
+        future = to_utc(datetime.now(UTC) + timedelta(days=3650))
         page = self.get_page(
             "orders",
             {"modified_after": future, "dates_are_gmt": "true", "status": "any", "_fields": "id"},
@@ -338,108 +366,34 @@ class WooClient:
 
     def close(self) -> None:
         """Release pooled connections."""
-        self._session.close()
+        self._rest.close()
 
     # -------------------------------------------------------------------- internals
 
-    def _shown(self, path: str, params: Mapping[str, Any] | None = None) -> str:
-        query = f"?{urlencode(params, safe=',:')}" if params else ""
-        return redact_url(f"{self.api_url}{path.lstrip('/')}{query}")
+    def _get(self, path: str, params: dict[str, Any], *,
+             adaptive: bool) -> tuple[RestResponse, int | None]:
+        """One logical GET with the framework's retries; the decoded 2xx answer and
+        the page size used (adaptive requests only: the size is read for every
+        attempt, so one halved by a failure applies to the retry)."""
+        used: list[int | None] = [None]
 
-    def _get(
-        self, path: str, params: dict[str, Any], *, adaptive: bool
-    ) -> tuple[requests.Response, str, int | None]:
-        """One logical GET with retries; returns the 2xx response, the URL to show
-        in messages and the page size used (adaptive requests only)."""
-        url = f"{self.api_url}{path.lstrip('/')}"
-        attempt = 0
-        while True:
-            attempt += 1
-            send = dict(params)
-            used: int | None = None
-            if adaptive:
-                send["per_page"] = used = self.per_page
-            shown = self._shown(path, send)
-            retry_after: float | None = None
-            started = time.monotonic()
-            try:
-                response = _deadline.request(
-                    self._session, "GET", url, params=send, deadline=self.deadline,
-                    timeout=(self.connect_timeout, self.timeout), allow_redirects=False,
-                )
-            except _deadline.DeadlineExceeded as exc:
-                failure = (f"no complete answer within the {self.deadline:g} s deadline "
-                           f"({exc.received} bytes received)")
-                if adaptive:
-                    self._shrink(failure)
-            except requests.exceptions.SSLError:
-                raise SourceError(
-                    f"TLS/SSL verification failed for {shown}: check the certificate of the store "
-                    "(or the url's scheme)"
-                ) from None
-            except requests.Timeout as exc:
-                if isinstance(exc, requests.ConnectTimeout):
-                    failure = f"could not connect within {self.connect_timeout:g} s"
-                else:
-                    failure = f"no answer within {self.timeout:g} s"
-                    if adaptive:
-                        self._shrink(failure)
-            except (
-                requests.ConnectionError,
-                requests.exceptions.ChunkedEncodingError,
-                requests.exceptions.ContentDecodingError,
-            ) as exc:
-                failure = f"connection failed ({type(exc).__name__})"
-            else:
-                status = response.status_code
-                log.debug("GET %s -> %s in %.2f s", shown, status, time.monotonic() - started)
-                if 200 <= status < 300:
-                    return response, shown, used
-                if status not in RETRY_STATUSES:
-                    raise self._fatal(response, shown)
-                failure = f"HTTP {status}"
-                retry_after = parse_retry_after(response.headers.get("Retry-After"))
-                response.close()
-                if adaptive and status >= 500:
-                    self._shrink(failure)
-            self._before_retry(attempt, failure, shown, retry_after)
+        def send() -> dict[str, Any]:
+            if not adaptive:
+                return params
+            used[0] = self.per_page
+            return {**params, "per_page": self.per_page}
 
-    def _fatal(self, response: requests.Response, shown: str) -> SourceError | ConfigError:
-        status = response.status_code
-        if status in (401, 403):
-            return auth_error(response, shown, self.auth_mode, self._secrets)
-        if 300 <= status < 400:
-            target = redact_url(response.headers.get("Location", "(no Location header)"))
-            return ConfigError([
-                f"url: the store redirects API requests ({shown} → {target}); set url to the "
-                "shop's final address (https, with or without www as the shop itself uses)"
-            ])
-        return status_error(response, shown, self._secrets)
+        def on_retry(exc: CopernicaError) -> None:
+            shrinks = isinstance(exc, ReadTimeout | DeadlineError) or (
+                isinstance(exc, HTTPStatusError) and exc.status_code >= 500)
+            if adaptive and shrinks:
+                self._shrink(exc.message)
 
-    def _before_retry(self, attempt: int, failure: str, shown: str, retry_after: float | None) -> None:
-        settings = self.retry
-        if attempt >= settings.max_attempts:
-            err = SourceUnavailableError(redact_text(
-                f"WooCommerce at {shown} kept failing: {failure} (gave up after {attempt} attempts)",
-                self._secrets,
-            ))
-            err.attempts = attempt
-            raise err
-        if retry_after is not None:
-            if retry_after > settings.max_retry_after:
-                err = SourceUnavailableError(
-                    f"WooCommerce at {shown} asked to wait {retry_after:g} s before retrying "
-                    f"({failure}); giving up for this run"
-                )
-                err.attempts = attempt
-                raise err
-            delay = retry_after
-        else:
-            ceiling = min(settings.max_delay, settings.base_delay * 2 ** (attempt - 1))
-            delay = ceiling * (0.5 + self._rng.random() / 2)
-        log.warning("WooCommerce %s for %s; retrying in %.1f s (attempt %d of %d)",
-                    failure, shown, delay, attempt + 1, settings.max_attempts)
-        self._sleep(delay)
+        started = time.monotonic()
+        response = self._rest.request("GET", path, send, on_retry=on_retry)
+        log.debug("GET %s -> %s in %.2f s", response.shown, response.status,
+                  time.monotonic() - started)
+        return response, used[0]
 
     def _shrink(self, reason: str) -> None:
         if self.per_page > self.min_per_page:

@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 
 from copernica_sdk.sync.connector import ConfigField, Connector, Stream
 from copernica_sdk.sync.errors import ConfigError, SourceAuthError
+from copernica_sdk.sync.timestamps import to_utc
 
-from ._time import to_wc
 from .client import MAX_PER_PAGE, WooClient
 from .mapping import default_mapping
 from .streams import CustomersStream, OrdersStream
@@ -69,7 +69,7 @@ class WooCommerceConnector(Connector):
     def __init__(self, config: Mapping[str, Any], *, client: WooClient | None = None) -> None:
         super().__init__(config)
         start_date = self.config.get("start_date")
-        self.start_date: str | None = to_wc(start_date) if start_date else None
+        self.start_date: str | None = to_utc(start_date, epoch_numbers=False) if start_date else None
         self.roles: tuple[str, ...] = _roles(self.config["role"])
         self.include_trash: bool = self.config["include_trash"]
         self.page_size: int = self.config["per_page"]
@@ -102,7 +102,7 @@ class WooCommerceConnector(Connector):
             problems.append("deadline: must be at least 1 second")
         if config.get("start_date"):
             try:
-                to_wc(config["start_date"])
+                to_utc(config["start_date"], epoch_numbers=False)
             except ValueError:
                 problems.append("start_date: must be an ISO date such as 2024-01-31")
         role = config["role"]

@@ -35,9 +35,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from copernica_sdk.sync.connector import DEFERRED, PageItem, Record, Rejected, Skipped, Stream
 from copernica_sdk.sync.errors import ListingInconsistentError
 from copernica_sdk.sync.integrity import ListingChecker, hashable_key
+from copernica_sdk.sync.timestamps import shift, to_utc
 
 from ._responses import UNREADABLE
-from ._time import shift, to_wc
 from .refunds import with_refund_totals
 
 if TYPE_CHECKING:
@@ -62,14 +62,14 @@ def _modified(record: Record) -> str:
         if len(value) == 19 and value[10] == "T":
             datetime.fromisoformat(value)  # validates (2024-13-45… is not a date)
             return value  # already WooCommerce's form
-        return to_wc(value)
+        return to_utc(value, epoch_numbers=False)
     except (ValueError, OverflowError):
         return ""
 
 
 def _horizon(until: str) -> str:
     """Later than any real modification time: now (or ``until``, if that is later)."""
-    return max(until, to_wc(datetime.now(UTC)))
+    return max(until, to_utc(datetime.now(UTC)))
 
 
 def _place(record: Record, start: str | None, until: str, horizon: str) -> PageItem | None:
@@ -130,7 +130,8 @@ class _WooStream(Stream):
     def _window(self, start: str | None, until: str) -> tuple[str | None, str]:
         """Normalised ``(start, until)``; ``start=None`` falls back to ``start_date``."""
         begin = start if start is not None else self.connector.start_date
-        return (to_wc(begin) if begin is not None else None), to_wc(until)
+        return (to_utc(begin, epoch_numbers=False) if begin is not None else None), \
+            to_utc(until, epoch_numbers=False)
 
 
 class OrdersStream(_WooStream):

@@ -16,7 +16,7 @@ from copernica_sdk.sync.errors import (
 )
 from copernica_sync.connectors.woocommerce import WooClient
 from copernica_sync.connectors.woocommerce.auth import redact_text, redact_url
-from copernica_sync.connectors.woocommerce.client import RetrySettings, WooHTTPError, parse_version
+from copernica_sync.connectors.woocommerce.client import WOO_RETRY, WooHTTPError, parse_version
 from copernica_sync.connectors.woocommerce.fake_shop import FakeShop
 
 from ._helpers import RecordedSleep, client_for
@@ -127,7 +127,7 @@ def test_exhausted_retries_raise_unavailable_naming_the_url_without_secrets(
     shop: FakeShop, sleeps: RecordedSleep
 ) -> None:
     shop.faults.schedule(["http503"] * 5, endpoint="orders")
-    client = client_for(shop, sleeps, auth="query", retry=RetrySettings(max_attempts=5))
+    client = client_for(shop, sleeps, auth="query", retry=WOO_RETRY.with_(max_attempts=5))
     with pytest.raises(SourceUnavailableError) as info:
         client.get_page("orders", per_page=10)
     assert info.value.attempts == 5
@@ -151,7 +151,7 @@ def test_unreachable_store_raises_unavailable_after_bounded_attempts(sleeps: Rec
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     client = WooClient(f"http://127.0.0.1:{port}", "ck_fake1", "cs_fake1", auth="query", sleep=sleeps,
-                       retry=RetrySettings(max_attempts=3))
+                       retry=WOO_RETRY.with_(max_attempts=3))
     with pytest.raises(SourceUnavailableError) as info:
         client.get_page("orders")
     assert f"127.0.0.1:{port}/wp-json/wc/v3/orders" in str(info.value)
@@ -188,7 +188,7 @@ def test_per_page_halves_after_a_read_timeout(shop: FakeShop, sleeps: RecordedSl
 
 def test_per_page_never_drops_below_ten(shop: FakeShop, sleeps: RecordedSleep) -> None:
     shop.faults.schedule(["http500"] * 6, endpoint="orders")
-    client = client_for(shop, sleeps, retry=RetrySettings(max_attempts=8))
+    client = client_for(shop, sleeps, retry=WOO_RETRY.with_(max_attempts=8))
     assert client.get_page("orders").per_page == 10
     assert [r.params["per_page"] for r in shop.requests] == ["100", "50", "25", "12", "10", "10", "10"]
 

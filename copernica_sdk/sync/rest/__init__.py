@@ -1,0 +1,77 @@
+"""REST building blocks for sources: a client, authenticators, paginators and a stream.
+
+::
+
+    from copernica_sdk.sync.rest import (BearerTokenAuth, HeaderLinkPaginator,
+                                         RestClient, RestStream)
+
+- :mod:`.client` — :class:`RestClient`: session, retries (``RetryPolicy``),
+  whole-call deadlines, redirect rules, redaction, JSON decoding, HTTP status →
+  source errors;
+- :mod:`.auth` — :class:`HttpBasicAuth`, :class:`BearerTokenAuth`,
+  :class:`APIKeyAuth`, :class:`QueryParamsAuth`, :class:`OAuth1Auth`;
+- :mod:`.paginators` — :class:`OffsetPaginator`, :class:`PageNumberPaginator`,
+  :class:`JSONResponseCursorPaginator`, :class:`JSONLinkPaginator`,
+  :class:`HeaderLinkPaginator`, :class:`SinglePagePaginator`, each with the
+  listing-integrity checks;
+- :mod:`.stream` — :class:`RestStream`: path, params, record selector,
+  paginator, incremental parameter and its format;
+- :mod:`.paths` — the dotted paths (``links.next.href``) the others take.
+
+The guide: docs/writing-a-connector.md, "REST building blocks".
+"""
+
+from __future__ import annotations
+
+from .auth import (
+    APIKeyAuth,
+    Authenticator,
+    BearerTokenAuth,
+    HttpBasicAuth,
+    NoAuth,
+    OAuth1Auth,
+    QueryParamsAuth,
+)
+from .client import DEFAULT_SOURCE_RETRY, RestClient, RestResponse, SourceHTTPError, same_origin
+from .paginators import (
+    HeaderLinkPaginator,
+    JSONLinkPaginator,
+    JSONResponseCursorPaginator,
+    OffsetPaginator,
+    Page,
+    PageNumberPaginator,
+    Paginator,
+    SinglePagePaginator,
+    paginate,
+)
+from .paths import MISSING, PathError, compile_path, get_path
+from .stream import RestStream
+
+__all__ = [
+    "DEFAULT_SOURCE_RETRY",
+    "MISSING",
+    "APIKeyAuth",
+    "Authenticator",
+    "BearerTokenAuth",
+    "HeaderLinkPaginator",
+    "HttpBasicAuth",
+    "JSONLinkPaginator",
+    "JSONResponseCursorPaginator",
+    "NoAuth",
+    "OAuth1Auth",
+    "OffsetPaginator",
+    "Page",
+    "PageNumberPaginator",
+    "Paginator",
+    "PathError",
+    "QueryParamsAuth",
+    "RestClient",
+    "RestResponse",
+    "RestStream",
+    "SinglePagePaginator",
+    "SourceHTTPError",
+    "compile_path",
+    "get_path",
+    "paginate",
+    "same_origin",
+]
