@@ -4,41 +4,22 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
 import time
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, TextIO
+
+from copernica_sdk.redaction import RedactingFilter as SharedRedactingFilter
 
 if TYPE_CHECKING:
     from copernica_sdk.sync.report import StreamReport
 
-_JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]+")
-
-
-class RedactingFilter(logging.Filter):
-    """Replaces known secrets (and anything JWT-shaped) in every log record."""
+class RedactingFilter(SharedRedactingFilter):
+    """Replaces known secrets (and every credential shape the SDK's redactor knows:
+    JWTs, credential parameters, URL user info) with ``REDACTED`` in every log
+    record and in every line the CLI prints."""
 
     def __init__(self) -> None:
-        super().__init__()
-        self.secrets: list[str] = []
-
-    def add(self, secrets: Iterable[str]) -> None:
-        self.secrets.extend(s for s in secrets if s and len(s) >= 4 and s not in self.secrets)
-
-    def redact(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, "REDACTED")
-        return _JWT.sub("REDACTED", text)
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if record.exc_info:  # a traceback's text is redacted too (exception messages)
-            message += "\n" + logging.Formatter().formatException(record.exc_info)
-            record.exc_info, record.exc_text = None, None
-        record.msg = self.redact(message)
-        record.args = None
-        return True
+        super().__init__(mask="REDACTED")
 
 
 class JsonFormatter(logging.Formatter):

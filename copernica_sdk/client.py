@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import math
 import os
-import re
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +27,7 @@ from ._soap import SoapConnection, SoapResult
 from .auth import AccessTokenAuth, Auth, AuthContext
 from .deadline import DEFAULT_DEADLINE, DeadlineAdapter
 from .errors import AuthenticationError, ConfigurationError, CopernicaError
+from .redaction import redact
 from .retry import DEFAULT_RETRY, RetryPolicy
 
 __all__ = ["DEFAULT_ENDPOINT", "ConnectionPool", "CopernicaClient", "Timeout"]
@@ -36,7 +36,6 @@ DEFAULT_ENDPOINT = "https://soap.copernica.com"
 
 log = logging.getLogger("copernica_sdk")
 
-_JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]+")
 
 
 @dataclass(frozen=True)
@@ -213,10 +212,7 @@ class CopernicaClient:
 
     def redact(self, text: str) -> str:
         """``text`` with this client's credentials and any JWT replaced by ``REDACTED``."""
-        for secret in self._auth.secrets:
-            if secret:
-                text = text.replace(secret, "REDACTED")
-        return _JWT.sub("REDACTED", text)
+        return redact(text, self._auth.secrets, mask="REDACTED")
 
     def _call(self, operation: str, params: dict[str, Any]) -> SoapResult:
         """Call ``operation`` with authentication and the retry policy applied."""

@@ -50,9 +50,9 @@ _SPECIFIC = (r"consumer_key|consumer_secret|oauth_[a-z_]+|api[_-]?key|apikey|acc
 _GENERIC = r"key|token|password|passwd|pwd|secret|signature|sig|auth|access_key|code"
 
 _SECRET_PARAM = re.compile(rf"^(?:{_SPECIFIC}|{_GENERIC})$", re.IGNORECASE)
-# name=value, name%3Dvalue, 'name': 'value', ('name', 'value') for the specific names.
+# name=value, name%3Dvalue, "name": "value", ('name', 'value') for the specific names.
 _SPECIFIC_IN_TEXT = re.compile(
-    rf"""(?P<name>(?<![A-Za-z0-9])(?:{_SPECIFIC}))(?P<sep>['"]?\s*(?:=|%3D|,\s*|:\s*)['"]?)"""
+    rf"""(?P<name>(?<![A-Za-z0-9])(?:{_SPECIFIC}))(?P<sep>=|%3D|['"]\s*[,:]\s*['"])"""
     r"""(?!\*\*\*)[^'"&\s,)\]%;#]+(?:%[0-9A-Fa-f]{2}[^'"&\s,)\]%;#]*)*""",
     re.IGNORECASE,
 )
@@ -162,9 +162,7 @@ class RedactingFilter(logging.Filter):
         if record.exc_info:  # a traceback's text is redacted too (exception messages)
             message += "\n" + logging.Formatter().formatException(record.exc_info)
             record.exc_info, record.exc_text = None, None
-        redacted = self.redact(message)
-        if redacted != message or record.args:
-            record.msg, record.args = redacted, None
+        record.msg, record.args = self.redact(message), None
         return True
 
 

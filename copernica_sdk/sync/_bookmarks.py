@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 from .connector import PageItem, Rejected, Skipped, Stream
+from .timestamps import parse_utc
 
 __all__ = ["format_ts", "max_ts", "min_ts", "minus", "parse_ts", "replication_max",
            "replication_problem"]
@@ -24,9 +25,7 @@ def parse_ts(value: str) -> datetime | None:
     """A naive UTC datetime, or None when ``value`` is not ISO-8601 (or is out of
     the range of dates, e.g. ``0001-01-01T00:00:00+01:00`` in UTC)."""
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        return parsed.replace(tzinfo=None) if parsed.tzinfo is None else \
-            parsed.astimezone(UTC).replace(tzinfo=None)
+        return parse_utc(value, epoch_numbers=False).replace(tzinfo=None)
     except (ValueError, OverflowError):
         return None
 

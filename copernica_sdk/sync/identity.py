@@ -48,10 +48,10 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 
 from .mapping import ProfileWrite
 from .state import ProfileOwner
+from .timestamps import to_utc
 
 __all__ = [
     "ACCOUNT",
@@ -80,12 +80,9 @@ def normalise_recency(value: object) -> str:
     if not text:
         return ""
     try:
-        moment = datetime.fromisoformat(text)
+        return to_utc(text, epoch_numbers=False)
     except ValueError:
         return text
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return moment.isoformat(timespec="seconds")
 
 
 def _tiebreak(claimant: str) -> tuple[int, int, str]:

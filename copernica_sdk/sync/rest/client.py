@@ -351,8 +351,8 @@ class RestClient:
         if parts.scheme == "http" and not is_loopback(parts.hostname) \
                 and (https_only or self.auth.in_clear):
             raise ConfigError([
-                    "base_url: must use https (plain http only on localhost/loopback): over "
-                    "http the credentials travel in clear text"])
+                f"{self.setting}: must use https (plain http only on localhost/loopback): "
+                "over http the credentials travel in clear text"])
         return text if text.endswith("/") else text + "/"
 
     def _once(self, method: str, url: str, params: Params, shown: str, body: Any,
