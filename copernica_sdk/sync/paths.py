@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 
 from ._syntax import SyntaxProblem, is_quoted, scan, unquote
 
-__all__ = ["DOCUMENT", "Path", "PathError", "parse_path"]
+__all__ = ["DOCUMENT", "Path", "PathError", "as_path", "parse_path"]
 
 #: ``fn(item, parent, record)``: the evaluator of a path, for hot loops.
 Getter = Callable[[Any, Any, Any], Any]
@@ -114,6 +114,11 @@ def parse_path(text: str, *, one: bool = False) -> Path:
         raise PathError(f"{path.text!r} names every element ([*]); this setting needs one "
                         "value, e.g. items[0].id or meta[key=id].value")
     return path
+
+
+def as_path(path: str | Path) -> Path:
+    """``path`` parsed (a string) or as it is (a :class:`Path` already)."""
+    return parse_path(path) if isinstance(path, str) else path
 
 
 def _parse(text: str) -> Path:

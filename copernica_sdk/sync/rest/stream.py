@@ -38,10 +38,10 @@ from typing import Any
 from ..connector import PageItem, Record, Rejected, Stream
 from ..deep_json import UNREADABLE
 from ..errors import SourceError
+from ..paths import Path, as_path
 from ..timestamps import format_for, to_utc
 from .client import RestClient
 from .paginators import Page, Paginator, SinglePagePaginator, paginate
-from .paths import MISSING, Path, as_path, get_path
 
 __all__ = ["RestStream"]
 
@@ -55,8 +55,8 @@ class RestStream(Stream):
 
     - ``path``: the listing, relative to the client's ``base_url`` (or absolute);
     - ``params``: query parameters sent with every request;
-    - ``records_path``: where the list of records sits in the answer (dotted
-      path; ``""`` — the default — when the answer *is* the list);
+    - ``records_path``: where the list of records sits in the answer (a
+      :mod:`~copernica_sdk.sync.paths` path; ``""`` — the default — when the answer *is* the list);
     - ``paginator``: how the listing pages (default: one page);
     - ``incremental_param`` / ``until_param``: the query parameters that receive
       the start (bookmark minus lookback) and the end of the window, when the
@@ -100,13 +100,13 @@ class RestStream(Stream):
         """The records of one answer (at ``records_path``); a ``SourceError`` naming
         the request when they are not there or not a list of objects."""
         steps = as_path(self.records_path)
-        found = get_path(response, steps)
-        if found is MISSING or found is None:
+        found = steps.get(response)
+        if found is None:
             if response in (None, [], {}):
                 return []
-            raise SourceError(f"{shown}: no records at {_shown_path(steps)} in the answer")
+            raise SourceError(f"{shown}: no records at {steps} in the answer")
         if not isinstance(found, list) or not all(isinstance(r, dict) for r in found):
-            raise SourceError(f"{shown}: {_shown_path(steps)} is not a list of objects")
+            raise SourceError(f"{shown}: {steps} is not a list of objects")
         return found
 
     def parse_record(self, record: Record) -> PageItem:
@@ -166,8 +166,3 @@ class RestStream(Stream):
         response = self.client.request(self.method, url, params)
         return Page(self.records(response.body, response.shown), response)
 
-
-def _shown_path(steps: Path) -> str:
-    if not steps:
-        return "the top level"
-    return "".join(f"[{s}]" if isinstance(s, int) else f".{s}" for s in steps).lstrip(".")
