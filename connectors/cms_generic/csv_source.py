@@ -37,10 +37,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from copernica_sdk.sync import timestamps
 from copernica_sdk.sync.connector import PageItem, Record, Rejected
 from copernica_sdk.sync.errors import SourceError
 
-from . import _time
 from ._formats import FormatError
 from .config import CsvStreamConfig
 from .streams import CURSOR_KEY, ID_KEY, ConfiguredStream
@@ -115,7 +115,7 @@ class Ledger:
         entries = data.setdefault(stream, {})
         entries.pop(digest, None)
         entries[digest] = {"path": path, "cursor": cursor, "settings": settings,
-                           "seen_at": datetime.now(UTC).strftime(_time.FORMAT)}
+                           "seen_at": datetime.now(UTC).strftime(timestamps.FORMAT)}
         while len(entries) > LEDGER_LIMIT:
             entries.pop(next(iter(entries)))
         _write_json(self.path, data)
@@ -165,7 +165,7 @@ class CsvStream(ConfiguredStream):
 
     def read(self, start: str | None, until: str) -> Iterator[list[PageItem]]:
         begin = self._start(start, self.config.incremental)
-        floor = _time.normalize(start) if start is not None else None
+        floor = timestamps.to_utc(start) if start is not None else None
         ledger = self.connector.ledger
         settings = self.settings_digest()
         deletions = self.config.mark_missing_as_deleted
@@ -186,7 +186,7 @@ class CsvStream(ConfiguredStream):
             # A file with new content is read in full: a corrected export may carry
             # rows older than the bookmark.  Rows that did not change are skipped by
             # the engine (their write has the digest stored last time).
-            file_cursor = seen if isinstance(seen, str) else _time.normalize(int(mtime))
+            file_cursor = seen if isinstance(seen, str) else timestamps.to_utc(int(mtime))
             highest: str | None = None
             bad = 0
             page: list[PageItem] = []
@@ -237,7 +237,7 @@ class CsvStream(ConfiguredStream):
                             "(an empty export is more likely a failed one)", self.name,
                             len(before))
             return
-        when = _time.normalize(until)
+        when = timestamps.to_utc(until)
         gone: list[PageItem] = [{**row, DELETED_KEY: when, CURSOR_KEY: when}
                 for key, row in before.items() if key not in present]
         if gone:
