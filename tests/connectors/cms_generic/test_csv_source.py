@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -11,9 +12,9 @@ from copernica_sdk.sync.connector import Rejected
 from copernica_sdk.sync.engine import SyncEngine
 from copernica_sdk.sync.errors import SourceError
 from copernica_sdk.sync.mapping import parse_target
-from copernica_sdk.sync.report import ExitCode
+from copernica_sdk.sync.report import ExitCode, RunReport
 from copernica_sdk.sync.runner import schema_for
-from copernica_sdk.sync.state import StateStore
+from copernica_sdk.sync.state import DeadLetter, StateStore
 from copernica_sdk.testing.fake_copernica import FakeCopernica
 from copernica_sync.connectors.cms_generic import GenericCmsConnector
 
@@ -38,6 +39,17 @@ def test_rows_become_records_with_renamed_columns_and_a_utc_cursor(tmp_path: Pat
     assert records[0]["email"] == "a@example.com"
     assert [r["_cursor"] for r in records] == ["2024-05-01T10:00:00", "2024-05-02T10:00:00",
                                                "2024-05-03T10:00:00"]
+
+
+def _sync(tmp_path: Path, fake: FakeCopernica, mapping: dict[str, Any]
+          ) -> tuple[RunReport, list[DeadLetter]]:
+    """One run of the CSV stream in ``tmp_path`` with ``mapping`` as ``[target]``."""
+    conn = _conn(tmp_path)
+    target = parse_target(mapping, conn.default_mapping())
+    client = CopernicaClient(fake.token, endpoint=fake.url)
+    schema.apply(client, schema.plan(client, schema_for(target)))
+    with StateStore(tmp_path / "state.sqlite3") as state:
+        return SyncEngine(client, conn, target, state, job="csv").run(), state.dead_letters()
 
 
 def test_a_rerun_with_a_bookmark_skips_files_already_processed(tmp_path: Path) -> None:
@@ -115,13 +127,7 @@ def test_through_the_engine_bad_rows_land_in_dead_letters_and_the_rest_syncs(
         "1;a@example.com;Ann;A;yes;2024-05-01 10:00:00\n"
         "2;b@example.com;Bob\n"
         "3;c@example.com;Cas;C;no;2024-05-02 10:00:00\n", encoding="utf-8")
-    conn = _conn(tmp_path)
-    target = parse_target(preset("csv")["target"], conn.default_mapping())
-    client = CopernicaClient(copernica_fake.token, endpoint=copernica_fake.url)
-    schema.apply(client, schema.plan(client, schema_for(target)))
-    with StateStore(tmp_path / "state.sqlite3") as state:
-        report = SyncEngine(client, conn, target, state, job="csv").run()
-        letters = state.dead_letters()
+    report, letters = _sync(tmp_path, copernica_fake, preset("csv")["target"])
     assert report.exit_code is ExitCode.DEAD_LETTERED
     assert [(d.stream, d.reason) for d in letters] == [
         ("contacts", "contacts contacts-1.csv line 3: has 3 columns, the header 6: no value "
@@ -169,14 +175,9 @@ def test_a_rejected_row_is_dead_lettered_even_when_the_mapping_reads_only_its_ke
         "Contact ID;E-mail;First name;Last name;Newsletter;Updated\n"
         "1;a@example.com;Ann;A;yes;2024-05-01 10:00:00\n"
         ";b@example.com;Bob;B;no;2024-05-01 10:00:00\n", encoding="utf-8")
-    conn = _conn(tmp_path)
-    target = parse_target({"database": "Customers", "streams": {"contacts": {"profile": {
-        "key": "contact_id", "fields": {"synced": "_cursor | datetime"}}}}})
-    client = CopernicaClient(copernica_fake.token, endpoint=copernica_fake.url)
-    schema.apply(client, schema.plan(client, schema_for(target)))
-    with StateStore(tmp_path / "state.sqlite3") as state:
-        report = SyncEngine(client, conn, target, state, job="csv").run()
-        letters = state.dead_letters()
+    report, letters = _sync(tmp_path, copernica_fake, {
+        "database": "Customers", "streams": {"contacts": {"profile": {
+            "key": "contact_id", "fields": {"synced": "_cursor | datetime"}}}}})
     assert report.exit_code is ExitCode.DEAD_LETTERED
     assert [(d.record_key, d.reason) for d in letters] == [
         ("contacts-1.csv line 3", "contacts contacts-1.csv line 3: column 'Contact ID' "
