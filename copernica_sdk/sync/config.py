@@ -41,6 +41,7 @@ from typing import Any
 
 from .connector import show_number
 from .errors import ConfigError
+from .merge import merge_values
 
 __all__ = [
     "DEFAULT_CONFIG_NAME",
@@ -249,7 +250,7 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str] = os.enviro
         for key in table:
             if key not in SECTIONS:
                 problems.append(f"{prefix}{key}: unknown table (expected {', '.join(SECTIONS)})")
-        merged = {s: _merge(shared.get(s, {}), table.get(s, {})) for s in SECTIONS}
+        merged = {s: merge_values(shared.get(s, {}), table.get(s, {})) for s in SECTIONS}
         origins: dict[str, str] = {}
         for section, values in merged.items():
             if not isinstance(values, dict):
@@ -343,15 +344,6 @@ def _literal_secrets(merged: Mapping[str, Any], prefix: str) -> list[str]:
         found += [f"{prefix}source.{key}" for key, value in connector.secret_items(source)
                   if literal(value)]
     return found
-
-
-def _merge(base: Any, override: Any) -> Any:
-    if isinstance(base, dict) and isinstance(override, dict):
-        out = dict(base)
-        for key, value in override.items():
-            out[key] = _merge(base.get(key), value) if key in base else value
-        return out
-    return override if override is not None else base
 
 
 def _apply_env_overrides(merged: dict[str, Any], env: Mapping[str, str],

@@ -61,6 +61,7 @@ from typing import Any, NamedTuple
 from ..values import find_forbidden_chars, sanitize_text, to_wire
 from ._expressions import Expression, TransformError, compile_expression, show_value
 from .errors import ConfigError, MappingError
+from .merge import DELETE, deep_merge
 
 __all__ = [
     "DEFAULT_PROFILE_KEY",
@@ -884,23 +885,17 @@ def parse_target(table: Mapping[str, Any], defaults: Mapping[str, Any] | None = 
 
 def _merge(base: Mapping[str, Any], over: Mapping[str, Any], path: tuple[str, ...]
            ) -> dict[str, Any]:
-    out = dict(base)
-    in_field_table = _is_field_table(path)
-    for name, value in over.items():
-        child = (*path, str(name))
-        if value is False and not in_field_table:
-            # `false` removes what the defaults set; inside a field table it is
-            # a plain value (index = false).
-            out.pop(name, None)
-            continue
-        if isinstance(value, Mapping):
-            old = out.get(name)
-            if isinstance(old, str) and _is_field_table(child):
-                old = {"source": old}
-            out[name] = _merge(old if isinstance(old, Mapping) else {}, value, child)
-        else:
-            out[name] = value
-    return out
+    return deep_merge(base, over, adapt=_mapping_shorthands, path=path)
+
+
+def _mapping_shorthands(child: tuple[str, ...], old: Any, value: Any) -> tuple[Any, Any]:
+    """`false` removes what the defaults set (inside a field table it is a plain
+    value: index = false); a field given as a string is a table's `source`."""
+    if value is False and not _is_field_table(child[:-1]):
+        return old, DELETE
+    if isinstance(value, Mapping) and isinstance(old, str) and _is_field_table(child):
+        return {"source": old}, value
+    return old, value
 
 
 def _is_field_table(path: tuple[str, ...]) -> bool:

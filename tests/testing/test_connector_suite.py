@@ -148,7 +148,9 @@ def test_replication_values_not_in_utc_fail(api: FakeMembersApi, tmp_path: Path,
     class LocalTime(MembersStream):
         def read(self, start: str | None, until: str) -> Iterator[list[Record]]:
             for page in super().read(start, until):
-                yield [{**r, "updated_at": r["updated_at"].replace("Z", "+02:00")} for r in page]
+                # The example yields UTC without an offset (RestStream normalises it).
+                yield [{**r, "updated_at": r["updated_at"].removesuffix("Z") + "+02:00"}
+                       for r in page]
 
     with pytest.raises(AssertionError, match="not in UTC"):
         _run(_suite_for(_with_stream(LocalTime)),

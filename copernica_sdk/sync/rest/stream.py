@@ -152,6 +152,7 @@ class RestStream(Stream):
     def read(self, start: str | None, until: str) -> Iterator[list[PageItem]]:
         client = self.client
         begin = self.window_start(start)
+        warned = False
         for page in paginate(self.paginator, self._fetch, client.url(self.path),
                              self.request_params(begin, until), show=client.show,
                              key=self.identity,
@@ -163,7 +164,14 @@ class RestStream(Stream):
                 if begin is not None and isinstance(item, dict):
                     value = item.get(self.replication_key or "")
                     if isinstance(value, str) and len(value) == 19 and value < begin:
-                        continue  # the API ignored (or rounded) the filter: read before
+                        # Synced by an earlier run: the API ignored (or rounded) the filter.
+                        if not warned and self.incremental_param:
+                            warned = True
+                            log.warning("%s: %s answered records changed before %s=%s; the "
+                                        "API seems to ignore that filter (they are left "
+                                        "out, but every run reads them)", self.name,
+                                        page.response.shown, self.incremental_param, begin)
+                        continue
                 kept.append(item)
             if kept:
                 yield kept

@@ -78,11 +78,13 @@ def test_the_window_is_sent_in_the_apis_format_and_timestamps_come_back_in_utc()
         (3, "2024-05-01T11:00:00"), (4, "2024-05-01T12:00:00")]
 
 
-def test_records_before_the_start_are_dropped_when_the_api_ignores_the_filter() -> None:
+def test_records_before_the_start_are_dropped_when_the_api_ignores_the_filter(
+        caplog: pytest.LogCaptureFixture) -> None:
     with LoopbackServer(serve) as server:
         ids = [r["id"] for page in Members(Api(server.url)).read("2024-05-01T00:00:00", "2030-01-01")
                for r in page if isinstance(r, dict)]
     assert 5 not in ids and len(ids) == 4
+    assert "seems to ignore that filter" in caplog.text and "updated_since" in caplog.text
 
 
 def test_a_first_read_sends_no_start_and_reads_everything() -> None:
