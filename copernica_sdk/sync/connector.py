@@ -402,11 +402,6 @@ class Stream(ABC):
             self.replication_key = replication_key
         if is_sorted is not None:
             self.is_sorted = is_sorted
-        for setting in ("name", "primary_key"):
-            value = getattr(self, setting, None)
-            if not isinstance(value, str) or not value:
-                raise TypeError(f"{type(self).__name__}: a stream needs a {setting}: set it "
-                                f"on the class or pass {setting}=… to Stream.__init__")
 
     @abstractmethod
     def read(self, start: str | None, until: str) -> Iterator[Sequence[PageItem]]:

@@ -7,8 +7,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-import pytest
-
 from copernica_sdk.sync.connector import Connector, Record, Stream
 from copernica_sync.connectors.cms_generic.csv_source import CsvStream
 from copernica_sync.connectors.cms_generic.streams import HttpStream
@@ -61,13 +59,16 @@ def test_class_attributes_are_the_defaults_an_instance_may_override() -> None:
     assert Members.replication_key == "updated_at"  # the class is untouched
 
 
-@pytest.mark.parametrize("missing", ["name", "primary_key"])
-def test_a_stream_without_a_name_or_primary_key_is_refused_naming_its_class(
-        missing: str) -> None:
-    settings = {"name": "users", "primary_key": "id"}
-    del settings[missing]
-    with pytest.raises(TypeError, match=f"Listing: a stream needs a {missing}"):
-        Listing(_Source({}), **settings)
+def test_a_subclass_may_still_set_its_settings_after_the_base_init() -> None:
+    """Partners' streams that set ``self.name`` in their own ``__init__`` keep working."""
+
+    class Late(Listing):
+        def __init__(self, connector: Connector, table: str) -> None:
+            super().__init__(connector)
+            self.name, self.primary_key = table, f"{table}_id"
+
+    late = Late(_Source({}), "orders")
+    assert (late.name, late.primary_key, late.replication_key) == ("orders", "orders_id", None)
 
 
 def test_cms_generic_streams_are_instances_of_its_two_stream_classes(tmp_path: Any) -> None:

@@ -9,9 +9,10 @@ from typing import Any, ClassVar
 
 from werkzeug.wrappers import Request
 
-from copernica_sdk.retry import RetryPolicy
-from copernica_sdk.sync import Connector, RestClient, RestStream, Stream
+from copernica_sdk.sync import RestStream, Stream
 from copernica_sdk.testing.http_server import LoopbackServer
+
+from .test_stream import Api as MembersApi
 
 SEEN: list[dict[str, Any]] = []
 
@@ -31,15 +32,10 @@ class Search(RestStream):
         return record["meta"]["uid"]
 
 
-class Api(Connector):
+class Api(MembersApi):
+    """The members test API's connector and client, with the search stream."""
+
     name = "api_settings_test"
-
-    def __init__(self, url: str) -> None:
-        super().__init__({})
-        self.client = RestClient(url, retry=RetryPolicy(max_attempts=1))
-
-    def check(self) -> None:
-        return None
 
     def streams(self) -> Sequence[Stream]:
         return [Search(self)]
