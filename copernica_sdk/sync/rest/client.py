@@ -432,7 +432,8 @@ class RestClient:
             "address (https, with or without www as the site itself uses)"])
 
     def _decode(self, response: requests.Response, shown: str) -> RestResponse:
-        text = response.text
+        # A byte-order mark before the JSON (PHP files saved with one) is not an error.
+        text = response.text.removeprefix("\ufeff")
         try:
             body = json.loads(text) if text.strip() else None
         except RecursionError:

@@ -38,7 +38,7 @@ from copernica_sdk.sync import (
 )
 
 __all__ = ["HelloConnector", "MembersStream"]
-__version__ = "0.2.0"
+__version__ = "0.1.0"
 
 #: The default ``[target]`` mapping, kept as TOML: the same shape a job's
 #: ``[target]`` table has, so users can copy lines from it to override.

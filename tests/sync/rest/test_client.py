@@ -286,3 +286,15 @@ def test_an_error_body_echoing_the_encoded_secret_is_redacted() -> None:
     with LoopbackServer(echo) as server, pytest.raises(SourceHTTPError) as info:
         RestClient(server.url, auth=APIKeyAuth("appid", SECRET, "query")).get("x")
     assert SECRET not in str(info.value) and quote(SECRET, safe="") not in str(info.value)
+
+
+def test_a_byte_order_mark_before_the_json_is_not_an_error() -> None:
+    body = "\ufeff".encode() + b'{"ok": true}'
+    with LoopbackServer(lambda r: (body, 200, {"Content-Type": "application/json"})) as server:
+        assert RestClient(server.url).get("x") == {"ok": True}
+
+
+def test_a_body_larger_than_max_bytes_is_refused() -> None:
+    with LoopbackServer(lambda r: {"items": ["x" * 1000] * 100}) as server, \
+            pytest.raises(SourceError, match="larger than 1000 bytes"):
+        RestClient(server.url, max_bytes=1000).get("x")
