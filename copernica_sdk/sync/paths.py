@@ -161,7 +161,10 @@ def _parse(text: str) -> Path:
             steps.append(_parse_bracket(text[pos + 1 : end].strip(), text))
             pos = end + 1
         else:
-            raise PathError(f"unexpected {text[pos:]!r} in path {text!r}")
+            hint = ""
+            if text[pos].isspace() and not any(c in text for c in ".[]'\""):
+                hint = f" (a name with spaces is quoted: ['{text}'])"
+            raise PathError(f"unexpected {text[pos:]!r} in path {text!r}{hint}")
     later_wildcard = False
     out: list[Step] = []
     for kind, arg in reversed(steps):

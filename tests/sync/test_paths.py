@@ -91,3 +91,13 @@ def test_cms_generic_selects_records_keys_cursors_and_next_links_with_the_mappin
     records = read_all(connector(source), "users")
     assert len(records) == 25
     assert [(r["id"], r["_cursor"]) for r in records] == [(r["id"], r["_cursor"]) for r in plain]
+
+
+def test_a_csv_column_with_spaces_is_a_config_error_that_shows_the_quoted_form() -> None:
+    with pytest.raises(ConfigError) as error:
+        GenericCmsConnector.validate_config(
+            {"streams": {"contacts": {"type": "csv", "path": "/x/*.csv",
+                                      "primary_key": "Customer ID"}}})
+    assert "source.streams.contacts.primary_key: unexpected ' ID' in path 'Customer ID' " \
+        "(a name with spaces is quoted: ['Customer ID'])" in error.value.problems
+    assert parse_path("['Customer ID']").get({"Customer ID": "7"}) == "7"
