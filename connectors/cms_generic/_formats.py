@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
-from . import _time
+from copernica_sdk.sync import timestamps
 
 __all__ = ["COLUMN_TYPES", "DEFAULT_FALSE_WORDS", "DEFAULT_TRUE_WORDS", "FormatError",
            "ValueFormats"]
@@ -67,7 +67,7 @@ class ValueFormats:
         if kind == "number":
             return self.number(value)
         moment = self.moment(value, epoch=False)
-        return moment.strftime("%Y-%m-%d") if kind == "date" else moment.strftime(_time.FORMAT)
+        return moment.strftime("%Y-%m-%d") if kind == "date" else moment.strftime(timestamps.FORMAT)
 
     def moment(self, text: str, *, epoch: bool = True) -> datetime:
         """A date/time in one of ``date_formats``, else ISO-8601 or (``epoch``) Unix
@@ -84,8 +84,8 @@ class ValueFormats:
             raise FormatError(f"{text[:40]!r} is a number, not a date/time (a spreadsheet's "
                               "serial date? format the column as a date before exporting)")
         try:
-            return _time.parse(value).astimezone(UTC).replace(tzinfo=None)
-        except (ValueError, OverflowError, OSError):
+            return timestamps.parse_utc(value).replace(tzinfo=None)
+        except ValueError:
             pass
         forms = ", ".join(self.date_formats) if self.date_formats else "none configured"
         raise FormatError(f"{text[:40]!r} is not a date/time in the stream's date_format "
@@ -119,6 +119,6 @@ class ValueFormats:
     def cursor(self, raw: object) -> str:
         """A cursor value in the framework's form (``YYYY-MM-DDTHH:MM:SS``, naive = UTC)."""
         if isinstance(raw, str):
-            return self.moment(raw).strftime(_time.FORMAT)
-        return _time.normalize(raw)
+            return self.moment(raw).strftime(timestamps.FORMAT)
+        return timestamps.to_utc(raw)
 

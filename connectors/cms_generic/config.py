@@ -14,8 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from copernica_sdk.sync.paths import DOCUMENT, Path, PathError, parse_path
+
 from ._formats import COLUMN_TYPES, DEFAULT_FALSE_WORDS, DEFAULT_TRUE_WORDS, ValueFormats
-from ._paths import PathError, compile_path
 
 __all__ = [
     "AUTH_SECRET_KEYS",
@@ -50,9 +51,6 @@ METHODS = ("GET", "POST")
 #: Placeholders allowed in ``incremental.filter_params`` values.
 PLACEHOLDERS = ("{start}", "{start_epoch}")
 
-Path = tuple[str | int, ...]
-
-
 @dataclass(frozen=True)
 class AuthConfig:
     """How requests authenticate.  ``location`` is ``header`` or ``query`` (api_key)."""
@@ -83,9 +81,9 @@ class PaginateConfig:
     offset_param: str = "offset"
     limit_param: str = "limit"
     total_path: Path | None = None
-    cursor_path: Path = ()
+    cursor_path: Path = DOCUMENT
     cursor_param: str = "cursor"
-    next_url_path: Path = ()
+    next_url_path: Path = DOCUMENT
     max_pages: int = 1000
 
 
@@ -115,7 +113,7 @@ class HttpStreamConfig:
     params: Mapping[str, Any] = field(default_factory=dict)
     headers: Mapping[str, str] = field(default_factory=dict)
     body: Mapping[str, Any] | None = None
-    records_path: Path = ()
+    records_path: Path = DOCUMENT
     paginate: PaginateConfig = field(default_factory=PaginateConfig)
     incremental: IncrementalConfig | None = None
     #: Records without a value at one of these (name, path) are skipped, counted.
@@ -230,7 +228,7 @@ class _Table:
         if text is None:
             return default
         try:
-            return compile_path(text)
+            return parse_path(text)
         except PathError as exc:
             self.problems.append(f"{self.prefix}.{key}: {exc}")
             return default
@@ -319,7 +317,7 @@ def _skip_if_missing(t: _Table) -> tuple[tuple[str, Path], ...]:
     out = []
     for text in raw:
         try:
-            out.append((text.strip(), compile_path(text.strip())))
+            out.append((text.strip(), parse_path(text, one=True)))
         except PathError as exc:
             t.problems.append(f"{t.prefix}.skip_if_missing: {exc}")
     return tuple(out)
@@ -329,10 +327,10 @@ def _primary_key(t: _Table) -> tuple[str, Path]:
     text = t.text("primary_key", required=True,
                  expected="the record field that identifies a record, e.g. id") or "id"
     try:
-        return text, compile_path(text)
+        return text, parse_path(text, one=True)
     except PathError as exc:
         t.problems.append(f"{t.prefix}.primary_key: {exc}")
-        return text, ("id",)
+        return text, parse_path("id")
 
 
 def _http_stream(name: str, raw: Mapping[str, Any], prefix: str, base_url: str | None,
@@ -364,7 +362,7 @@ def _http_stream(name: str, raw: Mapping[str, Any], prefix: str, base_url: str |
         params=t.str_table("params"),
         headers=t.str_table("headers"),
         body=dict(body) if body is not None else None,
-        records_path=t.path("records", ()) or (),
+        records_path=t.path("records", DOCUMENT) or DOCUMENT,
         paginate=_paginate(t.table("paginate"), f"{prefix}.paginate", max_pages, problems),
         incremental=_incremental(t, problems),
         skip_if_missing=_skip_if_missing(t),
@@ -389,9 +387,10 @@ def _paginate(raw: Mapping[str, Any], prefix: str, max_pages: int,
         offset_param=t.text("offset_param", "offset") or "offset",
         limit_param=t.text("limit_param", "limit") or "limit",
         total_path=t.path("total_path"),
-        cursor_path=t.path("cursor_path", (), required=style == "cursor") or (),
+        cursor_path=t.path("cursor_path", DOCUMENT, required=style == "cursor") or DOCUMENT,
         cursor_param=t.text("cursor_param", "cursor") or "cursor",
-        next_url_path=t.path("next_url_path", (), required=style == "next_url") or (),
+        next_url_path=t.path("next_url_path", DOCUMENT,
+                             required=style == "next_url") or DOCUMENT,
         max_pages=t.number("max_pages", max_pages, minimum=1) or max_pages,
     )
     if style == "offset" and cfg.page_size is None:
@@ -414,10 +413,10 @@ def _incremental(t: _Table, problems: list[str]) -> IncrementalConfig | None:
                      expected="the record field holding the last-modified time, "
                               "e.g. attributes.changed") or ""
     try:
-        steps = compile_path(cursor) if cursor else ()
+        steps = parse_path(cursor, one=True) if cursor else DOCUMENT
     except PathError as exc:
         problems.append(f"{prefix}.cursor_field: {exc}")
-        steps = ()
+        steps = DOCUMENT
     filters = inc.str_table("filter_params")
     for k, v in filters.items():
         stripped = v

@@ -11,11 +11,13 @@ from typing import Any, ClassVar
 
 import platformdirs
 
+from copernica_sdk import deadline as _deadline
 from copernica_sdk.retry import RetryPolicy
 from copernica_sdk.sync.connector import ConfigField, Connector, Stream
 from copernica_sdk.sync.errors import ConfigError, SourceError
+from copernica_sdk.sync.rest import DEFAULT_SOURCE_RETRY
 
-from .client import SourceClient
+from .client import USER_AGENT, CmsClient, authenticator
 from .config import (
     AUTH_SECRET_KEYS,
     CREDENTIAL_NAMES,
@@ -27,7 +29,7 @@ from .config import (
     parse_streams,
 )
 from .csv_source import CsvStream, Ledger
-from .streams import ConfiguredStream, HttpStream, stream_class
+from .streams import HttpStream
 
 __all__ = ["GenericCmsConnector"]
 
@@ -122,21 +124,25 @@ class GenericCmsConnector(Connector):
         super().__init__(config)
         cfg = self.config
         self.auth, self.stream_configs = self._nested(cfg, [])
-        headers = cfg.get("headers") or {}
-        base_policy = policy or RetryPolicy()
-        self.client = SourceClient(
-            self.auth, headers=headers, timeout=cfg["timeout"], deadline=cfg["deadline"],
-            policy=base_policy.with_(max_attempts=cfg["retry_attempts"]),
-            verify=cfg["verify_tls"])
         self.ledger = Ledger(Path(cfg["ledger_path"]).expanduser() if cfg.get("ledger_path")
                              else _default_ledger(self.stream_configs))
+        # One session (pooled connections) and one client per stream: each client
+        # checks its own address (https unless loopback, when credentials are sent).
+        self._session = _deadline.new_session()
+        retry = (policy or DEFAULT_SOURCE_RETRY).with_(max_attempts=cfg["retry_attempts"])
         self._streams: list[Stream] = []
         for sc in self.stream_configs:
-            base: type[ConfiguredStream] = HttpStream if isinstance(sc, HttpStreamConfig) \
-                else CsvStream
-            cls = stream_class(base, sc, cursor=isinstance(sc, CsvStreamConfig)
-                               or sc.incremental is not None)
-            self._streams.append(cls(self, sc))
+            if isinstance(sc, HttpStreamConfig):
+                client = CmsClient(
+                    sc.url, auth=authenticator(self.auth), name="the site",
+                    headers=cfg.get("headers") or {}, timeout=cfg["timeout"],
+                    deadline=cfg["deadline"], retry=retry, https_only=False,
+                    verify=cfg["verify_tls"], user_agent=USER_AGENT,
+                    setting=f"source.streams.{sc.name}.url (or source.base_url)",
+                    session=self._session)
+                self._streams.append(HttpStream(self, sc, client))
+            else:
+                self._streams.append(CsvStream(self, sc))
 
     def check(self) -> None:
         """Fetch the first page of every HTTP stream and list every CSV stream's files."""
@@ -173,7 +179,7 @@ class GenericCmsConnector(Connector):
         return {}
 
     def close(self) -> None:
-        self.client.close()
+        self._session.close()
 
 
 def _default_ledger(streams: Sequence[object]) -> Path:

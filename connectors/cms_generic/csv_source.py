@@ -14,11 +14,11 @@ moves no bookmark) cannot hide a file.  A file is entered only after all its
 pages were handed over and the generator was resumed, which the engine does
 only after committing the last page.
 
-Bad rows (wrong number of columns, empty primary key, unreadable cursor) are
-yielded as :class:`BadRow` records: the framework has no API to dead-letter a
-record from a connector, so a ``BadRow`` raises ``MappingError`` as soon as the
-mapping reads it, and the engine dead-letters it with the message naming the
-file and line.
+Bad rows (wrong number of columns, empty primary key, unreadable cursor or
+typed value, a row the CSV parser cannot read) are yielded as
+:class:`~copernica_sdk.sync.connector.Rejected`: the engine dead-letters each
+with a reason naming the stream, file, line and column and how to fix it, and
+the rest of the file syncs.
 """
 
 from __future__ import annotations
@@ -32,24 +32,23 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from copernica_sdk.sync.connector import PageItem, Record
-from copernica_sdk.sync.errors import MappingError, SourceError
+from copernica_sdk.sync import timestamps
+from copernica_sdk.sync.connector import PageItem, Record, Rejected
+from copernica_sdk.sync.errors import SourceError
 
-from . import _time
 from ._formats import FormatError
-from ._paths import get_path
 from .config import CsvStreamConfig
 from .streams import CURSOR_KEY, ID_KEY, ConfiguredStream
 
 if TYPE_CHECKING:
     from .connector import GenericCmsConnector
 
-__all__ = ["FILE_KEY", "BadRow", "CsvStream", "Ledger", "content_digest"]
+__all__ = ["FILE_KEY", "CsvStream", "Ledger", "content_digest"]
 
 log = logging.getLogger("copernica_sync.connectors.cms_generic")
 
@@ -79,26 +78,6 @@ def _write_json(path: Path, data: Any) -> None:
 def content_digest(content: bytes) -> str:
     """The ledger's key of a file: SHA-256 of its bytes."""
     return hashlib.sha256(content).hexdigest()
-
-
-class BadRow(dict[str, Any]):
-    """A row that cannot be synced.  Reading anything but its key and cursor
-    raises :class:`MappingError`, which the engine turns into a dead letter."""
-
-    def __init__(self, data: dict[str, Any], problem: str, allowed: frozenset[str]) -> None:
-        super().__init__(data)
-        self.problem = problem
-        self.allowed = allowed
-
-    def get(self, key: str, default: Any = None) -> Any:
-        if key in self.allowed:
-            return super().get(key, default)
-        raise MappingError(self.problem)
-
-    def __getitem__(self, key: str) -> Any:
-        if key in self.allowed:
-            return super().__getitem__(key)
-        raise MappingError(self.problem)
 
 
 class Ledger:
@@ -136,7 +115,7 @@ class Ledger:
         entries = data.setdefault(stream, {})
         entries.pop(digest, None)
         entries[digest] = {"path": path, "cursor": cursor, "settings": settings,
-                           "seen_at": datetime.now(UTC).strftime(_time.FORMAT)}
+                           "seen_at": datetime.now(UTC).strftime(timestamps.FORMAT)}
         while len(entries) > LEDGER_LIMIT:
             entries.pop(next(iter(entries)))
         _write_json(self.path, data)
@@ -186,7 +165,7 @@ class CsvStream(ConfiguredStream):
 
     def read(self, start: str | None, until: str) -> Iterator[list[PageItem]]:
         begin = self._start(start, self.config.incremental)
-        floor = _time.normalize(start) if start is not None else None
+        floor = timestamps.to_utc(start) if start is not None else None
         ledger = self.connector.ledger
         settings = self.settings_digest()
         deletions = self.config.mark_missing_as_deleted
@@ -207,13 +186,15 @@ class CsvStream(ConfiguredStream):
             # A file with new content is read in full: a corrected export may carry
             # rows older than the bookmark.  Rows that did not change are skipped by
             # the engine (their write has the digest stored last time).
-            file_cursor = seen if isinstance(seen, str) else _time.normalize(int(mtime))
+            file_cursor = seen if isinstance(seen, str) else timestamps.to_utc(int(mtime))
             highest: str | None = None
             bad = 0
             page: list[PageItem] = []
-            for record in self._rows(path, content, file_cursor):
+            for item in self._rows(path, content, file_cursor):
+                rejected = isinstance(item, Rejected)
+                record = item.record if isinstance(item, Rejected) else item
                 record[FILE_KEY] = str(path)
-                bad += isinstance(record, BadRow)
+                bad += rejected
                 cursor = record.get(CURSOR_KEY)
                 if floor is not None and isinstance(cursor, str) and cursor < floor:
                     # The row reached us with this file's new content, i.e. after the
@@ -223,10 +204,10 @@ class CsvStream(ConfiguredStream):
                     highest = cursor
                 if deletions:
                     key = str(record.get(self.primary_key))
-                    present[key] = None if isinstance(record, BadRow) else record
-                    if not isinstance(record, BadRow):
+                    present[key] = None if rejected else record
+                    if not rejected:
                         record[DELETED_KEY] = ""
-                page.append(record if isinstance(record, BadRow) else self._skip_missing(record))
+                page.append(item if rejected else self._skip_missing(record))
                 if len(page) >= PAGE_ROWS:
                     yield page
                     page = []
@@ -256,7 +237,7 @@ class CsvStream(ConfiguredStream):
                             "(an empty export is more likely a failed one)", self.name,
                             len(before))
             return
-        when = _time.normalize(until)
+        when = timestamps.to_utc(until)
         gone: list[PageItem] = [{**row, DELETED_KEY: when, CURSOR_KEY: when}
                 for key, row in before.items() if key not in present]
         if gone:
@@ -304,11 +285,15 @@ class CsvStream(ConfiguredStream):
         stat = path.stat()
         version = (str(path), stat.st_mtime_ns, stat.st_size)
         if version not in self._parsed:
-            self._parsed[version] = {str(r.get(self.primary_key)): r
-                                     for r in self._rows(path, path.read_bytes(), "")}
+            rows = (r.record if isinstance(r, Rejected) else r
+                    for r in self._rows(path, path.read_bytes(), ""))
+            self._parsed[version] = {str(r.get(self.primary_key)): r for r in rows}
         return self._parsed[version]
 
-    def _rows(self, path: Path, content: bytes, file_cursor: str) -> Iterator[Record]:
+    def _rows(self, path: Path, content: bytes, file_cursor: str
+              ) -> Iterator[Record | Rejected]:
+        """The file's rows as records; a row that cannot be used as a :class:`Rejected`
+        whose reason names the file, the line, the column and the fix."""
         cfg = self.config
         text = self._decode(path, content)
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=cfg.delimiter,
@@ -320,6 +305,13 @@ class CsvStream(ConfiguredStream):
         except csv.Error as exc:
             raise SourceError(f"{self.name}: {path} line 1: {exc}") from None
         names = [cfg.columns.get(h.strip(), h.strip()) for h in header]
+        headings = {name: h.strip() for name, h in zip(names, header, strict=True)}
+
+        def column(name: str) -> str:
+            """A column as the file's header names it (and as renamed by ``columns``)."""
+            heading = headings.get(name, name)
+            return f"column {heading!r}" + (f" ({name})" if heading != name else "")
+
         inc = cfg.incremental
         key_field = self.primary_key
         line = reader.line_num
@@ -334,9 +326,10 @@ class CsvStream(ConfiguredStream):
                 # is that row's dead letter; the reader goes on at the next line.
                 line = reader.line_num
                 where = f"{path.name} line {first_line}"
-                yield BadRow({key_field: where, CURSOR_KEY: file_cursor, UNREAD_KEY: True},
-                             f"{self.name} {where}: the row cannot be read as CSV ({exc})",
-                             frozenset({key_field, CURSOR_KEY}))
+                yield Rejected({key_field: where, CURSOR_KEY: file_cursor, UNREAD_KEY: True},
+                               f"{self.name} {where}: the row cannot be read as CSV ({exc}); "
+                               "fix the row in the file (a quote left open, or a cell over "
+                               "128 KiB)")
                 continue
             line = reader.line_num
             if not row or all(not cell.strip() for cell in row):
@@ -347,46 +340,51 @@ class CsvStream(ConfiguredStream):
             record: Record = dict(zip(names, row, strict=False))
             problem = None
             if len(row) != len(names):
-                problem = f"has {len(row)} columns, the header {len(names)}"
-            key = get_path(record, cfg.primary_key_path)
+                problem = _column_count_problem(row, names, headings, cfg.delimiter)
+            key = cfg.primary_key_path.get(record)
             if key_field == ID_KEY:
                 record[ID_KEY] = key if isinstance(key, str) else None
             if not problem and (not isinstance(key, str) or not key.strip()):
-                problem = f"has no {cfg.primary_key}"
+                problem = (f"{column(cfg.primary_key)} is empty; it is the stream's "
+                           "primary_key: give every row its key in the export")
             if inc is not None:
-                raw = get_path(record, inc.cursor_path)
+                raw = inc.cursor_path.get(record)
+                where_cursor = f"{column(inc.cursor_field)} (incremental.cursor_field)"
                 try:
                     record[CURSOR_KEY] = cfg.formats.cursor(raw)
                 except FormatError as exc:
-                    problem = problem or f"{inc.cursor_field} {exc}"
+                    problem = problem or f"{where_cursor}: {exc}"
                     record[CURSOR_KEY] = file_cursor
                 except (ValueError, OverflowError, OSError):
-                    problem = problem or f"{inc.cursor_field} {str(raw)[:40]!r} is not a date/time"
+                    problem = problem or (f"{where_cursor}: {str(raw)[:40]!r} is not a "
+                                          "date/time; write it as ISO-8601 (2024-05-01 "
+                                          "10:00:00) or set the stream's date_format")
                     record[CURSOR_KEY] = file_cursor
             else:
                 record[CURSOR_KEY] = file_cursor
             if not problem:
-                problem = self._convert(record)
+                problem = self._convert(record, column)
             if problem:
                 where = f"{path.name} line {first_line}"
                 if not isinstance(record.get(key_field), str) or not record.get(key_field):
                     record[key_field] = where
                 record[UNREAD_KEY] = True
-                yield BadRow(record, f"{self.name} {where}: the row {problem}",
-                             frozenset({key_field, CURSOR_KEY}))
+                yield Rejected(record, f"{self.name} {where}: {problem}")
                 continue
             yield record
 
-    def _convert(self, record: Record) -> str | None:
-        """Type the ``types`` columns in place; the first problem, or ``None``."""
+    def _convert(self, record: Record, column: Callable[[str], str]) -> str | None:
+        """Type the ``types`` columns in place; the first problem, or ``None``.
+        ``column`` names a column for the message."""
         formats = self.config.formats
-        for column, kind in self.config.types.items():
-            value = record.get(column)
+        for name, kind in self.config.types.items():
+            value = record.get(name)
             if isinstance(value, str):
                 try:
-                    record[column] = formats.convert(kind, value)
+                    record[name] = formats.convert(kind, value)
                 except FormatError as exc:
-                    return f"{column} {exc}"
+                    return (f"{column(name)}: {exc}; fix the value in the export, or the "
+                            f"column's type (types.{name} = {kind!r})")
         return None
 
     def _decode(self, path: Path, content: bytes) -> str:
@@ -415,6 +413,20 @@ class CsvStream(ConfiguredStream):
             raise SourceError(f"{self.name}: {path} line {line} is {tried} text; "
                               "set the stream's encoding (e.g. latin-1, utf-16)") from None
         return text.removeprefix("\ufeff")
+
+
+def _column_count_problem(row: list[str], names: list[str], headings: Mapping[str, str],
+                          delimiter: str) -> str:
+    """Why a row with another number of cells than the header cannot be read."""
+    if len(row) < len(names):
+        missing = [repr(headings.get(n, n)) for n in names[len(row):]]
+        shown = ", ".join(missing[:3]) + (", …" if len(missing) > 3 else "")
+        return (f"has {len(row)} columns, the header {len(names)}: no value for {shown}; "
+                f"fix the row in the file (a missing {delimiter!r}, or a line break inside "
+                "an unquoted value)")
+    return (f"has {len(row)} columns, the header {len(names)}: the cells after "
+            f"{headings.get(names[-1], names[-1])!r} have no column; quote values that "
+            f"contain {delimiter!r}, or check the stream's delimiter")
 
 
 def _comparable(record: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,6 @@
-"""HTTP streams built from configuration.
+"""HTTP streams built from configuration, on the framework's
+:class:`~copernica_sdk.sync.rest.RestStream` (requests, retries, paging, listing
+checks: the framework's; this module maps the config onto them).
 
 Every record gets ``_cursor``: its cursor field normalised to
 ``YYYY-MM-DDTHH:MM:SS`` UTC, because the framework reads the replication value
@@ -16,23 +18,35 @@ framework once the stream completes.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
+from copernica_sdk.sync import timestamps
 from copernica_sdk.sync.connector import PageItem, Record, Rejected, Skipped, Stream
 from copernica_sdk.sync.deep_json import UNREADABLE
-from copernica_sdk.sync.errors import SourceAuthError, SourceError
+from copernica_sdk.sync.rest import (
+    HeaderLinkPaginator,
+    JSONLinkPaginator,
+    JSONResponseCursorPaginator,
+    OffsetPaginator,
+    PageNumberPaginator,
+    Paginator,
+    RestClient,
+    RestStream,
+    SinglePagePaginator,
+)
 
-from . import _time
-from ._paths import MISSING, get_path
-from .config import HttpStreamConfig, IncrementalConfig, StreamConfig
-from .paginators import Page, paginate
+from .config import (
+    CsvStreamConfig,
+    HttpStreamConfig,
+    IncrementalConfig,
+    PaginateConfig,
+    StreamConfig,
+)
 
 if TYPE_CHECKING:
     from .connector import GenericCmsConnector
 
-__all__ = ["CURSOR_KEY", "ID_KEY", "ConfiguredStream", "HttpStream", "stream_class"]
+__all__ = ["CURSOR_KEY", "ID_KEY", "ConfiguredStream", "HttpStream", "paginator"]
 
 log = logging.getLogger("copernica_sync.connectors.cms_generic")
 
@@ -43,21 +57,31 @@ ID_KEY = "_id"
 
 
 class ConfiguredStream(Stream):
-    """A stream whose name, keys and sortedness come from its config."""
+    """A stream whose name, keys and sortedness come from its config (instance
+    attributes: one class serves every configured stream)."""
 
     connector: GenericCmsConnector
     config: StreamConfig
 
     def __init__(self, connector: GenericCmsConnector, config: StreamConfig) -> None:
-        super().__init__(connector)
+        # A nested primary key is copied to ID_KEY and a cursor to CURSOR_KEY (see
+        # the module docstring): the framework reads top-level fields.
+        nested = config.primary_key_path.top_key != config.primary_key
+        cursor = isinstance(config, CsvStreamConfig) or config.incremental is not None
+        super().__init__(
+            connector, name=config.name,
+            primary_key=ID_KEY if nested else config.primary_key,
+            replication_key=CURSOR_KEY if cursor else None,
+            is_sorted=bool(cursor and config.incremental is not None
+                           and config.incremental.sorted))
         self.config = config
 
     def _start(self, start: str | None, inc: IncrementalConfig | None) -> str | None:
         """The framework's start moved back by the stream's own lookback."""
         if start is None or inc is None:
             return start
-        begin = _time.normalize(start)
-        return _time.shift(begin, -inc.lookback_seconds) if inc.lookback_seconds else begin
+        begin = timestamps.to_utc(start)
+        return timestamps.shift(begin, -inc.lookback_seconds) if inc.lookback_seconds else begin
 
     def _item(self, record: Record, where: str) -> PageItem:
         """One record as the page carries it: decorated (see :meth:`_decorate`),
@@ -75,8 +99,8 @@ class ConfiguredStream(Stream):
         """``record``, or :class:`Skipped` when a ``skip_if_missing`` field is absent,
         null or blank (the reason names the field, so the counts say why)."""
         for name, path in self.config.skip_if_missing:
-            value = get_path(record, path)
-            if value is MISSING or value is None or (isinstance(value, str) and not value.strip()):
+            value = path.get(record)
+            if value is None or (isinstance(value, str) and not value.strip()):
                 return Skipped(record, f"no {name} (skip_if_missing)")
         return record
 
@@ -84,19 +108,18 @@ class ConfiguredStream(Stream):
         """Add ``_cursor`` (and ``_id`` for nested keys) to one record; returns why its
         cursor value is unusable, if it is (a record without one is synced every run)."""
         cfg = self.config
-        if len(cfg.primary_key_path) != 1 or cfg.primary_key_path[0] != cfg.primary_key:
-            value = get_path(record, cfg.primary_key_path)
-            record[ID_KEY] = None if value is MISSING else value
+        if cfg.primary_key_path.top_key != cfg.primary_key:
+            record[ID_KEY] = cfg.primary_key_path.get(record)
         inc = cfg.incremental
         if inc is not None:
-            raw = get_path(record, inc.cursor_path)
-            if raw is MISSING or raw is None or raw == "":
+            raw = inc.cursor_path.get(record)
+            if raw is None or raw == "":
                 log.debug("%s: a record of %s has no %s; it is synced every run",
                           self.name, where, inc.cursor_field)
                 return None
             try:
-                record[CURSOR_KEY] = _time.normalize(raw)
-            except (ValueError, OverflowError, OSError):
+                record[CURSOR_KEY] = timestamps.to_utc(raw)
+            except (ValueError, TypeError):
                 shown = repr(raw) if len(repr(raw)) <= 80 else repr(raw)[:77] + "..."
                 return (f"{self.name} record from {where}: {inc.cursor_field} = {shown} is not "
                         "a date/time, so the record cannot be placed in the incremental sync; "
@@ -104,91 +127,78 @@ class ConfiguredStream(Stream):
         return None
 
 
-def stream_class(base: type[ConfiguredStream], config: StreamConfig,
-                 *, cursor: bool) -> type[ConfiguredStream]:
-    """A subclass of ``base`` carrying the class-level attributes the framework reads."""
-    nested = len(config.primary_key_path) != 1 or config.primary_key_path[0] != config.primary_key
-    attrs: dict[str, Any] = {
-        "name": config.name,
-        "primary_key": ID_KEY if nested else config.primary_key,
-        "replication_key": CURSOR_KEY if cursor else None,
-        "is_sorted": bool(cursor and config.incremental is not None and config.incremental.sorted),
-    }
-    return type(f"{base.__name__}_{config.name}", (base,), attrs)
-
-
-class HttpStream(ConfiguredStream):
-    """Records of one REST/JSON listing."""
+class HttpStream(ConfiguredStream, RestStream):
+    """Records of one REST/JSON listing: a :class:`RestStream` set up from its config."""
 
     config: HttpStreamConfig
 
-    def read(self, start: str | None, until: str) -> Iterator[list[PageItem]]:
-        cfg = self.config
-        inc = cfg.incremental
-        begin = self._start(start, inc)
-        params = dict(cfg.params)
-        if inc is not None and begin is not None:
-            for key, template in inc.filter_params.items():
-                params[key] = (template.replace("{start}", begin)
-                               .replace("{start_epoch}", str(_time.epoch(begin))))
-        client = self.connector.client
-        for page in paginate(self._fetch, cfg.url, params, cfg.paginate, client.show,
-                             key=self._identity, order=self._order if self.is_sorted else None,
-                             listing=self.name):
-            kept: list[PageItem] = []
-            for record in page.records:
-                item = self._item(record, page.response.shown)
-                cursor = record.get(CURSOR_KEY)
-                if begin is not None and isinstance(cursor, str) and cursor < begin:
-                    continue
-                kept.append(item)
-            if kept:
-                yield kept
+    def __init__(self, connector: GenericCmsConnector, config: HttpStreamConfig,
+                 client: RestClient) -> None:
+        super().__init__(connector, config)
+        self._client = client
+        self.path = config.url
+        self.method = config.method
+        self.params = dict(config.params)
+        self.headers = dict(config.headers)
+        self.body = config.body
+        self.records_path = config.records_path
+        self.paginator = paginator(config.paginate)
+        inc = config.incremental
+        self.lookback_seconds = inc.lookback_seconds if inc is not None else 0
 
-    def _identity(self, record: Record) -> Any:
+    @property
+    def client(self) -> RestClient:
+        """This stream's client (one per stream: each stream's address is checked)."""
+        return self._client
+
+    def request_params(self, start: str | None, until: str) -> dict[str, Any]:
+        """The stream's params, and ``incremental.filter_params`` with ``{start}`` /
+        ``{start_epoch}`` filled in (``start`` already moved back by the lookback)."""
+        params = dict(self.params)
+        inc = self.config.incremental
+        if inc is not None and start is not None:
+            for key, template in inc.filter_params.items():
+                params[key] = (template.replace("{start}", start)
+                               .replace("{start_epoch}", str(timestamps.epoch(start))))
+        return params
+
+    def parse_record(self, record: Record, where: str = "") -> PageItem:
+        return self._item(record, where)
+
+    def identity(self, record: Record) -> Any:
         """The record's primary key; None when it has none (it is dead-lettered
         later; the paginator tells such records apart by content)."""
-        value = get_path(record, self.config.primary_key_path)
-        return None if value is MISSING or value is None else value
+        return self.config.primary_key_path.get(record)
 
-    def _order(self, record: Record) -> str | None:
+    def order_key(self, record: Record) -> str | None:
         """The record's place in a sorted listing: its normalised cursor value."""
         inc = self.config.incremental
         if inc is None:
             return None
         try:
-            return _time.normalize(get_path(record, inc.cursor_path))
-        except (ValueError, OverflowError, OSError, TypeError):
+            return timestamps.to_utc(inc.cursor_path.get(record))
+        except (ValueError, TypeError):
             return None
 
-    def _fetch(self, url: str, params: Mapping[str, str]) -> Page:
-        cfg = self.config
-        try:
-            response = self.connector.client.request_json(
-                cfg.method, url, params, body=cfg.body, headers=cfg.headers)
-        except SourceAuthError as exc:
-            if self.connector.auth.type == "basic" and urlsplit(url).scheme == "http":
-                # WordPress ignores application passwords unless the site is on HTTPS
-                # (or WP_ENVIRONMENT_TYPE is local): the refusal is about the scheme.
-                raise SourceAuthError(
-                    f"{exc}. The address is plain http: WordPress accepts application "
-                    "passwords only over HTTPS — use https:// in source.base_url (for a "
-                    "development site: define WP_ENVIRONMENT_TYPE as 'local' in "
-                    "wp-config.php)") from None
-            raise
-        found = get_path(response.body, cfg.records_path)
-        if found is MISSING or found is None:
-            if response.body in (None, [], {}):
-                return Page([], response)
-            raise SourceError(f"{response.shown}: no records at "
-                              f"{_shown_path(cfg.records_path)} in the answer (check records)")
-        if not isinstance(found, list) or not all(isinstance(r, dict) for r in found):
-            raise SourceError(f"{response.shown}: {_shown_path(cfg.records_path)} is not a list "
-                              "of objects (check records)")
-        return Page(found, response)
 
-
-def _shown_path(steps: tuple[str | int, ...]) -> str:
-    if not steps:
-        return "the top level"
-    return "".join(f"[{s}]" if isinstance(s, int) else f".{s}" for s in steps).lstrip(".")
+def paginator(cfg: PaginateConfig) -> Paginator:
+    """``[source.streams.NAME.paginate]`` as the framework's paginator."""
+    size, size_param = cfg.page_size, cfg.size_param
+    if cfg.style == "page_number":
+        return PageNumberPaginator(cfg.max_pages, base_page=cfg.first_page,
+                                   page_param=cfg.page_param, page_size=size,
+                                   size_param=size_param, total_path=cfg.total_pages_path,
+                                   total_pages_header=cfg.total_pages_header)
+    if cfg.style == "offset":
+        return OffsetPaginator(cfg.max_pages, limit=size or 100, offset_param=cfg.offset_param,
+                               limit_param=cfg.limit_param, total_path=cfg.total_path)
+    if cfg.style == "cursor":
+        return JSONResponseCursorPaginator(cfg.max_pages, cursor_path=cfg.cursor_path,
+                                           cursor_param=cfg.cursor_param, page_size=size,
+                                           size_param=size_param)
+    if cfg.style == "next_url":
+        return JSONLinkPaginator(cfg.max_pages, page_size=size, size_param=size_param,
+                                 next_url_path=cfg.next_url_path)
+    if cfg.style == "link_header":
+        return HeaderLinkPaginator(cfg.max_pages, page_size=size, size_param=size_param)
+    return SinglePagePaginator(cfg.max_pages)

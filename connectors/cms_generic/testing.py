@@ -44,17 +44,16 @@ import base64
 import html
 import json
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlencode
 
-from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
-from copernica_sdk.testing._background import serve_in_background
+from copernica_sdk.testing.http_server import LoopbackServer
 
 __all__ = ["FakeCms", "ListingLies"]
 
@@ -134,29 +133,25 @@ class FakeCms:
              "modified": start + timedelta(hours=i, minutes=(i * 7) % 60),
              "roles": list((wp_roles or {}).get(i, ["subscriber"]))}
             for i in range(1, contacts + 1)]
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
+        self._http = LoopbackServer(self._handle)
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ lifecycle
 
     def __enter__(self) -> FakeCms:
         self._stopping.clear()
-        self._server = make_server("127.0.0.1", 0, self._app, threaded=True)
-        self._thread = serve_in_background(self._server, "fake-cms")
+        self._http.__enter__()
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self._stopping.set()  # ends trickling answers
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        self._http.__exit__(exc_type, exc, tb)
 
     @property
     def url(self) -> str:
-        assert self._server is not None, "start the FakeCms first (with FakeCms() as cms)"
-        return f"http://127.0.0.1:{self._server.server_port}"
+        """The fake's address, without a trailing slash."""
+        return self._http.url.rstrip("/")
 
     # ------------------------------------------------------------------- helpers
 
@@ -177,11 +172,9 @@ class FakeCms:
 
     # ---------------------------------------------------------------------- app
 
-    def _app(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-        request = Request(environ)
+    def _handle(self, request: Request) -> Response:
         self.requests.append(request.full_path.rstrip("?"))
-        response = self._route(request)
-        return response(environ, start_response)
+        return self._route(request)
 
     def _route(self, request: Request) -> Response:
         path = request.path

@@ -18,8 +18,8 @@ SOURCE is one of
   placeholder gives ``None``, so a composite key never silently loses a part;
   ``{{`` and ``}}`` are literal braces.
 
-Transforms are listed in :data:`KNOWN_TRANSFORMS`; see the docstring of
-``copernica_sdk.sync.mapping`` for what each does.  Transforms that work on one
+Paths are the shared grammar of :mod:`copernica_sdk.sync.paths`.  Transforms
+are listed in :data:`KNOWN_TRANSFORMS`; ``docs/mapping.md`` says what each does.  Transforms that work on one
 value are applied to every element of a list, so ``coupon_lines[*].code | upper
 | join:','`` works.  A value a transform cannot handle raises
 :class:`TransformError` (a :class:`MappingError`), which dead-letters the record.
@@ -37,7 +37,11 @@ from functools import lru_cache
 from typing import Any
 
 from ..values import to_wire
+from ._syntax import SyntaxProblem as _SyntaxProblem
+from ._syntax import scan as _scan
+from ._syntax import unquote as _unquote
 from .errors import ConfigError, MappingError
+from .paths import Getter, parse_path
 
 __all__ = [
     "KNOWN_TRANSFORMS",
@@ -48,7 +52,6 @@ __all__ = [
 ]
 
 Transform = Callable[[Any], Any]
-Getter = Callable[[Any, Any, Any], Any]
 
 
 class TransformError(MappingError):
@@ -82,57 +85,6 @@ def show_value(value: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-class _SyntaxProblem(Exception):
-    """A compile problem, without the config key (the caller adds it)."""
-
-
-# ---------------------------------------------------------------------------
-# Scanning: split on a separator outside quotes, brackets and braces.
-
-# A quote opens a string only where a value may start; elsewhere an apostrophe
-# is just text, so templates such as "{first_name}'s order" need no escaping.
-_VALUE_START = frozenset("|:=[{,")
-
-
-def _scan(text: str, start: int, stops: str, *, brace_escapes: bool = False) -> int:
-    """Index of the first character of ``stops`` at depth 0 outside strings,
-    or ``len(text)``.  Raises on unclosed quotes and unbalanced brackets.
-    ``brace_escapes``: ``{{`` and ``}}`` outside placeholders are literal braces."""
-    depth = 0
-    i = start
-    n = len(text)
-    prev = ""  # last non-space character, to decide whether a quote opens a string
-    while i < n:
-        c = text[i]
-        if brace_escapes and depth == 0 and c in "{}" and text.startswith(c + c, i):
-            i += 2
-            prev = c
-            continue
-        if c in "'\"" and (prev == "" or prev in _VALUE_START):
-            j = i + 1
-            while j < n and text[j] != c:
-                j += 2 if text[j] == "\\" else 1
-            if j >= n:
-                raise _SyntaxProblem(f"unclosed quote {c} in {text!r}")
-            i = j + 1
-            prev = c
-            continue
-        if depth == 0 and c in stops:
-            return i
-        if c in "[{":
-            depth += 1
-        elif c in "]}":
-            depth -= 1
-            if depth < 0:
-                raise _SyntaxProblem(f"unbalanced {c!r} in {text!r}")
-        if not c.isspace():
-            prev = c
-        i += 1
-    if depth:
-        raise _SyntaxProblem(f"unclosed bracket in {text!r}")
-    return n
-
-
 def _split_pipes(text: str) -> list[str]:
     parts: list[str] = []
     i = 0
@@ -144,201 +96,13 @@ def _split_pipes(text: str) -> list[str]:
         i = j + 1
 
 
-def _unquote(text: str) -> str:
-    """``'a\\'b'`` → ``a'b``; the caller checked ``text`` starts with a quote."""
-    quote = text[0]
-    if len(text) < 2 or text[-1] != quote:
-        raise _SyntaxProblem(f"unclosed quote in {text!r}")
-    out: list[str] = []
-    i = 1
-    while i < len(text) - 1:
-        c = text[i]
-        if c == "\\" and i + 1 < len(text) - 1:
-            out.append(text[i + 1])
-            i += 2
-            continue
-        if c == quote:
-            raise _SyntaxProblem(f"unexpected text after the quoted literal in {text!r}")
-        out.append(c)
-        i += 1
-    return "".join(out)
-
-
-def _is_quoted(text: str) -> bool:
-    return len(text) >= 2 and text[0] in "'\"" and text[-1] == text[0]
-
-
 # ---------------------------------------------------------------------------
-# Paths.
-
-_KEY, _INDEX, _ALL, _SELECT = range(4)
-_NAME = re.compile(r"[A-Za-z0-9_\-]+")
-_INT = re.compile(r"-?[0-9]+")
-_SELECTOR = re.compile(r"([A-Za-z0-9_\-]+)\s*=\s*(.*)", re.S)
-
-# (kind, argument, a wildcard follows later) — the last flag lets a wildcard
-# flatten nested lists only when another wildcard produced them.
-_Step = tuple[int, Any, bool]
-
-
-def _parse_path(text: str) -> tuple[str, list[_Step]]:
-    root = ""
-    pos = 0
-    if text.startswith("$"):
-        m = re.match(r"\$([A-Za-z_]+)", text)
-        name = m.group(1) if m else ""
-        if name not in ("parent", "record"):
-            raise _SyntaxProblem(f"unknown path root '${name}' in {text!r} (use $parent or $record)")
-        root = name
-        pos = m.end() if m else 1
-        if pos < len(text) and text[pos] not in ".[":
-            raise _SyntaxProblem(f"expected '.' after ${name} in {text!r}")
-    steps: list[tuple[int, Any]] = []
-    expect_name = not root and not text.startswith("[")
-    n = len(text)
-    while pos < n or expect_name:
-        if expect_name:
-            m = _NAME.match(text, pos)
-            if not m:
-                bad = text[pos:] or "end of path"
-                raise _SyntaxProblem(f"expected a field name at {bad!r} in {text!r}")
-            steps.append((_KEY, m.group(0)))
-            pos = m.end()
-            expect_name = False
-        elif text[pos] == ".":
-            pos += 1
-            expect_name = True
-        elif text[pos] == "[":
-            end = _scan(text, pos + 1, "]")
-            if end >= n:
-                raise _SyntaxProblem(f"unclosed '[' in {text!r}")
-            steps.append(_parse_bracket(text[pos + 1 : end].strip(), text))
-            pos = end + 1
-        else:
-            raise _SyntaxProblem(f"unexpected {text[pos:]!r} in path {text!r}")
-    later_wildcard = False
-    out: list[_Step] = []
-    for kind, arg in reversed(steps):
-        out.append((kind, arg, later_wildcard))
-        later_wildcard = later_wildcard or kind == _ALL
-    out.reverse()
-    return root, out
-
-
-def _parse_bracket(inner: str, text: str) -> tuple[int, Any]:
-    if inner == "*":
-        return (_ALL, None)
-    if _INT.fullmatch(inner):
-        return (_INDEX, int(inner))
-    if inner[:1] in ("'", '"'):
-        return (_KEY, _unquote(inner))
-    m = _SELECTOR.fullmatch(inner)
-    if m:
-        literal = m.group(2).strip()
-        if _is_quoted(literal):
-            literal = _unquote(literal)
-        elif not literal:
-            raise _SyntaxProblem(f"selector [{inner}] needs a value in {text!r}")
-        return (_SELECT, (m.group(1), literal))
-    raise _SyntaxProblem(
-        f"bad index [{inner}] in {text!r} (use [0], [*], [field=value] or ['key'])")
-
-
-def _child(value: Any, key: str) -> Any:
-    if isinstance(value, dict):
-        return value.get(key)
-    if isinstance(value, Mapping):
-        return value.get(key)
-    return None
-
-
-def _matches(candidate: Any, literal: str) -> bool:
-    if isinstance(candidate, str):
-        return candidate == literal
-    if candidate is None or isinstance(candidate, Mapping | list):
-        return False
-    if isinstance(candidate, bool):
-        return literal == ("1" if candidate else "0") or literal.lower() == str(candidate).lower()
-    return str(candidate) == literal
-
-
-def _walk(value: Any, steps: list[_Step], start: int) -> Any:
-    for i in range(start, len(steps)):
-        if value is None:
-            return None
-        kind, arg, flatten = steps[i]
-        if kind == _KEY:
-            value = _child(value, arg)
-        elif kind == _INDEX:
-            if isinstance(value, list | tuple):
-                value = value[arg] if -len(value) <= arg < len(value) else None
-            else:
-                # PHP sources encode some arrays as objects keyed "0", "1", …
-                value = _child(value, str(arg))
-        elif kind == _SELECT:
-            field, literal = arg
-            found = None
-            if isinstance(value, list | tuple):
-                for element in value:
-                    if isinstance(element, Mapping) and _matches(element.get(field), literal):
-                        found = element
-                        break
-            value = found
-        else:  # _ALL
-            if isinstance(value, Mapping):
-                elements: Any = list(value.values())
-            elif isinstance(value, list | tuple):
-                elements = value
-            else:
-                return None
-            results: list[Any] = []
-            for element in elements:
-                got = _walk(element, steps, i + 1)
-                if flatten and isinstance(got, list):
-                    results.extend(got)
-                else:
-                    results.append(got)
-            return results
-    return value
+# Paths: the shared grammar of copernica_sdk.sync.paths.
 
 
 def _path_getter(text: str) -> tuple[Getter, bool]:
-    root, steps = _parse_path(text)
-    uses_parent = root == "parent"
-    simple = all(kind == _KEY for kind, _, _ in steps)
-    # Most paths are one or two plain keys; give those a getter without the loop.
-    if root == "" and simple and len(steps) == 1:
-        key = steps[0][1]
-
-        def get_one(item: Any, parent: Any, record: Any) -> Any:
-            if isinstance(item, dict):
-                return item.get(key)
-            return _child(item, key)
-
-        return get_one, uses_parent
-    if simple:
-        keys = tuple(arg for _, arg, _ in steps)
-
-        def get_keys(item: Any, parent: Any, record: Any) -> Any:
-            value = item if root == "" else parent if root == "parent" else (
-                item if record is None else record)
-            for key in keys:
-                if isinstance(value, dict):
-                    value = value.get(key)
-                else:
-                    value = _child(value, key)
-                    if value is None:
-                        return None
-            return value
-
-        return get_keys, uses_parent
-
-    def get_path(item: Any, parent: Any, record: Any) -> Any:
-        value = item if root == "" else parent if root == "parent" else (
-            item if record is None else record)
-        return _walk(value, steps, 0)
-
-    return get_path, uses_parent
+    path = parse_path(text)
+    return path.getter, path.uses_parent
 
 
 # ---------------------------------------------------------------------------

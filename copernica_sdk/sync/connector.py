@@ -359,22 +359,49 @@ class Connector(ABC):
         """Release connections; called once after the run."""
 
 
+class _Unset:
+    """Type of :data:`_UNSET`: "not given", where ``None`` is a meaningful value."""
+
+
+_UNSET = _Unset()
+
+
 class Stream(ABC):
-    """One kind of record of a source (customers, orders, users…)."""
+    """One kind of record of a source (customers, orders, users…).
+
+    Its identity and settings — :attr:`name`, :attr:`primary_key`,
+    :attr:`replication_key`, :attr:`is_sorted` — are instance attributes: set them
+    as class attributes in a subclass (one class per stream, the usual way), or
+    pass them to the constructor to make several streams of one class from
+    configuration (``Stream(connector, name="users", primary_key="id")``).  The
+    framework reads them from the instance only.
+    """
 
     #: Stream name, unique within the connector; used in state and in the mapping.
-    name: ClassVar[str]
+    name: str
     #: The record field that identifies a record in the source (e.g. ``"id"``).
-    primary_key: ClassVar[str]
+    primary_key: str
     #: The record field that orders changes (an ISO-8601 UTC timestamp), if any.
-    replication_key: ClassVar[str | None] = None
+    replication_key: str | None = None
     #: True when :meth:`read` yields records in ascending replication-key order,
     #: so the bookmark may advance after each page.  Unsorted streams promote
     #: their bookmark only when the stream completes.
-    is_sorted: ClassVar[bool] = False
+    is_sorted: bool = False
 
-    def __init__(self, connector: Connector) -> None:
+    def __init__(self, connector: Connector, *, name: str | None = None,
+                 primary_key: str | None = None,
+                 replication_key: str | _Unset | None = _UNSET,
+                 is_sorted: bool | None = None) -> None:
+        """Settings given here override the class's; those not given keep it."""
         self.connector = connector
+        if name is not None:
+            self.name = name
+        if primary_key is not None:
+            self.primary_key = primary_key
+        if not isinstance(replication_key, _Unset):
+            self.replication_key = replication_key
+        if is_sorted is not None:
+            self.is_sorted = is_sorted
 
     @abstractmethod
     def read(self, start: str | None, until: str) -> Iterator[Sequence[PageItem]]:

@@ -41,87 +41,9 @@ connector's default mapping, so a job only writes what it changes::
     key_field = "item_key"
     fields = { item_key = "{$parent.id}-{id}", sku = "sku", quantity = { source = "quantity", type = "integer" } }
 
-Merging: tables merge key by key; any other value replaces the default; ``false``
-removes an inherited stream, collection, field or setting (inside a field table
-``index = false`` just means not indexed).  A field table that overrides a
-default given as a plain expression keeps that expression as its ``source``, so
-``total = { type = "integer" }`` only changes the type.  Unknown keys are errors,
-and every problem is reported at once, each with its full key.
-
-Fields
-------
-A field is an expression string or a table ``{ source, type = "text", length,
-index = false, if_missing = "clear" }``.  Types are Copernica's: ``text``, ``integer``, ``float``,
-``date``, ``datetime``, ``email``, ``big``, ``select``, ``empty_date``,
-``empty_datetime``, ``phone``, ``phone_fax``, ``phone_gsm``, ``country``,
-``locale``.  ``length`` (text-like types only) defaults to 255 for ``text``.
-A value the source does not have (a missing path) empties the field, unless
-the field says ``if_missing = "keep"``: then it is left out of the write and
-Copernica keeps what it has.  Empty values for ``date``/``datetime`` fields are
-always left out (only their ``empty_*`` twins can be empty).
-The profile key field and each collection's ``key_field`` are always indexed;
-the profile key field is added with the ``key`` expression when not listed.
-A collection's ``key_field`` must be one of its fields.  Field names are
-letters, digits and underscores; Copernica ignores their case, so ``Email`` and
-``email`` are the same field.  The same field mapped by several streams must
-have the same type (the first definition's length wins).
-
-Expressions
------------
-``SOURCE | transform | transform:arg | …``, compiled when the config is loaded.
-
-SOURCE is
-
-- a path: ``billing.email``; ``line_items[0].sku`` (``[-1]`` is the last);
-  ``coupon_lines[*].code`` (every element: a list); ``meta_data[key=newsletter].value``
-  (the first element whose ``key`` is ``newsletter``; quote values with spaces:
-  ``[key='opt in']``); ``['odd key']`` for keys that are not plain names.  Inside
-  a collection with ``each``, paths read the element; ``$parent.`` reads the
-  record the element belongs to and ``$record.`` the record from anywhere.
-  A path that does not exist gives nothing (an empty field), never an error.
-- a literal: ``'text'``.
-- a template: ``"{$parent.id}-{id}"``.  Placeholders hold whole expressions
-  (``"{first_name} {last_name | default:''}"``); the template gives nothing if any
-  placeholder does, so composite keys never lose a part silently.  ``{{`` and
-  ``}}`` are literal braces.
-
-Transforms (those that take one value also work on each element of a list):
-
-- ``lower``, ``upper``: change case.  ``strip``: remove surrounding whitespace.
-- ``html_unescape``: decode HTML entities (``Tom &amp; Jerry`` → ``Tom & Jerry``,
-  ``&#039;`` → ``'``), as CMSes that filter names through HTML (WordPress) send them.
-- ``normalize_email``: strip and lowercase; the record fails unless the result
-  looks like an address (one ``@``, a local part, a dot in the domain, no
-  whitespace).  Empty gives nothing.
-- ``date``: ISO-8601 date or date-time → ``YYYY-MM-DD``.
-- ``datetime``: ISO-8601 → ``YYYY-MM-DD hh:mm:ss``; ``Z`` and offsets are
-  converted to UTC, values without one are taken as they are (use WooCommerce's
-  ``*_gmt`` fields).  For both, ``0000-00-00`` and empty give nothing.
-- ``number:N``: decimal text with N places, rounded half up (``12.345`` →
-  ``12.35``); the record fails on text that is not a number (``12,50``, ``N/A``).
-- ``int``: a whole number; the record fails on fractions (round with ``number:0``).
-- ``bool``: ``yes``/``true``/``1``/``on`` (any case) and non-zero numbers → ``1``,
-  anything else → ``0``; nothing stays nothing.
-- ``join:SEP``: list → text joined by SEP (default ``,``), missing elements dropped.
-- ``split:SEP``: text → list split on SEP (default ``,``).
-- ``default:'x'``: ``x`` when the value is missing or empty.
-- ``truncate:N``: at most N characters.
-
-Arguments may be quoted (``join:', '``).  Unknown transforms and bad arguments
-are config errors naming the key.
-
-Values
-------
-Every value is sent as a string.  A missing value is sent as ``""``, which
-clears the field in Copernica; numbers, booleans and dates get Copernica's
-notation.  Characters XML 1.0 forbids are removed with a warning; text longer
-than its field's length is cut with a warning (a key is never cut: that could
-merge two people).  A record fails — it is dead-lettered with a message naming
-the field and the fix, and the run continues — when an ``integer``/``float``
-field gets a non-number, a ``date``/``datetime`` field something other than
-``YYYY-MM-DD[ hh:mm:ss]``, a field a list or an object, a key is empty or too
-long, or a transform refuses its input.  Messages show at most 80 characters
-of a value, never the record.
+The mapping language — fields, types, expressions, paths, transforms, ``each``,
+``$parent``/``$record``, ``if_missing``, aggregates, merging, values and dead
+letters — is documented, with examples the test suite runs, in ``docs/mapping.md``.
 """
 
 from __future__ import annotations
@@ -1039,13 +961,15 @@ def _parse_stream(name: str, table: Any, profile_key: str, key: str, prefix: str
     aggregates = None
     if "aggregates" in table:
         aggregates = _parse_aggregates(table["aggregates"], f"{key}.aggregates", problems)
-    if profile is None or len(problems) > start:
+    if profile is None:
         return None
+    # Expressions are compiled even when a collection or a field table had a problem,
+    # so that one run of the config check reports every problem.
     plan, plan_problems = _build_plan(name, profile, tuple(collections), prefix)
     if aggregates is not None:
         _build_aggregate_plan(aggregates, f"{key}.aggregates", plan_problems)
-    if plan is None or plan_problems:
-        problems.extend(plan_problems)
+    problems.extend(plan_problems)
+    if plan is None or len(problems) > start:
         return None
     return StreamMapping(name, profile, tuple(collections), aggregates)
 

@@ -98,35 +98,22 @@ class Tap:
 
 
 class _TappedStream(Stream):
-    # Placeholders: each tapped stream is an instance of a subclass made by
-    # _tap_stream that copies the real stream's class attributes.
-    name = "tapped"
-    primary_key = "id"
+    """The real stream's identity (instance attributes), its pages through the tap."""
 
     def __init__(self, connector: Connector, inner: Stream, tap: Tap) -> None:
-        super().__init__(connector)
+        super().__init__(connector, name=inner.name, primary_key=inner.primary_key,
+                         replication_key=inner.replication_key)
         self.inner = inner
         self.tap = tap
 
+    @property
+    def is_sorted(self) -> bool:  # type: ignore[override]
+        # Read from the inner stream each time: a connector may decide it at run
+        # time (WooCommerce orders are sorted only on stores that can sort them).
+        return bool(self.inner.is_sorted)
+
     def read(self, start: str | None, until: str) -> Iterator[Sequence[PageItem]]:
         return self.tap.read(self.inner, start, until)
-
-
-def _is_sorted(stream: _TappedStream) -> bool:
-    # Read from the instance each time: a connector may decide it at run time
-    # (WooCommerce orders are sorted only on stores that can sort them).
-    return bool(stream.inner.is_sorted)
-
-
-def _tap_stream(connector: Connector, inner: Stream, tap: Tap) -> Stream:
-    attributes: dict[str, Any] = {
-        "name": inner.name,
-        "primary_key": inner.primary_key,
-        "replication_key": inner.replication_key,
-        "is_sorted": property(_is_sorted),
-    }
-    cls: type[_TappedStream] = type(f"Tapped{type(inner).__name__}", (_TappedStream,), attributes)
-    return cls(connector, inner, tap)
 
 
 class _TappedConnector(Connector):
@@ -136,7 +123,7 @@ class _TappedConnector(Connector):
         # Not super().__init__(): the wrapped connector validated its config already.
         self.config: Mapping[str, Any] = inner.config
         self.inner = inner
-        self._streams = [_tap_stream(self, stream, tap) for stream in inner.streams()]
+        self._streams = [_TappedStream(self, stream, tap) for stream in inner.streams()]
 
     def check(self) -> None:
         self.inner.check()

@@ -28,6 +28,8 @@ from werkzeug.datastructures import Headers, MultiDict
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
+from ._background import serve_in_background
+
 __all__ = ["LoopbackServer", "Seen"]
 
 Answer = Response | tuple[Any, int, Mapping[str, str]] | tuple[Any, int] | Any
@@ -72,9 +74,7 @@ class LoopbackServer:
 
     def __enter__(self) -> LoopbackServer:
         self._server = make_server(self.host, 0, self._app, threaded=True)
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.05}, daemon=True)
-        self._thread.start()
+        self._thread = serve_in_background(self._server, "loopback-server")
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -19,7 +19,7 @@ from copernica_sdk.retry import RetryPolicy
 from copernica_sdk.sync.errors import ConfigError, SourceUnavailableError
 from copernica_sdk.testing.fake_copernica import FakeCopernica
 from copernica_sdk.testing.hostile_soap import HostileSoap, RecordingServer
-from copernica_sync.connectors.cms_generic.client import SourceClient
+from copernica_sync.connectors.cms_generic.client import CmsClient, authenticator
 from copernica_sync.connectors.cms_generic.config import AuthConfig
 from copernica_sync.connectors.cms_generic.testing import FakeCms
 from copernica_sync.connectors.woocommerce.fake_shop import FakeShop
@@ -97,26 +97,27 @@ def test_a_shop_that_redirects_to_another_host_is_a_config_error_and_nothing_rea
         assert elsewhere.requests == []
 
 
-def _cms_client(deadline: float) -> SourceClient:
-    return SourceClient(AuthConfig(), deadline=deadline,
-                        policy=RetryPolicy(max_attempts=2, sleep=lambda _: None))
+def _cms_client(base_url: str, deadline: float) -> CmsClient:
+    return CmsClient(base_url, auth=authenticator(AuthConfig()), deadline=deadline,
+                     retry=RetryPolicy(max_attempts=2, sleep=lambda _: None))
 
 
 def test_a_cms_that_trickles_its_answer_fails_the_request_within_its_deadline() -> None:
     with FakeCms(trickle=True) as cms:
-        client = _cms_client(1.0)
+        client = _cms_client(cms.url, 1.0)
         started = time.monotonic()
         with pytest.raises(SourceUnavailableError, match="deadline"):
-            client.request_json("GET", f"{cms.url}/api/single/contacts")
+            client.request("GET", f"{cms.url}/api/single/contacts")
         assert time.monotonic() - started < 30
 
 
 def test_a_cms_that_redirects_is_refused_and_the_redirect_target_gets_nothing() -> None:
     with RecordingServer() as elsewhere, FakeCms(auth="header",
                                                  redirect_to=elsewhere.url) as cms:
-        client = SourceClient(AuthConfig(type="api_key", name="X-API-Key", key="key-8d2e4b6a0c"))
+        client = CmsClient(cms.url, auth=authenticator(
+            AuthConfig(type="api_key", name="X-API-Key", key="key-8d2e4b6a0c")))
         with pytest.raises(ConfigError, match="redirects"):
-            client.request_json("GET", f"{cms.url}/api/single/contacts")
+            client.request("GET", f"{cms.url}/api/single/contacts")
         assert elsewhere.requests == []
 
 

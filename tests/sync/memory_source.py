@@ -40,12 +40,8 @@ class MemoryStream(Stream):
     is_sorted: ClassVar[bool] = True
 
     def __init__(self, connector: MemoryConnector, name: str) -> None:
-        super().__init__(connector)
+        super().__init__(connector, name=name)
         self.stream_name = name
-
-    @property
-    def name(self) -> str:  # type: ignore[override]
-        return self.stream_name
 
     def read(self, start: str | None, until: str) -> Iterator[list[Record]]:
         assert isinstance(self.connector, MemoryConnector)

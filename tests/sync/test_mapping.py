@@ -796,3 +796,18 @@ def test_a_missing_target_database_is_still_required():
     table = minimal()
     del table["database"]
     assert any(p.startswith("target.database: required") for p in config_problems(table))
+
+
+def test_a_bad_field_table_and_a_bad_expression_are_reported_in_one_go():
+    """The expressions were compiled only once every table was well-formed: fixing
+    one problem revealed the next."""
+    table = {"database": "Shop", "streams": {"orders": {
+        "profile": {"key": "email | normalize_email",
+                    "fields": {"total": "total | nummber:2"}},
+        "collections": {"Orders": {"key_field": "order_id", "fields": {
+            "order_id": "id", "placed": {"source": "date_created", "type": "datetme"}}}}}}}
+    with pytest.raises(ConfigError) as error:
+        parse_target(table)
+    keys = [problem.split(":")[0] for problem in error.value.problems]
+    assert keys == ["target.streams.orders.collections.Orders.fields.placed.type",
+                    "target.streams.orders.profile.fields.total"]

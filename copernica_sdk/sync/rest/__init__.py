@@ -16,13 +16,15 @@
   listing-integrity checks;
 - :mod:`.stream` — :class:`RestStream`: path, params, record selector,
   paginator, incremental parameter and its format;
-- :mod:`.paths` — the dotted paths (``links.next.href``) the others take.
+- :mod:`copernica_sdk.sync.paths` — the one path grammar (``links.next.href``,
+  ``data[*]``, ``links[rel=next].href``) the others take.
 
 The guide: docs/writing-a-connector.md, "REST building blocks".
 """
 
 from __future__ import annotations
 
+from ..paths import PathError, parse_path
 from .auth import (
     APIKeyAuth,
     Authenticator,
@@ -44,12 +46,10 @@ from .paginators import (
     SinglePagePaginator,
     paginate,
 )
-from .paths import MISSING, PathError, compile_path, get_path
 from .stream import RestStream
 
 __all__ = [
     "DEFAULT_SOURCE_RETRY",
-    "MISSING",
     "APIKeyAuth",
     "Authenticator",
     "BearerTokenAuth",
@@ -70,8 +70,7 @@ __all__ = [
     "RestStream",
     "SinglePagePaginator",
     "SourceHTTPError",
-    "compile_path",
-    "get_path",
     "paginate",
+    "parse_path",
     "same_origin",
 ]

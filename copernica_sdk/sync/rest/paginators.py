@@ -24,9 +24,9 @@ Every walk is guarded:
 - a next link to another origin is refused: credentials go to the configured
   site only.
 
-Paths (``total_path``, ``cursor_path``, ``next_url_path``) are dotted paths
-into the JSON body (:mod:`copernica_sdk.sync.rest.paths`): ``meta.total``,
-``links.next.href``.
+Paths (``total_path``, ``cursor_path``, ``next_url_path``) point into the JSON
+body in the project's one path grammar (:mod:`copernica_sdk.sync.paths`, the
+mapping's too): ``meta.total``, ``links.next.href``, ``links[rel=next].href``.
 """
 
 from __future__ import annotations
@@ -42,8 +42,8 @@ from urllib.parse import urljoin
 from ..connector import Record
 from ..errors import SourceAuthError, SourceError, SourceUnavailableError
 from ..integrity import ListingChecker, PageVerdict
+from ..paths import Path, as_path
 from .client import RestResponse, same_origin
-from .paths import MISSING, Path, as_path, get_path
 
 __all__ = [
     "Fetch",
@@ -130,7 +130,7 @@ class OffsetPaginator(Paginator):
             raw = guard.probe(fetch, url, send) if probe else guard.get(fetch, url, send)
             if raw is None:
                 return
-            total = _int(get_path(raw.response.body, total_path)) if total_path else None
+            total = _int(total_path.get(raw.response.body)) if total_path is not None else None
             page, verdict = guard.check(raw, start=offset - self.offset, total=total,
                                         per_page=self.limit)
             if page.records:
@@ -179,7 +179,7 @@ class PageNumberPaginator(Paginator):
             if found is not None:
                 return found
         path = _path(self.total_path)
-        return _int(get_path(page.response.body, path)) if path is not None else None
+        return _int(path.get(page.response.body)) if path is not None else None
 
 
 @dataclass(frozen=True)
@@ -198,8 +198,8 @@ class JSONResponseCursorPaginator(Paginator):
         send = dict(params)
         while True:
             raw = guard.get(fetch, url, send)
-            token = get_path(raw.response.body, path)
-            more = not (token is MISSING or token in (None, "", False)) and bool(raw.records)
+            token = path.get(raw.response.body)
+            more = token not in (None, "", False) and bool(raw.records)
             page, _ = guard.check(raw, has_next=more)
             yield page
             if not more:
@@ -249,7 +249,7 @@ class JSONLinkPaginator(_NextLink):
     next_url_path: str | Path = "next"
 
     def next_url(self, page: Page) -> Any:
-        return get_path(page.response.body, as_path(self.next_url_path))
+        return as_path(self.next_url_path).get(page.response.body)
 
 
 @dataclass(frozen=True)
@@ -354,7 +354,7 @@ def _size(params: Params, size_param: str | None, page_size: int | None) -> None
 
 
 def _int(value: Any) -> int | None:
-    if isinstance(value, bool) or value is MISSING or value is None:
+    if isinstance(value, bool) or value is None:
         return None
     try:
         return int(str(value).strip())

@@ -25,7 +25,8 @@ that is not a time is left for the engine, which dead-letters the record naming
 it); a record before ``start`` is dropped (an API that ignores its filter
 parameter costs requests, not correctness); a record too deeply nested to
 decode is yielded as ``Rejected``.  Hooks: :meth:`RestStream.request_params`,
-:meth:`RestStream.parse_record`, :meth:`RestStream.records`.
+:meth:`RestStream.parse_record`, :meth:`RestStream.records`,
+:meth:`RestStream.identity`, :meth:`RestStream.order_key`.
 """
 
 from __future__ import annotations
@@ -38,10 +39,10 @@ from typing import Any
 from ..connector import PageItem, Record, Rejected, Stream
 from ..deep_json import UNREADABLE
 from ..errors import SourceError
-from ..timestamps import format_for, to_utc
+from ..paths import Path, as_path
+from ..timestamps import format_for, shift, to_utc
 from .client import RestClient
 from .paginators import Page, Paginator, SinglePagePaginator, paginate
-from .paths import MISSING, Path, as_path, get_path
 
 __all__ = ["RestStream"]
 
@@ -55,13 +56,18 @@ class RestStream(Stream):
 
     - ``path``: the listing, relative to the client's ``base_url`` (or absolute);
     - ``params``: query parameters sent with every request;
-    - ``records_path``: where the list of records sits in the answer (dotted
-      path; ``""`` — the default — when the answer *is* the list);
+    - ``records_path``: where the list of records sits in the answer (a
+      :mod:`~copernica_sdk.sync.paths` path; ``""`` — the default — when the answer *is* the list);
     - ``paginator``: how the listing pages (default: one page);
     - ``incremental_param`` / ``until_param``: the query parameters that receive
       the start (bookmark minus lookback) and the end of the window, when the
       API can filter; formatted by ``incremental_format`` (``iso``, ``iso_z``,
       ``iso_offset``, ``epoch``, ``date`` or a ``strftime`` pattern, in UTC);
+    - ``lookback_seconds``: the window starts this much before the framework's
+      start (an API whose timestamps have a coarse resolution, or that saves
+      changes late); the parameter and the client-side filter both use it;
+    - ``headers`` and ``body`` (JSON, for ``method = "POST"``): sent with every
+      request of the listing;
     - ``order_key``: for a sorted stream, the record's place in the listing's
       order, checked never to go backwards (default: the replication value,
       then the primary key).
@@ -75,6 +81,9 @@ class RestStream(Stream):
     until_param: str | None = None
     incremental_format: str = "iso"
     method: str = "GET"
+    lookback_seconds: float = 0
+    headers: Mapping[str, str] = {}
+    body: Any = None
 
     @property
     def client(self) -> RestClient:
@@ -100,18 +109,19 @@ class RestStream(Stream):
         """The records of one answer (at ``records_path``); a ``SourceError`` naming
         the request when they are not there or not a list of objects."""
         steps = as_path(self.records_path)
-        found = get_path(response, steps)
-        if found is MISSING or found is None:
+        found = steps.get(response)
+        if found is None:
             if response in (None, [], {}):
                 return []
-            raise SourceError(f"{shown}: no records at {_shown_path(steps)} in the answer")
+            raise SourceError(f"{shown}: no records at {steps} in the answer")
         if not isinstance(found, list) or not all(isinstance(r, dict) for r in found):
-            raise SourceError(f"{shown}: {_shown_path(steps)} is not a list of objects")
+            raise SourceError(f"{shown}: {steps} is not a list of objects")
         return found
 
-    def parse_record(self, record: Record) -> PageItem:
+    def parse_record(self, record: Record, where: str = "") -> PageItem:
         """One record as the stream yields it: the replication value in UTC; a stand-in
-        for a record too deep to decode becomes ``Rejected``."""
+        for a record too deep to decode becomes ``Rejected``.  ``where``: the
+        request that served it, as messages show it."""
         if UNREADABLE in record:
             return Rejected(record, str(record[UNREADABLE]))
         key = self.replication_key
@@ -141,16 +151,16 @@ class RestStream(Stream):
 
     def read(self, start: str | None, until: str) -> Iterator[list[PageItem]]:
         client = self.client
-        begin = to_utc(start) if start is not None else None
+        begin = self.window_start(start)
         warned = False
         for page in paginate(self.paginator, self._fetch, client.url(self.path),
-                             self.request_params(start, until), show=client.show,
-                             key=self._identity,
+                             self.request_params(begin, until), show=client.show,
+                             key=self.identity,
                              order=self.order_key if self.is_sorted else None,
                              listing=self.name):
             kept: list[PageItem] = []
             for record in page.records:
-                item = self.parse_record(record)
+                item = self.parse_record(record, page.response.shown)
                 if begin is not None and isinstance(item, dict):
                     value = item.get(self.replication_key or "")
                     if isinstance(value, str) and len(value) == 19 and value < begin:
@@ -166,16 +176,22 @@ class RestStream(Stream):
             if kept:
                 yield kept
 
-    def _identity(self, record: Record) -> Any:
+    def window_start(self, start: str | None) -> str | None:
+        """The start of the records to read: the framework's ``start`` in UTC, moved
+        back by ``lookback_seconds``."""
+        if start is None:
+            return None
+        begin = to_utc(start)
+        return shift(begin, -self.lookback_seconds) if self.lookback_seconds else begin
+
+    def identity(self, record: Record) -> Any:
+        """The raw record's primary key, which the listing checks use to tell records
+        apart (``None``: the record has none; its content is used)."""
         value = record.get(self.primary_key)
         return None if value is None else value
 
     def _fetch(self, url: str, params: Mapping[str, str]) -> Page:
-        response = self.client.request(self.method, url, params)
+        response = self.client.request(self.method, url, params, json=self.body,
+                                       headers=self.headers)
         return Page(self.records(response.body, response.shown), response)
 
-
-def _shown_path(steps: Path) -> str:
-    if not steps:
-        return "the top level"
-    return "".join(f"[{s}]" if isinstance(s, int) else f".{s}" for s in steps).lstrip(".")

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from copernica_sdk.sync.connector import Rejected
 from copernica_sdk.sync.errors import SourceError
 from copernica_sdk.sync.state import StateStore
 from copernica_sdk.testing.fake_copernica import FakeCopernica
@@ -152,7 +153,11 @@ def test_a_word_that_is_neither_yes_nor_no_is_dead_lettered_not_read_as_no(
         "1;a@example.com;Ann;A;misschien;2024-05-01 10:00:00\n"
         "2;b@example.com;Bob;B;Ja;2024-05-01 10:00:00\n", encoding="utf-8")
     first, second = read_all(_stream_conn(tmp_path), "contacts")
-    assert "newsletter 'misschien' is neither a true word" in first.problem
+    assert isinstance(first, Rejected)
+    assert first.reason.startswith("contacts contacts.csv line 2: column 'Newsletter' "
+                                   "(newsletter): 'misschien' is neither a true word")
+    assert first.reason.endswith("fix the value in the export, or the column's type "
+                                 "(types.newsletter = 'bool')")
     assert second["newsletter"] is True
 
 

@@ -103,9 +103,11 @@ def test_wrong_credentials_raise_an_auth_error_without_the_secret(kind: str) -> 
 
 
 @pytest.mark.parametrize(("path", "expected"), [
-    ("html", "HTML page titled 'Site under maintenance' instead of JSON"),
-    ("malformed", "malformed JSON at line 1"),
-    ("text", "malformed JSON"),
+    # The framework's messages (copernica_sdk.sync.rest.RestClient).
+    ("html", "not valid JSON .*: an HTML page titled 'Site under maintenance' — check the "
+             "address"),
+    ("malformed", "application/json that is not valid JSON at line 1 column 21"),
+    ("text", "text/plain that is not valid JSON at line 1 column 1 .* \\(starts with: 'OK'\\)"),
     ("server_error", "kept failing: HTTP 500"),
     ("nowhere", "does not exist \\(HTTP 404\\)"),
 ])
