@@ -74,12 +74,17 @@ def test_every_command_help_shows_an_example(path: tuple[str, ...]) -> None:
     assert re.search(r"^\s+(\S+ ){0,5}copernica-sync ", result.stdout, re.MULTILINE)
 
 
+#: Commands whose examples run until they are stopped (a whole demo sync, a server,
+#: a worker): only their help is checked.
+LONG_RUNNING = {("demo",), ("partner", "collector"), ("worker",), ("scheduler",)}
+
+
 def _examples() -> list[object]:
     """Every ``copernica-sync …`` example line in every command's help."""
     params: list[object] = []
     for path in _all_commands():
-        if path[0] == "demo":
-            continue  # its examples run a whole demo sync; `demo --help` is covered above
+        if path[:2] in LONG_RUNNING or path[:1] in LONG_RUNNING:
+            continue  # its examples run until stopped; its `--help` is covered above
         with preserved_logging():  # runs at collection time
             text = CliRunner().invoke(main, [*path, "--help"]).stdout
         # An example may go on over several lines ending in a backslash.
