@@ -56,6 +56,10 @@ PROBLEM = "config_problem"
 
 M = TypeVar("M", bound=BaseModel)
 
+#: Range errors of a field whose description names no bound: the bound is added.
+_LIMITS = {"greater_than": ("above", "gt"), "greater_than_equal": ("of at least", "ge"),
+           "less_than": ("below", "lt"), "less_than_equal": ("of at most", "le")}
+
 
 class Table(BaseModel):
     """Base of every configuration table: strict, frozen, no unknown keys."""
@@ -123,10 +127,12 @@ def problems_of(error: ValidationError, model: type[BaseModel], prefix: str = ""
             out.append(f"{key}: required" + (f" — {hint}" if hint else ""))
         else:
             value = err.get("input")
-            got = ("(hidden)" if found.secret and _is_scalar(value)
-                   else show_value(value, secret=found.secret))
+            got = show_value(value, secret=found.secret)
             if found.expected:
-                out.append(f"{key}: must be {found.expected}, got {got}")
+                limit = _LIMITS.get(kind)
+                bound = f" {limit[0]} {_bound(ctx.get(limit[1]))}" \
+                    if limit and not any(c.isdigit() for c in found.expected) else ""
+                out.append(f"{key}: must be {found.expected}{bound}, got {got}")
             else:
                 out.append(f"{key}: {err['msg'].rstrip('.').lower()}, got {got}")
     return out
@@ -198,6 +204,12 @@ class _Found(typing.NamedTuple):
     hint: str | None = None
     secret: bool = False
     model: type[BaseModel] | None = None
+
+
+def _bound(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return show_number(value) if isinstance(value, int | float) else str(value)
 
 
 def _is_scalar(value: Any) -> bool:
