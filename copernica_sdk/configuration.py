@@ -56,6 +56,12 @@ PROBLEM = "config_problem"
 
 M = TypeVar("M", bound=BaseModel)
 
+#: What a value must be, by pydantic's error type, where no description says it.
+_TYPE_WORDS = {"string_type": "text", "int_type": "a whole number", "float_type": "a number",
+               "bool_type": "true or false", "dict_type": "a table", "model_type": "a table",
+               "list_type": "a list", "finite_number": "a finite number",
+               "string_too_short": "longer text", "string_too_long": "shorter text"}
+
 #: Range errors of a field whose description names no bound: the bound is added.
 _LIMITS = {"greater_than": ("above", "gt"), "greater_than_equal": ("of at least", "ge"),
            "less_than": ("below", "lt"), "less_than_equal": ("of at most", "le")}
@@ -70,7 +76,6 @@ class Table(BaseModel):
         frozen=True,
         allow_inf_nan=False,
         hide_input_in_errors=True,  # str(ValidationError) must never show a secret
-        populate_by_name=True,
         arbitrary_types_allowed=True,
     )
 
@@ -123,16 +128,19 @@ def problems_of(error: ValidationError, model: type[BaseModel], prefix: str = ""
             hint = f"; did you mean '{close[0]}'?" if close else ""
             out.append(f"{key}: unknown {word} (known: {', '.join(names) or 'none'}){hint}")
         elif kind == "missing":
-            hint = found.hint or found.expected
-            out.append(f"{key}: required" + (f" — {hint}" if hint else ""))
+            where = found.hint or found.expected
+            out.append(f"{key}: required" + (f" — {where}" if where else ""))
         else:
             value = err.get("input")
             got = show_value(value, secret=found.secret)
-            if found.expected:
+            expected = found.expected or _TYPE_WORDS.get(kind)
+            if kind == "literal_error" and not found.expected:
+                expected = f"one of {ctx.get('expected', '')}".replace("'", "")
+            if expected:
                 limit = _LIMITS.get(kind)
                 bound = f" {limit[0]} {_bound(ctx.get(limit[1]))}" \
-                    if limit and not any(c.isdigit() for c in found.expected) else ""
-                out.append(f"{key}: must be {found.expected}{bound}, got {got}")
+                    if limit and not any(c.isdigit() for c in expected) else ""
+                out.append(f"{key}: must be {expected}{bound}, got {got}")
             else:
                 out.append(f"{key}: {err['msg'].rstrip('.').lower()}, got {got}")
     return out
@@ -286,5 +294,5 @@ def _walk(model: type[BaseModel], loc: tuple[Any, ...]) -> _Found:
         expected = hint = None
     inner = _model_of(_unwrap(tp))
     if inner is not None and expected is None:
-        expected = inner.expected
+        expected = getattr(inner, "expected", None)
     return _Found(expected, hint, secret, inner)

@@ -64,7 +64,7 @@ ENV_PREFIX = "COPERNICA_SYNC__"
 
 SECTIONS = ("copernica", "source", "target", "sync", "license")
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_SECRET = {"secret": True}
+_SECRET: Any = {"secret": True}
 _TOKEN_HINT = ("create an access token in Copernica (Admin → Access tokens) and set it here "
                "or in COPERNICA_SYNC__COPERNICA__ACCESS_TOKEN")
 Url = Annotated[str, Field(pattern=HTTP_URL)]
@@ -280,7 +280,7 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str] = os.enviro
     except ValidationError as exc:
         problems += problems_of(exc, _File)
         # Go on with the tables that are tables, so every problem comes at once.
-        shape = _File.model_construct(**{s: v for s, v in raw.items()
+        shape = _File.model_construct(None, **{s: v for s, v in raw.items()
                                          if s in SECTIONS and isinstance(v, dict)})
     jobs_raw = raw.get("jobs")
     job_tables: dict[str, Any] = (jobs_raw if isinstance(jobs_raw, dict) else {}) \
@@ -317,11 +317,11 @@ def _one_per_key(problems: list[str]) -> list[str]:
     """The first problem of each key: an unset ${VAR} need not also say "required"."""
     seen: set[str] = set()
     out = []
-    for problem in problems:
-        key = problem.split(":", 1)[0]
+    for line in problems:
+        key = line.split(":", 1)[0]
         if key not in seen:
             seen.add(key)
-            out.append(problem)
+            out.append(line)
     return out
 
 
