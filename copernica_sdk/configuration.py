@@ -106,7 +106,9 @@ def problems_of(error: ValidationError, model: type[BaseModel], prefix: str = ""
     """The user-facing problems of ``error``: one per pydantic error, each keyed
     ``prefix.dotted.key``; values of secret fields and containers are not shown."""
     out: list[str] = []
-    for err in error.errors(include_url=False, include_context=True, include_input=True):
+    errors = error.errors(include_url=False, include_context=True, include_input=True)
+    # A table's own keys before what is inside its tables (parents first); stable.
+    for err in sorted(errors, key=lambda e: len(e["loc"])):
         loc = tuple(err["loc"])
         found = _walk(model, loc)
         key = _dotted(prefix, loc)
@@ -128,7 +130,7 @@ def problems_of(error: ValidationError, model: type[BaseModel], prefix: str = ""
             hint = f"; did you mean '{close[0]}'?" if close else ""
             out.append(f"{key}: unknown {word} (known: {', '.join(names) or 'none'}){hint}")
         elif kind == "missing":
-            where = found.hint or found.expected
+            where = found.hint if found.hint is not None else found.expected
             out.append(f"{key}: required" + (f" — {where}" if where else ""))
         else:
             value = err.get("input")
