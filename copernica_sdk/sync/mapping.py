@@ -931,7 +931,8 @@ def parse_target(table: Mapping[str, Any], defaults: Mapping[str, Any] | None = 
     except ConfigError as exc:
         problems += exc.problems
         database, profile_key = "", DEFAULT_PROFILE_KEY
-        stream_tables = merged.get("streams") if isinstance(merged.get("streams"), dict) else {}
+        raw_streams = merged.get("streams")
+        stream_tables = raw_streams if isinstance(raw_streams, dict) else {}
 
     streams: dict[str, StreamMapping] = {}
     for name, stream_table in stream_tables.items():
