@@ -238,12 +238,12 @@ class AuthTable(Table):
         "none", description=f"one of {', '.join(AUTH_TYPES)}")
     username: str | None = Field(None, validate_default=True, description="the user name as text")
     password: str | None = Field(None, validate_default=True, description="text",
-                                 json_schema_extra={"secret": True})
+                                 json_schema_extra={"secret": True}, repr=False)
     token: str | None = Field(None, validate_default=True, description="text",
-                              json_schema_extra={"secret": True})
+                              json_schema_extra={"secret": True}, repr=False)
     name: str | None = Field(None, validate_default=True, description="text")
     key: str | None = Field(None, validate_default=True, description="text",
-                            json_schema_extra={"secret": True})
+                            json_schema_extra={"secret": True}, repr=False)
     location: Literal["header", "query"] = Field("header", alias="in",
                                                  description="header or query")
 

@@ -76,7 +76,7 @@ class CopernicaSettings(Table):
     auth: Literal["token", "bearer", "login"] = Field(
         "token", description="token, bearer or login")
     access_token: str | None = Field(
-        None, validate_default=True, json_schema_extra=_SECRET,
+        None, validate_default=True, json_schema_extra=_SECRET, repr=False,
         description='the access token as text, e.g. "${COPERNICA_ACCESS_TOKEN}"')
     endpoint: Url = Field("https://soap.copernica.com",
                           description="an http(s) URL such as https://soap.copernica.com")
@@ -85,7 +85,7 @@ class CopernicaSettings(Table):
         description="an http(s) URL such as https://authenticate.copernica.com")
     username: str | None = Field(None, description="the user name as text")
     password: str | None = Field(
-        None, validate_default=True, json_schema_extra=_SECRET,
+        None, validate_default=True, json_schema_extra=_SECRET, repr=False,
         description='the password as text, e.g. "${COPERNICA_PASSWORD}"')
     account: str = Field("", description="the account name as text")
     timeout: Annotated[float, Field(gt=0, le=3600)] = Field(

@@ -174,7 +174,7 @@ class ConfigField:
             meta.append(AfterValidator(self._one_of))
         required = self.required and self.default is None
         info = Field(... if required else self.default, alias=self.name,
-                     description=self.expected,
+                     description=self.expected, repr=not self.secret,
                      json_schema_extra={"secret": self.secret, "hint": self.description})
         return Annotated[base, *meta], info
 
