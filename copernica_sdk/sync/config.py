@@ -25,6 +25,14 @@ keys; top-level tables are shared defaults under every job.  ``${VAR}`` is
 replaced by the environment variable; ``COPERNICA_SYNC__SECTION__KEY`` overrides
 a key of every job (e.g. ``COPERNICA_SYNC__COPERNICA__ACCESS_TOKEN``).  Every
 problem is reported at once, each naming its key.
+
+Validation is the one configuration model (:mod:`copernica_sdk.configuration`):
+the file's shape, ``[copernica]``, ``[sync]`` and ``[license]`` are pydantic
+models here, ``[source]`` the connector's (built from its ``ConfigField``s),
+``[target]`` the mapping's.  The overrides are read by pydantic-settings'
+environment source (nested delimiter ``__``) and put over *every* job's merged
+tables before validation: one settings class per file cannot say this, because
+job names are the file's own (``[jobs.NAME]``) and one variable applies to all.
 """
 
 from __future__ import annotations
