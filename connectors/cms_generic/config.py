@@ -353,9 +353,13 @@ class HttpStreamTable(_StreamTable):
     path: str | None = Field(None, description="the endpoint as text, e.g. /wp-json/wp/v2/users")
     url: str | None = Field(None, validate_default=True, description="an http(s) URL")
     method: Annotated[str, AfterValidator(str.upper)] = Field("GET", description="GET or POST")
-    params: dict[str, Text] = Field(default_factory=dict, description="a table of parameters")
-    headers: dict[str, Text] = Field(default_factory=dict, description="a table of headers")
-    body: dict[str, Any] | None = Field(None, validate_default=True, description="a table")
+    # Free-form tables whose values may be credentials (STREAM_SECRET_KEYS): never shown.
+    params: dict[str, Text] = Field(default_factory=dict, description="a table of parameters",
+                                    json_schema_extra={"secret": True})
+    headers: dict[str, Text] = Field(default_factory=dict, description="a table of headers",
+                                     json_schema_extra={"secret": True})
+    body: dict[str, Any] | None = Field(None, validate_default=True, description="a table",
+                                        json_schema_extra={"secret": True})
     records: PathText | None = Field(None, description=_PATH_TEXT)
     paginate: PaginateTable = Field(default_factory=PaginateTable, description="a table")
 
@@ -477,7 +481,9 @@ class SourceTables(Table):
         None, description="an http(s) URL, e.g. https://cms.example.com")
     auth: AuthTable | None = Field(None, description='a table such as { type = "bearer", '
                                                      'token = "…" }')
-    headers: dict[str, str] | None = Field(None, description="text")
+    # Free-form: a value may be a credential (CREDENTIAL_NAMES), so none is ever shown.
+    headers: dict[str, str] | None = Field(None, description="text",
+                                           json_schema_extra={"secret": True})
 
 
 def _compiled(text: str | None) -> Path | None:
