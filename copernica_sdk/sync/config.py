@@ -295,7 +295,10 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str] = os.enviro
         if "jobs" in raw else {}
     job_tables = job_tables or {"default": {}}
     shared = {s: getattr(shape, s, {}) for s in SECTIONS}
-    overrides = _GivenEnv(env)()
+    # Only well-formed names reach pydantic-settings (it would fail on, e.g.,
+    # COPERNICA_SYNC__COPERNICA=x as a whole table); the others are problems below.
+    overrides = _GivenEnv({var: value for var, value in env.items()
+                           if _is_override(var)})()
     jobs: dict[str, JobConfig] = {}
     for name, table in job_tables.items():
         prefix = "" if "jobs" not in raw else f"jobs.{name}."
@@ -333,17 +336,19 @@ def _one_per_key(problems: list[str]) -> list[str]:
     return out
 
 
+def _is_override(var: str) -> bool:
+    """Whether ``var`` is named ``COPERNICA_SYNC__SECTION__KEY`` with a known SECTION."""
+    if not var.startswith(ENV_PREFIX):
+        return False
+    parts = var[len(ENV_PREFIX):].lower().split("__")
+    return len(parts) == 2 and parts[0] in SECTIONS and bool(parts[1])
+
+
 def _env_problems(env: Mapping[str, str]) -> list[str]:
     """``COPERNICA_SYNC__…`` variables that name no setting (pydantic-settings ignores them)."""
-    problems = []
-    for var in env:
-        if not var.startswith(ENV_PREFIX):
-            continue
-        parts = var[len(ENV_PREFIX):].lower().split("__")
-        if len(parts) != 2 or parts[0] not in SECTIONS or not parts[1]:
-            problems.append(f"{var}: not a setting; overrides are named {ENV_PREFIX}SECTION__KEY "
-                            f"with SECTION one of {', '.join(s.upper() for s in SECTIONS)}")
-    return problems
+    return [f"{var}: not a setting; overrides are named {ENV_PREFIX}SECTION__KEY with "
+            f"SECTION one of {', '.join(s.upper() for s in SECTIONS)}"
+            for var in env if var.startswith(ENV_PREFIX) and not _is_override(var)]
 
 
 def _shared_state_paths(jobs: Mapping[str, JobConfig]) -> list[str]:

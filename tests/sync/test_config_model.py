@@ -92,3 +92,13 @@ def test_an_override_that_is_not_a_number_names_its_variable_and_key(tmp_path: P
                             "64, got text 'true'") for p in found), found
     assert any(p.startswith("jobs.shop1.copernica.timeout: must be a number of seconds") and
                p.endswith("got inf") for p in found), found
+
+
+@pytest.mark.parametrize("var", ["COPERNICA_SYNC__COPERNICA", "COPERNICA_SYNC__SYNC__",
+                                 "COPERNICA_SYNC__SOURCE__AUTH__TOKEN", "COPERNICA_SYNC__JOBS__X"])
+def test_an_override_that_names_no_setting_is_a_config_problem_not_a_crash(
+        tmp_path: Path, var: str) -> None:
+    found = problems(tmp_path, SHOP.replace("page_size = 0", "page_size = 10"),
+                     env={var: "x"})
+    assert found == [f"{var}: not a setting; overrides are named COPERNICA_SYNC__SECTION__KEY "
+                     "with SECTION one of COPERNICA, SOURCE, TARGET, SYNC, LICENSE"]
