@@ -651,6 +651,10 @@ def _transform_failure(error: TransformError, scope: str, index: int | None, nam
 # Compiling a stream mapping
 
 
+_PARENT_OUTSIDE_EACH = ("{key}: $parent is only available inside a collection with `each`; "
+                        "here the record itself is read (use a plain path)")
+
+
 def _build_plan(stream: str, profile: ProfileMapping, collections: tuple[CollectionMapping, ...],
                 prefix: str) -> tuple[_StreamPlan | None, list[str]]:
     """Compile every expression of one stream and check what the dataclasses
@@ -665,8 +669,7 @@ def _build_plan(stream: str, profile: ProfileMapping, collections: tuple[Collect
             problems.extend(error.problems)
             return None
         if expr.uses_parent and not allow_parent:
-            problems.append(f"{key}: $parent is only available inside a collection with "
-                            "`each`; here the record itself is read (use a plain path)")
+            problems.append(_PARENT_OUTSIDE_EACH.format(key=key))
         return expr
 
     key_expr = compile_one(profile.key, f"{base}.profile.key", False)
@@ -861,11 +864,12 @@ def parse_target(table: Mapping[str, Any], defaults: Mapping[str, Any] | None = 
     streams: dict[str, StreamMapping] = {}
     for name, stream_table in stream_tables.items():
         key = f"{prefix}.streams.{name}"
+        tables = _with_key_sources(stream_table, profile_key)
         try:
-            checked = validate(StreamTable, _with_key_sources(stream_table, profile_key), key,
-                               context={"key_field": profile_key})
+            checked = validate(StreamTable, tables, key, context={"key_field": profile_key})
         except ConfigError as exc:
             problems += exc.problems
+            problems += _expression_problems(tables, key)
             continue
         stream = _build_stream(str(name), checked, profile_key, key, prefix, problems)
         if stream is not None:
@@ -875,6 +879,43 @@ def parse_target(table: Mapping[str, Any], defaults: Mapping[str, Any] | None = 
     if problems:
         raise ConfigError(problems)
     return TargetMapping(database, profile_key, streams)
+
+
+def _expression_problems(table: Any, key: str) -> list[str]:
+    """The expression problems of a stream table whose shape check failed (which
+    stops before the expressions are compiled): reported with the shape problems,
+    so one config check shows every problem."""
+    problems: list[str] = []
+
+    def check(text: Any, where: str, allow_parent: bool = False) -> None:
+        if not isinstance(text, str) or not text.strip():
+            return
+        try:
+            expr = compile_expression(text, key=where)
+        except ConfigError as error:
+            problems.extend(error.problems)
+            return
+        if expr.uses_parent and not allow_parent:
+            problems.append(_PARENT_OUTSIDE_EACH.format(key=where))
+
+    def check_fields(fields: Any, where: str, allow_parent: bool = False) -> None:
+        for name, spec in fields.items() if isinstance(fields, Mapping) else ():
+            check(spec.get("source") if isinstance(spec, Mapping) else spec, f"{where}.{name}",
+                  allow_parent)
+
+    if not isinstance(table, Mapping):
+        return problems
+    profile = table.get("profile")
+    if isinstance(profile, Mapping):
+        check(profile.get("key"), f"{key}.profile.key")
+        check_fields(profile.get("fields"), f"{key}.profile.fields")
+    collections = table.get("collections")
+    for name, collection in collections.items() if isinstance(collections, Mapping) else ():
+        if isinstance(collection, Mapping):
+            check(collection.get("each"), f"{key}.collections.{name}.each")
+            check_fields(collection.get("fields"), f"{key}.collections.{name}.fields",
+                         collection.get("each") is not None)
+    return problems
 
 
 def _merge(base: Mapping[str, Any], over: Mapping[str, Any], path: tuple[str, ...]
