@@ -30,7 +30,9 @@ def check(ctx: click.Context, job_name: str | None, all_jobs: bool) -> None:
 
     from .output import REDACTOR
 
-    for job_config in selected_jobs(ctx, job_name, all_jobs):
+    jobs = selected_jobs(ctx, job_name, all_jobs)
+    _check_license_tables(jobs)
+    for job_config in jobs:
         REDACTOR.add(job_config.secrets())
         with open_job(job_config) as job:
             REDACTOR.add(job.secrets())
@@ -56,3 +58,18 @@ def _license_line(job_config: JobConfig) -> None:
         click.echo(f"[{job_config.name}] license: {decision.summary()}")
         for stream, why in sorted(decision.skipped().items()):
             click.echo(f"[{job_config.name}] {stream}: skipped ({why})")
+
+
+def _check_license_tables(jobs: list[JobConfig]) -> None:
+    """``[license]`` of every job, before anything is reached: the types were checked
+    when the file was loaded; here, that the files it names are there (a run would
+    find out only when it starts, and go on unlicensed).  Exit 2, every problem."""
+    from copernica_sdk.errors import ConfigError
+    from copernica_sdk.license_config import LicenseTable, license_file_problems
+    from copernica_sdk.licensing.preflight import ENV_TOKEN
+
+    problems = [problem for job in jobs for problem in license_file_problems(
+        LicenseTable.from_table(job.license), token_env=ENV_TOKEN,
+        prefix="license" if job.name == "default" else f"jobs.{job.name}.license")]
+    if problems:
+        raise ConfigError(problems)

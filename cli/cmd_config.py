@@ -29,6 +29,7 @@ def show(ctx: click.Context, job_name: str | None, all_jobs: bool) -> None:
     Example:
       copernica-sync config show --job shop1
     """
+    from copernica_sdk.license_config import LicenseTable
     from copernica_sdk.sync.config import SECRET_KEYS
     from copernica_sdk.sync.connector import MASK
     from copernica_sdk.sync.mapping import parse_target
@@ -43,10 +44,14 @@ def show(ctx: click.Context, job_name: str | None, all_jobs: bool) -> None:
             {k: v for k, v in job.source.items() if k != "connector"}).default_mapping())
         # The connector's declared secrets, at any depth (e.g. source.auth.password).
         source = connector.masked_config(job.source)
-        copernica = {k: MASK if k in SECRET_KEYS and v else v
-                     for k, v in vars(job.copernica).items()}
+        # The job-level tables, [license] included, secrets masked (config.SECRET_KEYS).
+        license_ = LicenseTable.from_table(job.license).model_dump()
+        copernica, sync, license_ = ({k: MASK if k in SECRET_KEYS and v else v
+                                      for k, v in table.items()}
+                                     for table in (job.copernica.model_dump(),
+                                                   job.sync.model_dump(), license_))
         click.echo(f"[{job.name}]")
-        sections = {"copernica": copernica, "source": source, "sync": vars(job.sync)}
+        sections = {"copernica": copernica, "source": source, "sync": sync, "license": license_}
         for section, values in sections.items():
             for key, value in values.items():
                 if value is None:

@@ -1,19 +1,25 @@
-"""Validation of the connector's nested settings: ``auth`` and ``streams``.
+"""The connector's nested settings — ``auth``, ``headers`` and ``streams`` — as
+pydantic models of the one configuration model (:mod:`copernica_sdk.configuration`).
 
 The framework's :class:`~copernica_sdk.sync.connector.ConfigField` types are
 flat, so ``[source.auth]`` and ``[source.streams.NAME]`` arrive as plain dicts.
-This module checks their inner shape and builds frozen dataclasses, collecting
-*every* problem with its full key (``source.streams.users.paginate.style:
-expected one of …``) so :class:`ConfigError` can report them all at once.
-Secret values never appear in messages.
+The :class:`Table` models below check their inner shape; :func:`parse_auth` and
+:func:`parse_streams` collect *every* problem with its full key
+(``source.streams.users.paginate.style: must be one of …``) and build the
+frozen dataclasses the streams read.  Secret values never appear in messages.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any, Literal
 
+from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, field_validator
+
+from copernica_sdk.configuration import Table, problem, validate
+from copernica_sdk.errors import ConfigError
+from copernica_sdk.license_config import HTTP_URL
 from copernica_sdk.sync.paths import DOCUMENT, Path, PathError, parse_path
 
 from ._formats import COLUMN_TYPES, DEFAULT_FALSE_WORDS, DEFAULT_TRUE_WORDS, ValueFormats
@@ -31,6 +37,7 @@ __all__ = [
     "PaginateConfig",
     "StreamConfig",
     "parse_auth",
+    "parse_source",
     "parse_streams",
 ]
 
@@ -50,6 +57,8 @@ PAGINATION_STYLES = ("page_number", "offset", "cursor", "next_url", "link_header
 METHODS = ("GET", "POST")
 #: Placeholders allowed in ``incremental.filter_params`` values.
 PLACEHOLDERS = ("{start}", "{start_epoch}")
+
+
 
 @dataclass(frozen=True)
 class AuthConfig:
@@ -145,135 +154,393 @@ class CsvStreamConfig:
 StreamConfig = HttpStreamConfig | CsvStreamConfig
 
 
-class _Table:
-    """Typed reads from one config table, recording problems under ``prefix``."""
+# ---------------------------------------------------------------------------
+# The models of the TOML tables
 
-    def __init__(self, raw: Mapping[str, Any], prefix: str, problems: list[str],
-                 known: tuple[str, ...], *, secret: tuple[str, ...] = ()) -> None:
-        self.raw, self.prefix, self.problems, self.secret = raw, prefix, problems, secret
-        for key in raw:
-            if key not in known:
-                problems.append(f"{prefix}.{key}: unknown setting (known: {', '.join(known)})")
 
-    def _bad(self, key: str, expected: str, value: Any) -> None:
-        shown = "(hidden)" if key in self.secret else repr(value)
-        self.problems.append(f"{self.prefix}.{key}: expected {expected}, got "
-                             f"{type(value).__name__} {shown}")
+def _path(text: str, *, one: bool = False) -> str:
+    try:
+        parse_path(text, one=one)
+    except PathError as exc:
+        raise problem(str(exc)) from None
+    return text
 
-    def has(self, key: str) -> bool:
-        return self.raw.get(key) not in (None, "")
 
-    def text(self, key: str, default: str | None = None, *, required: bool = False,
-            expected: str = "a string") -> str | None:
-        value = self.raw.get(key)
-        if value in (None, ""):
-            if required:
-                self.problems.append(f"{self.prefix}.{key}: required — {expected}")
-            return default
-        if not isinstance(value, str):
-            self._bad(key, expected, value)
-            return default
-        return value
+def _one_path(text: str) -> str:
+    """A path that names one value (a record's key or cursor): no ``[*]``."""
+    return _path(text, one=True)
 
-    def choice(self, key: str, choices: tuple[str, ...], default: str) -> str:
-        value = self.raw.get(key, default)
-        if value not in choices:
-            shown = "(hidden)" if key in self.secret else repr(value)
-            self.problems.append(f"{self.prefix}.{key}: expected one of "
-                                 f"{', '.join(choices)}; got {shown}")
-            return default
+
+def _text_of(value: Any) -> str:
+    """A scalar sent as text (HTTP params, headers, column names)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int | float):
         return str(value)
+    raise problem("must be text or a number, got a " + ("list" if isinstance(value, list)
+                                                        else "table"))
 
-    def number(self, key: str, default: int | None, *, minimum: int = 0) -> int | None:
-        value = self.raw.get(key)
-        if value is None:
-            return default
-        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-            self._bad(key, f"a whole number ≥ {minimum}", value)
-            return default
-        return value
 
-    def flag(self, key: str, default: bool) -> bool:
-        value = self.raw.get(key, default)
-        if not isinstance(value, bool):
-            self._bad(key, "true or false", value)
-            return default
-        return value
+def _placeholders(value: str) -> str:
+    stripped = value
+    for placeholder in PLACEHOLDERS:
+        stripped = stripped.replace(placeholder, "")
+    if "{" in stripped or "}" in stripped:
+        raise problem(f"unknown placeholder in {value!r} (known: {', '.join(PLACEHOLDERS)})")
+    return value
 
-    def table(self, key: str) -> Mapping[str, Any]:
-        value = self.raw.get(key)
-        if value is None:
-            return {}
-        if not isinstance(value, Mapping):
-            self._bad(key, "a table", value)
-            return {}
-        return value
 
-    def str_table(self, key: str) -> dict[str, str]:
-        """A table of scalars, sent as text (HTTP params/headers)."""
-        out: dict[str, str] = {}
-        for k, v in self.table(key).items():
-            if isinstance(v, bool):
-                out[str(k)] = "true" if v else "false"
-            elif isinstance(v, str | int | float):
-                out[str(k)] = str(v)
-            else:
-                self.problems.append(f"{self.prefix}.{key}.{k}: expected a string or number, "
-                                     f"got {type(v).__name__}")
-        return out
+def _words(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value \
+            or not all(isinstance(v, str) and v.strip() for v in value):
+        raise problem('must be a list of words, e.g. ["WAAR", "ja"]')
+    return tuple(v.strip() for v in value)
 
-    def path(self, key: str, default: Path | None = None, *, required: bool = False) -> Path | None:
-        text = self.text(key, required=required,
-                        expected="a dotted path such as data or links.next.href")
-        if text is None:
-            return default
+
+def _file_paths(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str) and value:
+        return (value,)
+    if isinstance(value, list) and value and all(isinstance(v, str) and v for v in value):
+        return tuple(value)
+    raise problem('must be a file path or glob (or a list of them), e.g. '
+                  '"/exports/contacts-*.csv"')
+
+
+def _field_paths(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise problem('must be a list of field paths, e.g. ["email"]')
+    return tuple(_one_path(v.strip()) for v in value)
+
+
+def _encoding(value: str) -> str:
+    if value != "auto":
         try:
-            return parse_path(text)
-        except PathError as exc:
-            self.problems.append(f"{self.prefix}.{key}: {exc}")
-            return default
+            "".encode(value)
+        except LookupError:
+            raise problem(f"unknown encoding {value!r} (auto, utf-8, cp1252, latin-1, …)"
+                          ) from None
+    return value
+
+
+_PATH_TEXT = "a dotted path such as data or links.next.href"
+PathText = Annotated[str, AfterValidator(_path)]
+OnePathText = Annotated[str, AfterValidator(_one_path)]
+Text = Annotated[Any, AfterValidator(_text_of)]
+Words = Annotated[Any, AfterValidator(_words)]
+OneChar = Annotated[str, Field(min_length=1, max_length=1)]
+
+
+def _hint(text: str) -> Any:
+    return {"hint": text}
+
+
+class AuthTable(Table):
+    """``[source.auth]``."""
+
+    type: Literal["none", "basic", "bearer", "api_key"] = Field(
+        "none", description=f"one of {', '.join(AUTH_TYPES)}")
+    username: str | None = Field(None, validate_default=True, description="the user name as text")
+    password: str | None = Field(None, validate_default=True, description="text",
+                                 json_schema_extra={"secret": True}, repr=False)
+    token: str | None = Field(None, validate_default=True, description="text",
+                              json_schema_extra={"secret": True}, repr=False)
+    name: str | None = Field(None, validate_default=True, description="text")
+    key: str | None = Field(None, validate_default=True, description="text",
+                            json_schema_extra={"secret": True}, repr=False)
+    location: Literal["header", "query"] = Field("header", alias="in",
+                                                 description="header or query")
+
+    @field_validator("username", "password", "token", "name", "key")
+    @classmethod
+    def _required_for_type(cls, value: str | None, info: ValidationInfo) -> str | None:
+        needed = {"basic": {"username": "the user name",
+                            "password": "the password (e.g. a WordPress application password)"},
+                  "bearer": {"token": "the bearer token"},
+                  "api_key": {"name": "the header or query parameter name, e.g. X-API-Key",
+                              "key": "the API key"}}.get(info.data.get("type", "none"), {})
+        if info.field_name in needed and not value:
+            raise problem(f"required — {needed[info.field_name]}")
+        return value
+
+
+class PaginateTable(Table):
+    """``[source.streams.NAME.paginate]`` (see :mod:`.paginators`)."""
+
+    style: Literal["page_number", "offset", "cursor", "next_url", "link_header", "single"] = \
+        Field("single", description=f"one of {', '.join(PAGINATION_STYLES)}")
+    page_param: str = Field("page", description="a query parameter name as text")
+    first_page: Annotated[int, Field(ge=0)] = Field(1, description="a whole number ≥ 0")
+    page_size: Annotated[int, Field(ge=1)] | None = Field(
+        None, validate_default=True, description="a whole number ≥ 1")
+    size_param: str | None = Field(None, validate_default=True,
+                                   description="a query parameter name as text")
+    total_pages_header: str | None = Field(None, description="a header name as text")
+    total_pages_path: PathText | None = Field(None, description=_PATH_TEXT)
+    offset_param: str = Field("offset", description="a query parameter name as text")
+    limit_param: str = Field("limit", description="a query parameter name as text")
+    total_path: PathText | None = Field(None, description=_PATH_TEXT)
+    cursor_path: PathText | None = Field(None, validate_default=True, description=_PATH_TEXT)
+    cursor_param: str = Field("cursor", description="a query parameter name as text")
+    next_url_path: PathText | None = Field(None, validate_default=True, description=_PATH_TEXT)
+    max_pages: Annotated[int, Field(ge=1)] | None = Field(None, description="a whole number ≥ 1")
+
+    @field_validator("page_size")
+    @classmethod
+    def _size_for_offset(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value is None and info.data.get("style") == "offset":
+            raise problem('required for style = "offset" — records per request, sent as '
+                          "limit_param")
+        return value
+
+    @field_validator("size_param")
+    @classmethod
+    def _param_for_size(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None and info.data.get("page_size") is not None \
+                and info.data.get("style") != "offset":
+            raise problem("required with page_size — the query parameter that carries it, "
+                          "e.g. per_page")
+        return value
+
+    @field_validator("cursor_path", "next_url_path")
+    @classmethod
+    def _path_for_style(cls, value: str | None, info: ValidationInfo) -> str | None:
+        style = {"cursor_path": "cursor", "next_url_path": "next_url"}[str(info.field_name)]
+        if not value and info.data.get("style") == style:
+            raise problem(f"required for style = \"{style}\" — {_PATH_TEXT}")
+        return value
+
+    def build(self, max_pages: int) -> PaginateConfig:
+        return PaginateConfig(
+            self.style, self.page_param, self.first_page, self.size_param, self.page_size,
+            self.total_pages_header, _compiled(self.total_pages_path), self.offset_param,
+            self.limit_param, _compiled(self.total_path), _compiled(self.cursor_path) or DOCUMENT,
+            self.cursor_param, _compiled(self.next_url_path) or DOCUMENT, self.max_pages or max_pages)
+
+
+class IncrementalTable(Table):
+    """``incremental``: the stream's cursor and how the API filters on it."""
+
+    cursor_field: OnePathText = Field(
+        description=_PATH_TEXT, json_schema_extra=_hint(
+            "the record field holding the last-modified time, e.g. attributes.changed"))
+    lookback_seconds: Annotated[int, Field(ge=0)] = Field(0, description="a whole number ≥ 0")
+    filter_params: dict[str, Annotated[Text, AfterValidator(_placeholders)]] = Field(
+        default_factory=dict, description="a table of query parameters")
+    sorted: bool = Field(False, description="true or false")
+
+    def build(self) -> IncrementalConfig:
+        return IncrementalConfig(self.cursor_field, parse_path(self.cursor_field, one=True),
+                                 self.lookback_seconds, dict(self.filter_params), self.sorted)
+
+
+class _StreamTable(Table):
+    primary_key: OnePathText = Field(description=_PATH_TEXT, json_schema_extra=_hint(
+        "the record field that identifies a record, e.g. id"))
+    incremental: IncrementalTable | None = Field(None, description="a table")
+    skip_if_missing: Annotated[Any, AfterValidator(_field_paths)] | None = Field(
+        None, description='a list of field paths, e.g. ["email"]')
+
+    @field_validator("incremental", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        return None if value == {} else value
+
+    def _skips(self) -> tuple[tuple[str, Path], ...]:
+        return tuple((text, parse_path(text, one=True)) for text in self.skip_if_missing or ())
+
+
+class HttpStreamTable(_StreamTable):
+    """``[source.streams.NAME]`` of a REST/JSON API."""
+
+    type: Literal["http"] = "http"
+    path: str | None = Field(None, description="the endpoint as text, e.g. /wp-json/wp/v2/users")
+    url: str | None = Field(None, validate_default=True, description="an http(s) URL")
+    method: Annotated[str, AfterValidator(str.upper)] = Field("GET", description="GET or POST")
+    # Free-form tables whose values may be credentials (STREAM_SECRET_KEYS): never shown.
+    params: dict[str, Text] = Field(default_factory=dict, description="a table of parameters",
+                                    json_schema_extra={"secret": True})
+    headers: dict[str, Text] = Field(default_factory=dict, description="a table of headers",
+                                     json_schema_extra={"secret": True})
+    body: dict[str, Any] | None = Field(None, validate_default=True, description="a table",
+                                        json_schema_extra={"secret": True})
+    records: PathText | None = Field(None, description=_PATH_TEXT)
+    paginate: PaginateTable = Field(default_factory=PaginateTable, description="a table")
+
+    @field_validator("url")
+    @classmethod
+    def _an_address(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None:
+            if not value.startswith(("http://", "https://")):
+                raise problem("must start with http:// or https://")
+            return value
+        if "path" in info.data and info.data["path"] is None:
+            raise problem("required — the endpoint, e.g. /wp-json/wp/v2/users (or url = the "
+                          "full address)", at="^path")
+        if "path" in info.data and not (info.context or {}).get("base_url"):
+            raise problem("needs source.base_url (or give the stream a full url)", at="^path")
+        return value
+
+    @field_validator("method")
+    @classmethod
+    def _known_method(cls, value: str) -> str:
+        if value not in METHODS:
+            raise problem(f"must be one of {', '.join(METHODS)}, got {value!r}")
+        return value
+
+    @field_validator("body")
+    @classmethod
+    def _post_only(cls, value: dict[str, Any] | None, info: ValidationInfo
+                   ) -> dict[str, Any] | None:
+        if value and info.data.get("method", "GET") == "GET":
+            raise problem('only for method = "POST"')
+        return value
+
+    def build(self, name: str, base_url: str | None, max_pages: int) -> HttpStreamConfig:
+        url = self.url or f"{(base_url or '').rstrip('/')}/{(self.path or '').lstrip('/')}"
+        return HttpStreamConfig(
+            name=name, url=url, primary_key=self.primary_key,
+            primary_key_path=parse_path(self.primary_key, one=True), method=self.method,
+            params=dict(self.params), headers=dict(self.headers),
+            body=dict(self.body) if self.body else None,
+            records_path=_compiled(self.records) or DOCUMENT, paginate=self.paginate.build(max_pages),
+            incremental=self.incremental.build() if self.incremental else None,
+            skip_if_missing=self._skips())
+
+
+class CsvStreamTable(_StreamTable):
+    """``[source.streams.NAME]`` with ``type = "csv"``."""
+
+    type: Literal["csv"]
+    path: Annotated[Any, AfterValidator(_file_paths)] | None = Field(None, description="a path")
+    paths: Annotated[Any, AfterValidator(_file_paths)] | None = Field(
+        None, validate_default=True, description="a path")
+    delimiter: OneChar = Field(",", description='one character, e.g. "," or ";"')
+    quotechar: OneChar = Field('"', description="one character")
+    encoding: Annotated[str, AfterValidator(_encoding)] = Field(
+        "auto", description="an encoding name as text (auto, utf-8, cp1252, latin-1, …)")
+    columns: dict[str, Text] = Field(default_factory=dict, description="a table of columns")
+    # Locale (see ._formats): typed columns and how their values are written.
+    types: dict[str, Literal["datetime", "date", "number", "bool"]] = Field(
+        default_factory=dict, description=f"one of {', '.join(COLUMN_TYPES)}")
+    date_format: Words | None = Field(None, description="a list of formats")
+    decimal_comma: bool = Field(False, description="true or false")
+    true_words: Words | None = Field(None, description="a list of words")
+    false_words: Words | None = Field(None, validate_default=True, description="a list of words")
+    null_values: Words | None = Field(None, description="a list of words")
+    mark_missing_as_deleted: bool = Field(False, description="true or false")
+
+    @field_validator("paths")
+    @classmethod
+    def _some_file(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None and info.data.get("path") is None and "path" in info.data:
+            raise problem('required — a file path or glob, e.g. "/exports/contacts-*.csv"',
+                          at="^path")
+        return value
+
+    @field_validator("date_format")
+    @classmethod
+    def _percent_codes(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        for fmt in value or ():
+            if "%" not in fmt:
+                raise problem(f"{fmt!r} has no %-codes; write it like \"%d-%m-%Y %H:%M\" "
+                              "(day-month-year hours:minutes)")
+        return value
+
+    @field_validator("false_words")
+    @classmethod
+    def _not_both(cls, value: tuple[str, ...] | None, info: ValidationInfo
+                  ) -> tuple[str, ...] | None:
+        true_words = info.data.get("true_words") or DEFAULT_TRUE_WORDS
+        both = {w.casefold() for w in true_words} & \
+            {w.casefold() for w in value or DEFAULT_FALSE_WORDS}
+        if both:
+            raise problem(f"{', '.join(sorted(both))} also in false_words", at="^true_words")
+        return value
+
+    @field_validator("incremental")
+    @classmethod
+    def _client_side(cls, value: IncrementalTable | None) -> IncrementalTable | None:
+        if value is not None and value.filter_params:
+            raise problem("CSV streams filter client-side only", at="filter_params")
+        return value
+
+    def build(self, name: str) -> CsvStreamConfig:
+        return CsvStreamConfig(
+            name, (*(self.path or ()), *(self.paths or ())), self.primary_key,
+            parse_path(self.primary_key, one=True), self.delimiter, self.quotechar, self.encoding,
+            dict(self.columns), self.incremental.build() if self.incremental else None,
+            dict(self.types),
+            ValueFormats(self.date_format or (), self.decimal_comma,
+                         self.true_words or DEFAULT_TRUE_WORDS,
+                         self.false_words or DEFAULT_FALSE_WORDS),
+            self.null_values or (), self.mark_missing_as_deleted, self._skips())
+
+
+class SourceTables(Table):
+    """The parts of ``[source]`` the flat :class:`ConfigField` spec cannot check."""
+
+    model_config = ConfigDict(**{**Table.model_config, "extra": "ignore"})
+    base_url: Annotated[str, Field(pattern=HTTP_URL)] | None = Field(
+        None, description="an http(s) URL, e.g. https://cms.example.com")
+    auth: AuthTable | None = Field(None, description='a table such as { type = "bearer", '
+                                                     'token = "…" }')
+    # Free-form: a value may be a credential (CREDENTIAL_NAMES), so none is ever shown.
+    headers: dict[str, str] | None = Field(None, description="text",
+                                           json_schema_extra={"secret": True})
+
+
+def _compiled(text: str | None) -> Path | None:
+    return parse_path(text) if text else None
+
+
+# ---------------------------------------------------------------------------
+# From the tables to the configs the streams read
+
+
+def parse_source(cfg: Mapping[str, Any], problems: list[str]
+                 ) -> tuple[AuthConfig, list[StreamConfig]]:
+    """``base_url``, ``auth``, ``headers`` and ``streams`` of a (type-checked)
+    ``[source]``; every problem is added to ``problems``."""
+    given = {k: cfg.get(k) for k in ("base_url", "auth", "headers") if cfg.get(k) is not None}
+    base_url = None
+    auth = AuthConfig()
+    try:
+        tables = validate(SourceTables, given, "source")
+        base_url = tables.base_url
+        auth = _auth_config(tables.auth)
+    except ConfigError as exc:
+        problems += exc.problems
+        base_url = given.get("base_url") if isinstance(given.get("base_url"), str) else None
+    max_pages = cfg.get("max_pages")
+    max_pages = max_pages if isinstance(max_pages, int) and max_pages >= 1 else 1000
+    streams: list[StreamConfig] = []
+    if isinstance(cfg.get("streams"), Mapping):
+        streams = parse_streams(cfg["streams"], base_url=base_url, max_pages=max_pages,
+                                problems=problems)
+    return auth, streams
+
+
+def _auth_config(table: AuthTable | None) -> AuthConfig:
+    if table is None or table.type == "none":
+        return AuthConfig()
+    if table.type == "api_key":
+        return AuthConfig(table.type, name=table.name or "", key=table.key or "",
+                          location=table.location)
+    return AuthConfig(table.type, username=table.username or "", password=table.password or "",
+                      token=table.token or "")
 
 
 def parse_auth(raw: Any, problems: list[str], prefix: str = "source.auth") -> AuthConfig:
     """``[source.auth]`` → :class:`AuthConfig` (``None`` → no auth)."""
     if raw is None:
         return AuthConfig()
-    if not isinstance(raw, Mapping):
-        problems.append(f"{prefix}: expected a table such as {{ type = \"bearer\", token = \"…\" }}")
+    try:
+        return _auth_config(validate(AuthTable, raw, prefix))
+    except ConfigError as exc:
+        problems += exc.problems
         return AuthConfig()
-    t = _Table(raw, prefix, problems, ("type", "username", "password", "token", "name", "key", "in"),
-               secret=AUTH_SECRET_KEYS)
-    kind = t.choice("type", AUTH_TYPES, "none")
-    if kind == "basic":
-        return AuthConfig(kind, username=t.text("username", "", required=True,
-                                               expected="the user name") or "",
-                          password=t.text("password", "", required=True,
-                                         expected="the password (e.g. a WordPress application "
-                                                  "password)") or "")
-    if kind == "bearer":
-        return AuthConfig(kind, token=t.text("token", "", required=True,
-                                            expected="the bearer token") or "")
-    if kind == "api_key":
-        return AuthConfig(kind,
-                          name=t.text("name", "", required=True,
-                                     expected="the header or query parameter name, e.g. X-API-Key")
-                          or "",
-                          key=t.text("key", "", required=True, expected="the API key") or "",
-                          location=t.choice("in", ("header", "query"), "header"))
-    return AuthConfig()
-
-
-_HTTP_KEYS = ("type", "path", "url", "method", "params", "headers", "body", "records",
-              "primary_key", "paginate", "incremental", "skip_if_missing")
-_CSV_KEYS = ("type", "path", "paths", "delimiter", "quotechar", "encoding", "columns",
-             "primary_key", "incremental",
-             # locale settings (issue 18), parsed by _csv_formats
-             "types", "date_format", "decimal_comma", "true_words", "false_words", "null_values",
-             "mark_missing_as_deleted", "skip_if_missing")
-_PAGINATE_KEYS = ("style", "page_param", "first_page", "size_param", "page_size",
-                  "total_pages_header", "total_pages_path", "offset_param", "limit_param",
-                  "total_path", "cursor_path", "cursor_param", "next_url_path", "max_pages")
-_INCREMENTAL_KEYS = ("cursor_field", "lookback_seconds", "filter_params", "sorted")
 
 
 def parse_streams(raw: Any, *, base_url: str | None, max_pages: int,
@@ -291,219 +558,19 @@ def parse_streams(raw: Any, *, base_url: str | None, max_pages: int,
             problems.append(f"{key}: stream names are letters, digits and underscores")
             continue
         if not isinstance(table, Mapping):
-            problems.append(f"{key}: expected a table")
+            problems.append(f"{key}: must be a table, got {type(table).__name__}")
             continue
         kind = table.get("type", "http")
-        if kind == "csv":
-            out.append(_csv_stream(name, table, key, problems))
-        elif kind == "http":
-            stream = _http_stream(name, table, key, base_url, max_pages, problems)
-            if stream is not None:
-                out.append(stream)
-        else:
-            problems.append(f"{key}.type: expected one of http, csv; got {kind!r}")
-    return out
-
-
-def _skip_if_missing(t: _Table) -> tuple[tuple[str, Path], ...]:
-    """``skip_if_missing = ["email"]``: fields (dotted paths) a record must have."""
-    raw = t.raw.get("skip_if_missing")
-    if raw is None:
-        return ()
-    if not isinstance(raw, list) or not all(isinstance(v, str) and v.strip() for v in raw):
-        t.problems.append(f"{t.prefix}.skip_if_missing: expected a list of field paths, "
-                          "e.g. [\"email\"]")
-        return ()
-    out = []
-    for text in raw:
-        try:
-            out.append((text.strip(), parse_path(text, one=True)))
-        except PathError as exc:
-            t.problems.append(f"{t.prefix}.skip_if_missing: {exc}")
-    return tuple(out)
-
-
-def _primary_key(t: _Table) -> tuple[str, Path]:
-    text = t.text("primary_key", required=True,
-                 expected="the record field that identifies a record, e.g. id") or "id"
-    try:
-        return text, parse_path(text, one=True)
-    except PathError as exc:
-        t.problems.append(f"{t.prefix}.primary_key: {exc}")
-        return text, parse_path("id")
-
-
-def _http_stream(name: str, raw: Mapping[str, Any], prefix: str, base_url: str | None,
-                 max_pages: int, problems: list[str]) -> HttpStreamConfig | None:
-    t = _Table(raw, prefix, problems, _HTTP_KEYS)
-    path = t.text("path")
-    url = t.text("url")
-    if url is None and path is None:
-        problems.append(f"{prefix}.path: required — the endpoint, e.g. /wp-json/wp/v2/users "
-                        "(or url = the full address)")
-    elif url is None:
-        if not base_url:
-            problems.append(f"{prefix}.path: needs source.base_url (or give the stream a full url)")
-        else:
-            url = f"{base_url.rstrip('/')}/{(path or '').lstrip('/')}"
-    if url is not None and not url.startswith(("http://", "https://")):
-        problems.append(f"{prefix}.url: must start with http:// or https://")
-    method = (t.text("method", "GET") or "GET").upper()
-    if method not in METHODS:
-        problems.append(f"{prefix}.method: expected one of {', '.join(METHODS)}; got {method!r}")
-    body = t.table("body") if t.has("body") else None
-    primary_key, pk_path = _primary_key(t)
-    stream = HttpStreamConfig(
-        name=name,
-        url=url or "",
-        primary_key=primary_key,
-        primary_key_path=pk_path,
-        method=method,
-        params=t.str_table("params"),
-        headers=t.str_table("headers"),
-        body=dict(body) if body is not None else None,
-        records_path=t.path("records", DOCUMENT) or DOCUMENT,
-        paginate=_paginate(t.table("paginate"), f"{prefix}.paginate", max_pages, problems),
-        incremental=_incremental(t, problems),
-        skip_if_missing=_skip_if_missing(t),
-    )
-    if body is not None and method == "GET":
-        problems.append(f"{prefix}.body: only for method = \"POST\"")
-    return stream
-
-
-def _paginate(raw: Mapping[str, Any], prefix: str, max_pages: int,
-              problems: list[str]) -> PaginateConfig:
-    t = _Table(raw, prefix, problems, _PAGINATE_KEYS)
-    style = t.choice("style", PAGINATION_STYLES, "single")
-    cfg = PaginateConfig(
-        style=style,
-        page_param=t.text("page_param", "page") or "page",
-        first_page=t.number("first_page", 1) or 0,
-        size_param=t.text("size_param"),
-        page_size=t.number("page_size", None, minimum=1),
-        total_pages_header=t.text("total_pages_header"),
-        total_pages_path=t.path("total_pages_path"),
-        offset_param=t.text("offset_param", "offset") or "offset",
-        limit_param=t.text("limit_param", "limit") or "limit",
-        total_path=t.path("total_path"),
-        cursor_path=t.path("cursor_path", DOCUMENT, required=style == "cursor") or DOCUMENT,
-        cursor_param=t.text("cursor_param", "cursor") or "cursor",
-        next_url_path=t.path("next_url_path", DOCUMENT,
-                             required=style == "next_url") or DOCUMENT,
-        max_pages=t.number("max_pages", max_pages, minimum=1) or max_pages,
-    )
-    if style == "offset" and cfg.page_size is None:
-        problems.append(f"{prefix}.page_size: required for style = \"offset\" — records per "
-                        "request, sent as limit_param")
-    if cfg.page_size is not None and style != "offset" and cfg.size_param is None:
-        problems.append(f"{prefix}.size_param: required with page_size — the query parameter "
-                        "that carries it, e.g. per_page")
-    return cfg
-
-
-def _incremental(t: _Table, problems: list[str]) -> IncrementalConfig | None:
-    if not t.has("incremental"):
-        return None
-    prefix = f"{t.prefix}.incremental"
-    inc = _Table(t.table("incremental"), prefix, problems, _INCREMENTAL_KEYS)
-    if not inc.raw:
-        return None
-    cursor = inc.text("cursor_field", required=True,
-                     expected="the record field holding the last-modified time, "
-                              "e.g. attributes.changed") or ""
-    try:
-        steps = parse_path(cursor, one=True) if cursor else DOCUMENT
-    except PathError as exc:
-        problems.append(f"{prefix}.cursor_field: {exc}")
-        steps = DOCUMENT
-    filters = inc.str_table("filter_params")
-    for k, v in filters.items():
-        stripped = v
-        for placeholder in PLACEHOLDERS:
-            stripped = stripped.replace(placeholder, "")
-        if "{" in stripped or "}" in stripped:
-            problems.append(f"{prefix}.filter_params.{k}: unknown placeholder in {v!r} "
-                            f"(known: {', '.join(PLACEHOLDERS)})")
-    return IncrementalConfig(cursor, steps, inc.number("lookback_seconds", 0) or 0, filters,
-                             inc.flag("sorted", False))
-
-
-def _csv_stream(name: str, raw: Mapping[str, Any], prefix: str,
-                problems: list[str]) -> CsvStreamConfig:
-    t = _Table(raw, prefix, problems, _CSV_KEYS)
-    paths: list[str] = []
-    for key in ("path", "paths"):
-        value = raw.get(key)
-        if value is None:
+        model: type[HttpStreamTable | CsvStreamTable]
+        model = {"http": HttpStreamTable, "csv": CsvStreamTable}.get(kind)  # type: ignore[assignment]
+        if model is None:
+            problems.append(f"{key}.type: must be one of http, csv, got {kind!r}")
             continue
-        if isinstance(value, str) and value:
-            paths.append(value)
-        elif isinstance(value, list) and value and all(isinstance(v, str) and v for v in value):
-            paths.extend(value)
-        else:
-            problems.append(f"{prefix}.{key}: expected a file path or glob (or a list of them), "
-                            "e.g. \"/exports/contacts-*.csv\"")
-    if not paths and "path" not in raw and "paths" not in raw:
-        problems.append(f"{prefix}.path: required — a file path or glob, e.g. "
-                        "\"/exports/contacts-*.csv\"")
-    delimiter = t.text("delimiter", ",") or ","
-    if len(delimiter) != 1:
-        problems.append(f"{prefix}.delimiter: expected one character, e.g. \",\" or \";\"")
-    quotechar = t.text("quotechar", '"') or '"'
-    if len(quotechar) != 1:
-        problems.append(f"{prefix}.quotechar: expected one character")
-    encoding = t.text("encoding", "auto") or "auto"
-    if encoding != "auto":
         try:
-            "".encode(encoding)
-        except LookupError:
-            problems.append(f"{prefix}.encoding: unknown encoding {encoding!r} (auto, utf-8, "
-                            "cp1252, latin-1, …)")
-            encoding = "auto"
-    primary_key, pk_path = _primary_key(t)
-    inc = _incremental(t, problems)
-    if inc is not None and inc.filter_params:
-        problems.append(f"{prefix}.incremental.filter_params: CSV streams filter client-side only")
-    types, formats, nulls = _csv_formats(t)
-    return CsvStreamConfig(name, tuple(paths), primary_key, pk_path, delimiter[:1], quotechar[:1],
-                           encoding, t.str_table("columns"), inc, types, formats, nulls,
-                           t.flag("mark_missing_as_deleted", False), _skip_if_missing(t))
-
-
-def _csv_formats(t: _Table) -> tuple[dict[str, str], ValueFormats, tuple[str, ...]]:
-    """``types``, ``date_format``, ``decimal_comma``, ``true_words``/``false_words``,
-    ``null_values``."""
-    types: dict[str, str] = {}
-    for column, kind in t.table("types").items():
-        if kind not in COLUMN_TYPES:
-            t.problems.append(f"{t.prefix}.types.{column}: expected one of "
-                              f"{', '.join(COLUMN_TYPES)}; got {kind!r}")
-        else:
-            types[str(column)] = str(kind)
-
-    def words(key: str, default: tuple[str, ...]) -> tuple[str, ...]:
-        value = t.raw.get(key)
-        if value is None:
-            return default
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not value \
-                or not all(isinstance(v, str) and v.strip() for v in value):
-            t.problems.append(f"{t.prefix}.{key}: expected a list of words, e.g. "
-                              "[\"WAAR\", \"ja\"]")
-            return default
-        return tuple(v.strip() for v in value)
-
-    date_formats = words("date_format", ())
-    for fmt in date_formats:
-        if "%" not in fmt:
-            t.problems.append(f"{t.prefix}.date_format: {fmt!r} has no %-codes; write it like "
-                              "\"%d-%m-%Y %H:%M\" (day-month-year hours:minutes)")
-    true_words = words("true_words", DEFAULT_TRUE_WORDS)
-    false_words = words("false_words", DEFAULT_FALSE_WORDS)
-    both = {w.casefold() for w in true_words} & {w.casefold() for w in false_words}
-    if both:
-        t.problems.append(f"{t.prefix}.true_words: {', '.join(sorted(both))} also in false_words")
-    return types, ValueFormats(date_formats, t.flag("decimal_comma", False), true_words,
-                               false_words), words("null_values", ())
+            stream = validate(model, table, key, context={"base_url": base_url})
+        except ConfigError as exc:
+            problems += exc.problems
+            continue
+        out.append(stream.build(name, base_url, max_pages) if isinstance(stream, HttpStreamTable)
+                   else stream.build(name))
+    return out

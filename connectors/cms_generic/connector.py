@@ -25,8 +25,7 @@ from .config import (
     AuthConfig,
     CsvStreamConfig,
     HttpStreamConfig,
-    parse_auth,
-    parse_streams,
+    parse_source,
 )
 from .csv_source import CsvStream, Ledger
 from .streams import HttpStream
@@ -58,13 +57,13 @@ class GenericCmsConnector(Connector):
         ConfigField("headers", "dict", required=False, default=None,
                     description="headers sent with every request",
                     secret_keys=CREDENTIAL_NAMES),
-        ConfigField("timeout", "int", default=60, description="read timeout per request, seconds"),
-        ConfigField("deadline", "int", default=120,
+        ConfigField("timeout", "int", default=60, minimum=1, description="read timeout per request, seconds"),
+        ConfigField("deadline", "int", default=120, minimum=1,
                     description="most seconds one whole request may take (a site that trickles "
                                 "its answer is cut off; the retries then decide)"),
-        ConfigField("max_pages", "int", default=1000,
+        ConfigField("max_pages", "int", default=1000, minimum=1,
                     description="most pages per listing (a stream may override it)"),
-        ConfigField("retry_attempts", "int", default=5,
+        ConfigField("retry_attempts", "int", default=5, minimum=1,
                     description="attempts per request on 429/5xx/timeouts"),
         ConfigField("verify_tls", "bool", default=True,
                     description="verify the site's TLS certificate"),
@@ -91,34 +90,7 @@ class GenericCmsConnector(Connector):
     @staticmethod
     def _nested(cfg: Mapping[str, Any], problems: list[str]
                 ) -> tuple[AuthConfig, list[HttpStreamConfig | CsvStreamConfig]]:
-        def number(key: str, minimum: int, default: int) -> int:
-            value = cfg.get(key)
-            if not isinstance(value, int) or isinstance(value, bool):
-                return default  # a wrong type is reported by the framework's check
-            if value < minimum:
-                problems.append(f"source.{key}: must be at least {minimum}")
-            return value
-
-        number("timeout", 1, 60)
-        number("deadline", 1, 120)
-        max_pages = number("max_pages", 1, 1000)
-        number("retry_attempts", 1, 5)
-        base_url = cfg.get("base_url") if isinstance(cfg.get("base_url"), str) else None
-        if base_url and not base_url.startswith(("http://", "https://")):
-            problems.append("source.base_url: must start with http:// or https://, "
-                            "e.g. https://cms.example.com")
-        auth = parse_auth(cfg.get("auth"), problems) if isinstance(cfg.get("auth"), Mapping) \
-            or cfg.get("auth") is None else AuthConfig()
-        headers = cfg.get("headers")
-        if isinstance(headers, Mapping):
-            for key, value in headers.items():
-                if not isinstance(value, str):
-                    problems.append(f"source.headers.{key}: expected a string")
-        streams: list[HttpStreamConfig | CsvStreamConfig] = []
-        if isinstance(cfg.get("streams"), Mapping):
-            streams = parse_streams(cfg["streams"], base_url=base_url or None,
-                                    max_pages=max(1, max_pages), problems=problems)
-        return auth, streams
+        return parse_source(cfg, problems)
 
     def __init__(self, config: Mapping[str, Any], *, policy: RetryPolicy | None = None) -> None:
         super().__init__(config)

@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..errors import ConfigError
+from ..license_config import LicenseTable
 from .clock import Clock, SystemClock
 from .errors import LicenseKeyError, LicenseRefusedError
 from .install import Install, environment_of, normalize_shop, read_install
@@ -68,35 +68,9 @@ class LicensedJob(Protocol):
     def source(self) -> Mapping[str, Any]: ...
 
 
-@dataclass(frozen=True)
-class LicenseSettings:
-    """The ``[license]`` table of a job."""
-
-    mode: Mode = Mode.WARN
-    file: str | None = None
-    shop_url: str | None = None
-    trial_days: int = 0
-    export_dir: str | None = None
-    collector_url: str | None = None
-
-    @classmethod
-    def from_table(cls, table: Mapping[str, Any]) -> LicenseSettings:
-        known = {"mode", "file", "shop_url", "trial_days", "export_dir", "collector_url"}
-        problems = [f"license.{k}: unknown setting (known: {', '.join(sorted(known))})"
-                    for k in table if k not in known]
-        mode = str(table.get("mode", "warn"))
-        if mode not in {m.value for m in Mode}:
-            problems.append(f"license.mode: {mode!r} is not observe, warn or enforce")
-        trial = table.get("trial_days", 0)
-        if isinstance(trial, bool) or not isinstance(trial, int) or trial < 0:
-            problems.append("license.trial_days: a whole number of days ≥ 0")
-        if problems:
-            raise ConfigError(problems)
-        def opt(key: str) -> str | None:
-            value = table.get(key)
-            return None if value in (None, "") else str(value)
-        return cls(Mode(mode), opt("file"), opt("shop_url"), int(trial), opt("export_dir"),
-                   opt("collector_url"))
+#: The ``[license]`` table: the one model the job config validates it with when the
+#: file is loaded (:mod:`copernica_sdk.license_config`).
+LicenseSettings = LicenseTable
 
 
 @dataclass(frozen=True)

@@ -25,11 +25,18 @@ keys; top-level tables are shared defaults under every job.  ``${VAR}`` is
 replaced by the environment variable; ``COPERNICA_SYNC__SECTION__KEY`` overrides
 a key of every job (e.g. ``COPERNICA_SYNC__COPERNICA__ACCESS_TOKEN``).  Every
 problem is reported at once, each naming its key.
+
+Validation is the one configuration model (:mod:`copernica_sdk.configuration`):
+the file's shape, ``[copernica]``, ``[sync]`` and ``[license]`` are pydantic
+models here, ``[source]`` the connector's (built from its ``ConfigField``s),
+``[target]`` the mapping's.  The overrides are read by pydantic-settings'
+environment source (nested delimiter ``__``) and put over *every* job's merged
+tables before validation: one settings class per file cannot say this, because
+job names are the file's own (``[jobs.NAME]``) and one variable applies to all.
 """
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import tomllib
@@ -37,15 +44,21 @@ from collections.abc import Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from .connector import show_number
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
+from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
+from pydantic_settings.sources.utils import parse_env_vars
+
+from ..configuration import Table, kind_of, problem, problems_of, read_text_as, validate
+from ..license_config import HTTP_URL, LicenseTable
 from .errors import ConfigError
 from .merge import merge_values
 
 __all__ = [
     "DEFAULT_CONFIG_NAME",
     "ENV_CONFIG",
+    "SECTION_MODELS",
     "ConfigFile",
     "CopernicaSettings",
     "JobConfig",
@@ -60,100 +73,143 @@ ENV_PREFIX = "COPERNICA_SYNC__"
 
 SECTIONS = ("copernica", "source", "target", "sync", "license")
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_SECRET: Any = {"secret": True}
+_TOKEN_HINT = ("create an access token in Copernica (Admin → Access tokens) and set it here "
+               "or in COPERNICA_SYNC__COPERNICA__ACCESS_TOKEN")
+Url = Annotated[str, Field(pattern=HTTP_URL)]
 
 
-
-@dataclass(frozen=True)
-class Setting:
-    """One key of ``[copernica]``, ``[sync]`` or ``[license]``: its kind and limits.
-
-    ``kind``: ``text``, ``url`` (http/https), ``number`` (finite), ``count``
-    (whole number) or ``choice``.  Values from ``COPERNICA_SYNC__…`` overrides
-    arrive as text and are read as numbers where a number is due; in the file a
-    number must be written as one.
-    """
-
-    kind: str
-    expected: str
-    minimum: float | None = None
-    maximum: float | None = None
-    above_minimum: bool = False  # the minimum itself is not allowed
-    choices: tuple[str, ...] = ()
-    secret: bool = False
-
-
-def _text(expected: str, *, secret: bool = False) -> Setting:
-    return Setting("text", expected, secret=secret)
-
-
-#: Every key of the job-level tables (``[source]`` is the connector's spec,
-#: ``[target]`` the mapping's).
-SETTINGS: Mapping[str, Mapping[str, Setting]] = {
-    "copernica": {
-        "auth": Setting("choice", "token, bearer or login", choices=("token", "bearer", "login")),
-        "access_token": _text('the access token as text, e.g. "${COPERNICA_ACCESS_TOKEN}"',
-                              secret=True),
-        "endpoint": Setting("url", "an http(s) URL such as https://soap.copernica.com"),
-        "auth_endpoint": Setting("url",
-                                 "an http(s) URL such as https://authenticate.copernica.com"),
-        "username": _text("the user name as text"),
-        "password": _text('the password as text, e.g. "${COPERNICA_PASSWORD}"', secret=True),
-        "account": _text("the account name as text"),
-        "timeout": Setting("number", "a number of seconds above 0, at most 3600",
-                           minimum=0, maximum=3600, above_minimum=True),
-        "deadline": Setting("number", "a number of seconds above 0, at most 86400 (a whole "
-                            "call's time limit)", minimum=0, maximum=86_400, above_minimum=True),
-        "wsdl": _text("a WSDL file path or URL as text"),
-        "page_size": Setting("count", "a whole number from 1 to 10000", minimum=1, maximum=10_000),
-    },
-    "sync": {
-        "concurrency": Setting("count", "a whole number from 1 to 64", minimum=1, maximum=64),
-        "lookback_minutes": Setting("number", "a number of minutes from 0 to 525600 (a year)",
-                                    minimum=0, maximum=525_600),
-        "state_path": _text("a file path as text, e.g. \"/var/lib/copernica-sync/shop.sqlite3\""),
-    },
-    "license": {
-        "mode": Setting("choice", "observe, warn or enforce",
-                        choices=("observe", "warn", "enforce")),
-        "file": _text("a license file path as text"),
-        "shop_url": _text("the shop's URL as text"),
-        "trial_days": Setting("count", "a whole number of days from 0 to 3650",
-                              minimum=0, maximum=3650),
-        "export_dir": _text("a directory path as text"),
-        "collector_url": Setting("url", "an http(s) URL"),
-    },
-}
-_COPERNICA_KEYS = set(SETTINGS["copernica"])
-_SYNC_KEYS = set(SETTINGS["sync"])
-#: Keys whose values are masked in ``config show`` and never logged.
-SECRET_KEYS = frozenset(k for table in SETTINGS.values() for k, s in table.items() if s.secret)
-
-
-@dataclass(frozen=True)
-class CopernicaSettings:
+class CopernicaSettings(Table):
     """``[copernica]``: which account, and how to authenticate."""
 
-    auth: str = "token"
-    access_token: str | None = None
-    endpoint: str = "https://soap.copernica.com"
-    auth_endpoint: str = "https://authenticate.copernica.com"
-    username: str | None = None
-    password: str | None = None
-    account: str = ""
-    timeout: float = 60.0
+    auth: Literal["token", "bearer", "login"] = Field(
+        "token", description="token, bearer or login")
+    access_token: str | None = Field(
+        None, validate_default=True, json_schema_extra=_SECRET, repr=False,
+        description='the access token as text, e.g. "${COPERNICA_ACCESS_TOKEN}"')
+    endpoint: Url = Field("https://soap.copernica.com",
+                          description="an http(s) URL such as https://soap.copernica.com")
+    auth_endpoint: Url = Field(
+        "https://authenticate.copernica.com",
+        description="an http(s) URL such as https://authenticate.copernica.com")
+    username: str | None = Field(None, description="the user name as text")
+    password: str | None = Field(
+        None, validate_default=True, json_schema_extra=_SECRET, repr=False,
+        description='the password as text, e.g. "${COPERNICA_PASSWORD}"')
+    account: str = Field("", description="the account name as text")
+    timeout: Annotated[float, Field(gt=0, le=3600)] = Field(
+        60.0, description="a number of seconds above 0, at most 3600")
     #: Seconds one whole SOAP call may take (connect, send, the complete answer).
-    deadline: float = 120.0
-    wsdl: str | None = None
-    page_size: int = 500
+    deadline: Annotated[float, Field(gt=0, le=86_400)] = Field(
+        120.0, description="a number of seconds above 0, at most 86400 (a whole call's "
+        "time limit)")
+    wsdl: str | None = Field(None, description="a WSDL file path or URL as text")
+    page_size: Annotated[int, Field(ge=1, le=10_000)] = Field(
+        500, description="a whole number from 1 to 10000")
+
+    @field_validator("access_token")
+    @classmethod
+    def _token_for_token_auth(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # validate_default: runs when the key is missing too, whatever else is wrong.
+        if info.data.get("auth", "token") in ("token", "bearer") and not value:
+            raise problem(f"required — {_TOKEN_HINT}")
+        return value
+
+    @field_validator("password")
+    @classmethod
+    def _login_needs_both(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("auth") == "login" and not (value and info.data.get("username")):
+            raise problem('required when auth = "login"', at="^username/password")
+        return value
 
 
-@dataclass(frozen=True)
-class SyncSettings:
+class SyncSettings(Table):
     """``[sync]``: how the engine runs."""
 
-    concurrency: int = 8
-    lookback_minutes: float = 5
-    state_path: str | None = None
+    concurrency: Annotated[int, Field(ge=1, le=64)] = Field(
+        8, description="a whole number from 1 to 64")
+    lookback_minutes: Annotated[float, Field(ge=0, le=525_600)] = Field(
+        5, description="a number of minutes from 0 to 525600 (a year)")
+    state_path: str | None = Field(
+        None, description='a file path as text, e.g. "/var/lib/copernica-sync/shop.sqlite3"')
+
+
+#: The models of the job-level tables (``[source]`` is the connector's spec,
+#: ``[target]`` the mapping's).
+SECTION_MODELS: Mapping[str, type[Table]] = {
+    "copernica": CopernicaSettings, "sync": SyncSettings, "license": LicenseTable}
+#: Keys whose values are masked in ``config show`` and never logged.
+SECRET_KEYS = frozenset(
+    name for model in SECTION_MODELS.values() for name, info in model.model_fields.items()
+    if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("secret"))
+
+
+def _table(section: str) -> Any:
+    return Field(default_factory=dict,
+                 description=f"a table ([{section}] with key = value lines)")
+
+
+class _Tables(Table):
+    """The tables of a job, as written at the top of the file or under ``[jobs.NAME]``."""
+
+    unknown_word = "table"
+    copernica: dict[str, Any] = _table("copernica")
+    source: dict[str, Any] = _table("source")
+    target: dict[str, Any] = _table("target")
+    sync: dict[str, Any] = _table("sync")
+    license: dict[str, Any] = _table("license")
+
+
+class _File(_Tables):
+    """The whole file: shared tables and the ``[jobs.NAME]`` tables."""
+
+    jobs: dict[str, _Tables] | None = Field(
+        None, description="a table of [jobs.NAME] tables")
+
+
+class _Job(Table):
+    """One job's tables after merging, overrides and ``${VAR}`` interpolation."""
+
+    copernica: CopernicaSettings
+    source: dict[str, Any]
+    target: dict[str, Any]
+    sync: SyncSettings
+    license: LicenseTable
+
+    @field_validator("source")
+    @classmethod
+    def _names_a_connector(cls, value: dict[str, Any]) -> dict[str, Any]:
+        connector = value.get("connector")
+        if connector in (None, ""):
+            raise problem("required (see `copernica-sync connectors list`)", at="connector")
+        if not isinstance(connector, str):
+            raise problem("expected a connector name as text (see `copernica-sync connectors "
+                          f"list`), got {kind_of(connector)}", at="connector")
+        return value
+
+
+class _Overrides(BaseSettings):
+    """``COPERNICA_SYNC__SECTION__KEY`` variables, read by pydantic-settings."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_nested_delimiter="__",
+                                      case_sensitive=False, extra="ignore")
+    copernica: dict[str, str] = {}
+    source: dict[str, str] = {}
+    target: dict[str, str] = {}
+    sync: dict[str, str] = {}
+    license: dict[str, str] = {}
+
+
+class _GivenEnv(EnvSettingsSource):
+    """pydantic-settings' environment source over a given mapping (``load_config(env=)``)."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._given = env
+        super().__init__(_Overrides)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return parse_env_vars(self._given, self.case_sensitive, self.env_ignore_empty,
+                              self.env_parse_none_str)
 
 
 @dataclass(frozen=True)
@@ -228,46 +284,41 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str] = os.enviro
         raise ConfigError(f"{file}: not valid TOML for copernica-sync (arrays or tables "
                           "nested too deeply to read)") from None
     problems: list[str] = []
-    for key in raw:
-        if key not in (*SECTIONS, "jobs"):
-            problems.append(f"{key}: unknown table (expected {', '.join(SECTIONS)} or jobs)")
-    shared = {s: raw.get(s, {}) for s in SECTIONS}
-    for section, values in shared.items():
-        if not isinstance(values, dict):
-            problems.append(f"{section}: expected a table ([{section}] with key = value "
-                            f"lines), got {type(values).__name__}")
-            shared[section] = {}
-    job_tables: dict[str, Any] = raw.get("jobs") or {"default": {}}
-    if not isinstance(job_tables, dict):
-        problems.append("jobs: must be a table of [jobs.NAME] tables")
-        job_tables = {}
+    try:
+        shape = _File.model_validate(raw)
+    except ValidationError as exc:
+        problems += problems_of(exc, _File)
+        # Go on with the tables that are tables, so every problem comes at once.
+        shape = _File.model_construct(None, **{s: v for s, v in raw.items()
+                                         if s in SECTIONS and isinstance(v, dict)})
+    jobs_raw = raw.get("jobs")
+    job_tables: dict[str, Any] = (jobs_raw if isinstance(jobs_raw, dict) else {}) \
+        if "jobs" in raw else {}
+    job_tables = job_tables or {"default": {}}
+    shared = {s: getattr(shape, s, {}) for s in SECTIONS}
+    # Only well-formed names reach pydantic-settings (it would fail on, e.g.,
+    # COPERNICA_SYNC__COPERNICA=x as a whole table); the others are problems below.
+    overrides = _GivenEnv({var: value for var, value in env.items()
+                           if _is_override(var)})()
     jobs: dict[str, JobConfig] = {}
     for name, table in job_tables.items():
         prefix = "" if "jobs" not in raw else f"jobs.{name}."
         if not isinstance(table, dict):
-            problems.append(f"{prefix.rstrip('.')}: must be a table")
-            continue
-        for key in table:
-            if key not in SECTIONS:
-                problems.append(f"{prefix}{key}: unknown table (expected {', '.join(SECTIONS)})")
-        merged = {s: merge_values(shared.get(s, {}), table.get(s, {})) for s in SECTIONS}
+            continue  # reported above
+        merged = {s: merge_values(shared[s], table.get(s, {})) for s in SECTIONS}
         origins: dict[str, str] = {}
         for section, values in merged.items():
             if not isinstance(values, dict):
-                problems.append(f"{prefix}{section}: expected a table ([{section}] with "
-                                f"key = value lines), got {type(values).__name__}")
-                merged[section] = {}
+                merged[section] = {}  # reported above
                 continue
             for key in values:
                 origins[f"{section}.{key}"] = str(file)
         literal = _literal_secrets(merged, prefix)
-        _apply_env_overrides(merged, env, origins)
+        _apply_env_overrides(merged, overrides, env, origins)
         merged = _interpolate(merged, env, prefix, problems, origins)
         job = _build_job(name, merged, prefix, problems, origins, env)
         if job is not None:
-            job = replace(job, literal_secrets=tuple(literal))
-        if job is not None:
-            jobs[name] = job
+            jobs[name] = replace(job, literal_secrets=tuple(literal))
     problems += _env_problems(env) + _shared_state_paths(jobs)
     if problems:
         raise ConfigError(_one_per_key(problems))
@@ -278,24 +329,27 @@ def _one_per_key(problems: list[str]) -> list[str]:
     """The first problem of each key: an unset ${VAR} need not also say "required"."""
     seen: set[str] = set()
     out = []
-    for problem in problems:
-        key = problem.split(":", 1)[0]
+    for line in problems:
+        key = line.split(":", 1)[0]
         if key not in seen:
             seen.add(key)
-            out.append(problem)
+            out.append(line)
     return out
 
 
+def _is_override(var: str) -> bool:
+    """Whether ``var`` is named ``COPERNICA_SYNC__SECTION__KEY`` with a known SECTION."""
+    if not var.startswith(ENV_PREFIX):
+        return False
+    parts = var[len(ENV_PREFIX):].lower().split("__")
+    return len(parts) == 2 and parts[0] in SECTIONS and bool(parts[1])
+
+
 def _env_problems(env: Mapping[str, str]) -> list[str]:
-    problems = []
-    for var in env:
-        if not var.startswith(ENV_PREFIX):
-            continue
-        parts = var[len(ENV_PREFIX):].lower().split("__")
-        if len(parts) != 2 or parts[0] not in SECTIONS or not parts[1]:
-            problems.append(f"{var}: not a setting; overrides are named {ENV_PREFIX}SECTION__KEY "
-                            f"with SECTION one of {', '.join(s.upper() for s in SECTIONS)}")
-    return problems
+    """``COPERNICA_SYNC__…`` variables that name no setting (pydantic-settings ignores them)."""
+    return [f"{var}: not a setting; overrides are named {ENV_PREFIX}SECTION__KEY with "
+            f"SECTION one of {', '.join(s.upper() for s in SECTIONS)}"
+            for var in env if var.startswith(ENV_PREFIX) and not _is_override(var)]
 
 
 def _shared_state_paths(jobs: Mapping[str, JobConfig]) -> list[str]:
@@ -346,19 +400,25 @@ def _literal_secrets(merged: Mapping[str, Any], prefix: str) -> list[str]:
     return found
 
 
-def _apply_env_overrides(merged: dict[str, Any], env: Mapping[str, str],
-                         origins: dict[str, str]) -> None:
-    for var, value in env.items():
-        if not var.startswith(ENV_PREFIX):
+def _apply_env_overrides(merged: dict[str, Any], overrides: Mapping[str, Any],
+                         env: Mapping[str, str], origins: dict[str, str]) -> None:
+    """Put the ``COPERNICA_SYNC__…`` values over the file's.  They are text: a key of
+    ``[copernica]``, ``[sync]`` or ``[license]`` reads it as the number or boolean it
+    is declared as; ``[source]`` settings are read by the connector's model, and a
+    text setting keeps the text (COPERNICA_SYNC__TARGET__DATABASE=4 is "4")."""
+    names = {var.upper(): var for var in env}
+    for section, values in overrides.items():
+        if section not in SECTIONS or not isinstance(values, dict):
             continue
-        parts = var[len(ENV_PREFIX):].lower().split("__")
-        if len(parts) != 2 or parts[0] not in SECTIONS:
-            continue
-        section, key = parts
-        # Overrides are text: each key's validator reads a number where one is due,
-        # and a text setting keeps the text (COPERNICA_SYNC__TARGET__DATABASE=4 is "4").
-        merged.setdefault(section, {})[key] = value
-        origins[f"{section}.{key}"] = f"env:{var}"
+        model = SECTION_MODELS.get(section)
+        for key, value in values.items():
+            if not isinstance(value, str):
+                continue  # SECTION__KEY__MORE: reported by _env_problems
+            info = model.model_fields.get(key) if model is not None else None
+            merged.setdefault(section, {})[key] = (
+                read_text_as(info.annotation, value) if info is not None else value)
+            var = f"{ENV_PREFIX}{section}__{key}".upper()
+            origins[f"{section}.{key}"] = f"env:{names.get(var, var)}"
 
 
 def _interpolate(value: Any, env: Mapping[str, str], key: str, problems: list[str],
@@ -393,131 +453,41 @@ def _source_problems(source: Mapping[str, Any], prefix: str) -> list[str]:
     return []
 
 
-def _check_setting(key: str, value: Any, setting: Setting, from_env: bool,
-                   problems: list[str]) -> Any:
-    """``value`` as ``setting`` wants it, or None after adding a problem naming ``key``."""
-    def bad(detail: str | None = None) -> None:
-        shown = "(hidden)" if setting.secret else (
-            show_number(value) if isinstance(value, int | float) else repr(value))
-        problems.append(f"{key}: must be {setting.expected}, got "
-                        + (detail or f"{_kind_of(value)} {shown}"))
-
-    if setting.kind in ("text", "url"):
-        if not isinstance(value, str):
-            return bad()
-        if setting.kind == "url" and not value.startswith(("http://", "https://")):
-            return bad()
-        return value
-    if setting.kind == "choice":
-        if not isinstance(value, str) or value not in setting.choices:
-            return bad()
-        return value
-    if from_env and isinstance(value, str):
-        try:
-            value = int(value) if setting.kind == "count" else float(value)
-        except ValueError:
-            return bad()
-    if isinstance(value, bool) or not isinstance(value, int | float) \
-            or (setting.kind == "count" and not isinstance(value, int)):
-        return bad()
-    number = value
-    if isinstance(number, float) and not math.isfinite(number):
-        return bad(str(number))
-    low, high = setting.minimum, setting.maximum
-    if (low is not None and (number < low or (setting.above_minimum and number == low))) \
-            or (high is not None and number > high):
-        return bad(show_number(number))
-    return number
-
-
-def _kind_of(value: Any) -> str:
-    """A TOML word for a value's type, for messages."""
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, int):
-        return "a whole number"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a table"
-    return type(value).__name__
-
-
-def _checked_table(section: str, table: Mapping[str, Any], prefix: str, problems: list[str],
-                   origins: Mapping[str, str]) -> dict[str, Any]:
-    """The keys of ``[section]`` that are known and valid; a problem for every other."""
-    settings = SETTINGS[section]
-    out: dict[str, Any] = {}
-    for key, value in table.items():
-        setting = settings.get(key)
-        if setting is None:
-            problems.append(f"{prefix}{section}.{key}: unknown setting "
-                            f"(known: {', '.join(sorted(settings))})")
-            continue
-        from_env = origins.get(f"{section}.{key}", "").startswith("env:")
-        checked = _check_setting(f"{prefix}{section}.{key}", value, setting, from_env, problems)
-        if checked is not None:
-            out[key] = checked
-    return out
-
-
 def _build_job(name: str, merged: dict[str, Any], prefix: str, problems: list[str],
                origins: dict[str, str], env: Mapping[str, str] = os.environ) -> JobConfig | None:
     count = len(problems)
-    raw_cop = merged.get("copernica") or {}
-    cop = _checked_table("copernica", raw_cop, prefix, problems, origins)
-    auth = cop.get("auth", "token")
-    if auth in ("token", "bearer") and not raw_cop.get("access_token"):
-        problems.append(f"{prefix}copernica.access_token: required — create an access token in "
-                        "Copernica (Admin → Access tokens) and set it here or in "
-                        "COPERNICA_SYNC__COPERNICA__ACCESS_TOKEN")
-    if auth == "login" and not (raw_cop.get("username") and raw_cop.get("password")):
-        problems.append(f"{prefix}copernica.username/password: required when auth = \"login\"")
-    sync = _checked_table("sync", merged.get("sync") or {}, prefix, problems, origins)
-    if "state_path" in sync:
+    source = merged.get("source") or {}
+    try:
+        tables = validate(_Job, merged, prefix.rstrip("."))
+    except ConfigError as exc:
+        problems += exc.problems
+        tables = None
+    if isinstance(source.get("connector"), str) and source["connector"]:
+        problems += _source_problems(source, prefix)
+    state_path = tables.sync.state_path if tables is not None else None
+    if state_path:
         from .state_files import resolve_state_path
 
         try:
-            sync["state_path"] = str(resolve_state_path(sync["state_path"], name, env))
+            state_path = str(resolve_state_path(state_path, name, env))
         except ConfigError as exc:
             problems += [f"{prefix}{problem}" for problem in exc.problems]
-    license_ = _checked_table("license", merged.get("license") or {}, prefix, problems, origins)
-    target = merged.get("target") or {}
-    source = merged.get("source") or {}
-    connector = source.get("connector")
-    connector_cls = None
-    if connector in (None, ""):
-        problems.append(f"{prefix}source.connector: required (see `copernica-sync connectors "
-                        "list`)")
-    elif not isinstance(connector, str):
-        problems.append(f"{prefix}source.connector: expected a connector name as text (see "
-                        f"`copernica-sync connectors list`), got {_kind_of(connector)} "
-                        f"{connector!r}")
-    else:
-        problems += _source_problems(source, prefix)
-        from .registry import load_connector
-
-        with suppress(ConfigError):  # an unknown connector is one of the problems above
-            connector_cls = load_connector(connector)
-    if len(problems) > count:
+    if len(problems) > count or tables is None:
         return None
-    for key, default in (("auth", "token"), ("endpoint", CopernicaSettings.endpoint),
-                         ("timeout", 60.0)):
+    from .registry import load_connector
+
+    connector_cls = None
+    with suppress(ConfigError):  # an unknown connector is one of the problems above
+        connector_cls = load_connector(str(source["connector"]))
+    for key in ("auth", "endpoint", "timeout"):
         origins.setdefault(f"copernica.{key}", "default")
-        cop.setdefault(key, default)
     return JobConfig(
         name=name,
-        copernica=CopernicaSettings(**cop),
+        copernica=tables.copernica,
         source=source,
-        target=target,
-        sync=SyncSettings(concurrency=sync.get("concurrency", 8),
-                          lookback_minutes=sync.get("lookback_minutes", 5),
-                          state_path=sync.get("state_path")),
-        license=license_,
+        target=merged.get("target") or {},
+        sync=tables.sync.model_copy(update={"state_path": state_path}),
+        license=tables.license.model_dump(exclude_unset=True),
         origins=origins,
         source_secrets=tuple(connector_cls.secret_values(source)) if connector_cls else (),
     )

@@ -31,7 +31,6 @@ Minimal example::
 
 from __future__ import annotations
 
-import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -50,6 +49,9 @@ MASK = "********"
 #: no count, size or duration of a sync is that large, and such values crash
 #: the libraries they reach (``sleep(1e300)``, ``range(10**30)``).
 ABSURD = 10**12
+
+#: The pydantic model of each connector's spec (see :meth:`Connector.config_model`).
+_MODELS: dict[tuple[type, tuple[ConfigField, ...]], type[Any]] = {}
 
 #: A record as the source returns it (JSON-like).
 Record = dict[str, Any]
@@ -89,19 +91,25 @@ DEFERRED = "changed after the run started; synced by the next run"
 #: What a page of :meth:`Stream.read` may hold.
 PageItem = Record | Skipped | Rejected
 
-_TYPES: dict[str, tuple[type, ...]] = {
-    "str": (str,),
-    "int": (int,),
-    "float": (int, float),
-    "bool": (bool,),
-    "list": (list, tuple),
-    "dict": (dict,),
+#: The ``type`` names a :class:`ConfigField` may have, and what each must be.
+_TYPES: dict[str, str] = {
+    "str": "text",
+    "int": "a whole number",
+    "float": "a number",
+    "bool": "true or false",
+    "list": "a list",
+    "dict": "a table",
 }
 
 
 @dataclass(frozen=True)
 class ConfigField:
     """One setting of a connector.  ``secret`` ones are masked everywhere.
+
+    A thin declaration of a field of the connector's pydantic model
+    (:meth:`Connector.config_model`, see :mod:`copernica_sdk.configuration`):
+    ``type`` is one of ``str``, ``int``, ``float``, ``bool``, ``list``, ``dict``;
+    ``description`` is the hint shown when a required setting is missing.
 
     ``secret_keys`` (for ``dict`` and ``list`` settings): the keys inside the
     table whose values are secret, at any depth — a plain name (``"password"``)
@@ -113,7 +121,8 @@ class ConfigField:
 
     ``minimum`` / ``maximum`` bound ``int`` and ``float`` settings; infinity,
     NaN and booleans are always refused, and so is any number beyond
-    :data:`ABSURD` when no ``maximum`` is given.
+    :data:`ABSURD` when no ``maximum`` is given.  Text is read as a number or a
+    boolean where one is due (``COPERNICA_SYNC__SOURCE__PER_PAGE=50``).
     """
 
     name: str
@@ -134,23 +143,61 @@ class ConfigField:
             raise ValueError(f"ConfigField {self.name!r}: secret_keys needs a dict or list "
                              "setting (use secret=True for a single value)")
 
-    def range_problem(self, value: int | float) -> str | None:
-        """What is wrong with a number for this setting, or None."""
-        if isinstance(value, float) and not math.isfinite(value):
-            return f"expected a finite {'whole ' if self.type == 'int' else ''}number, got {value}"
-        if self.minimum is not None and value < self.minimum:
-            return f"must be at least {self.minimum:g}, got {show_number(value)}"
-        maximum = self.maximum if self.maximum is not None else ABSURD
-        if value > maximum or (self.minimum is None and value < -ABSURD):
-            return f"must be at most {maximum:g}, got {show_number(value)}"
-        return None
+    @property
+    def expected(self) -> str:
+        """What a value must be, for messages (``a whole number from 1 to 100``)."""
+        if self.choices:
+            return f"one of {', '.join(map(str, self.choices))}"
+        text = _TYPES[self.type]
+        low, high = self.minimum, self.maximum
+        if low is not None and high is not None:
+            text += f" from {_bound(low)} to {_bound(high)}"
+        elif low is not None:
+            text += f" of at least {_bound(low)}"
+        elif high is not None:
+            text += f" of at most {_bound(high)}"
+        return text
+
+    def pydantic_field(self) -> tuple[Any, Any]:
+        """``(annotation, FieldInfo)`` of this setting for ``pydantic.create_model``."""
+        from typing import Annotated
+
+        from pydantic import AfterValidator, BeforeValidator, Field
+
+        base: Any = {"str": str, "int": int, "float": float, "bool": bool, "list": list[Any],
+                     "dict": dict[str, Any]}[self.type]
+        meta: list[Any] = [BeforeValidator(self._read)]
+        if self.type in ("int", "float"):
+            meta.append(Field(ge=self.minimum if self.minimum is not None else -ABSURD,
+                              le=self.maximum if self.maximum is not None else ABSURD))
+        if self.choices:
+            meta.append(AfterValidator(self._one_of))
+        required = self.required and self.default is None
+        info = Field(... if required else self.default, alias=self.name,
+                     description=self.expected, repr=not self.secret,
+                     json_schema_extra={"secret": self.secret, "hint": self.description})
+        return Annotated[base, *meta], info
+
+    def _read(self, value: Any) -> Any:
+        """Text read as the number or boolean due (environment overrides are text)."""
+        from ..configuration import read_text_as
+
+        if isinstance(value, tuple) and self.type == "list":
+            return list(value)
+        if self.type in ("int", "float", "bool"):
+            return read_text_as({"int": int, "float": float, "bool": bool}[self.type], value)
+        return value
+
+    def _one_of(self, value: Any) -> Any:
+        if value not in self.choices:
+            from ..configuration import problem
+
+            raise problem(f"must be one of {', '.join(map(str, self.choices))}")
+        return value
 
 
-def show_number(value: int | float) -> str:
-    """A number for a message; huge ones briefly (``str()`` of a 5,000-digit int fails)."""
-    if isinstance(value, int) and value.bit_length() > 64:
-        return f"a {value.bit_length()}-bit whole number"
-    return f"{value:g}" if isinstance(value, float) else str(value)
+def _bound(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else f"{number:g}"
 
 
 def _is_secret_key(rel: tuple[str, ...], secret_keys: tuple[str, ...]) -> bool:
@@ -195,23 +242,6 @@ def _leaves(value: Any) -> Iterator[str]:
         yield str(value)
 
 
-def _coerce(value: Any, type_name: str) -> Any:
-    """Environment overrides arrive as text: read ``"50"`` as a number where one is due."""
-    if not isinstance(value, str):
-        return value
-    text = value.strip()
-    try:
-        if type_name == "int":
-            return int(text)
-        if type_name == "float":
-            return float(text)
-    except ValueError:
-        return value
-    if type_name == "bool" and text.lower() in ("true", "false", "1", "0", "yes", "no"):
-        return text.lower() in ("true", "1", "yes")
-    return value
-
-
 class Connector(ABC):
     """Base class of every connector.  Subclasses set :attr:`name` and
     :attr:`config_spec` and implement :meth:`check` and :meth:`streams`."""
@@ -234,43 +264,43 @@ class Connector(ABC):
         self.config: Mapping[str, Any] = self.validate_config(config)
 
     @classmethod
+    def config_model(cls) -> type[Any]:
+        """The pydantic model of ``[source]`` built from :attr:`config_spec` (cached)."""
+        key = (cls, cls.config_spec)
+        model = _MODELS.get(key)
+        if model is None:
+            from pydantic import create_model
+
+            from ..configuration import Table
+
+            fields = {f"field_{i}": field.pydantic_field()
+                      for i, field in enumerate(cls.config_spec)}
+            model = create_model(f"{cls.__name__}Settings", __base__=Table,
+                                 **fields)  # type: ignore[call-overload]
+            _MODELS[key] = model
+        return model
+
+    @classmethod
     def validate_config(cls, config: Mapping[str, Any], *, prefix: str = "source") -> dict[str, Any]:
         """Return ``config`` with defaults filled in, or raise :class:`ConfigError`
         listing every problem at once, each naming its key."""
+        from ..configuration import validate
+
+        model = cls.config_model()
+        given = {k: v for k, v in config.items() if k != "connector" and v not in (None, "")}
         problems: list[str] = []
-        spec = {f.name: f for f in cls.config_spec}
-        out: dict[str, Any] = {}
-        for key in config:
-            if key != "connector" and key not in spec:
-                problems.append(f"{prefix}.{key}: unknown setting for connector {cls.name!r} "
-                                f"(known: {', '.join(sorted(spec)) or 'none'})")
-        for field in cls.config_spec:
-            key = f"{prefix}.{field.name}"
-            if field.name not in config or config[field.name] in (None, ""):
-                if field.required and field.default is None:
-                    problems.append(f"{key}: required" + (f" — {field.description}"
-                                                           if field.description else ""))
-                out[field.name] = field.default
-                continue
-            value = _coerce(config[field.name], field.type)
-            allowed = _TYPES[field.type]
-            if not isinstance(value, allowed) or (field.type != "bool"
-                                                  and isinstance(value, bool)):
-                problems.append(f"{key}: expected {field.type}, got {type(value).__name__} "
-                                f"{'(hidden)' if field.secret else repr(value)}")
-                continue
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                problem = field.range_problem(value)
-                if problem is not None:
-                    problems.append(f"{key}: {'(hidden)' if field.secret else problem}")
-                    continue
-            if field.choices and value not in field.choices:
-                problems.append(f"{key}: must be one of {', '.join(map(str, field.choices))}")
-                continue
-            out[field.name] = value
+        try:
+            out: dict[str, Any] = validate(model, given, prefix,
+                                           unknown=f"setting for connector {cls.name!r}"
+                                           ).model_dump(by_alias=True)
+        except ConfigError as exc:
+            problems = exc.problems
+            out = {}
         # Range and format checks need every setting typed; unknown keys do not matter.
         field_keys = {f"{prefix}.{f.name}" for f in cls.config_spec}
         if not any(problem.split(":", 1)[0] in field_keys for problem in problems):
+            if not out:
+                out = {f.name: given.get(f.name, f.default) for f in cls.config_spec}
             problems += [f"{prefix}.{problem}" for problem in cls.config_problems(out)]
         if problems:
             raise ConfigError(problems)

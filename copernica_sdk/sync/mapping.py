@@ -48,7 +48,6 @@ letters — is documented, with examples the test suite runs, in ``docs/mapping.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import re
@@ -122,16 +121,11 @@ class FieldSpec:
     if_missing: str = "clear"
 
     def __post_init__(self) -> None:
-        if self.if_missing not in ("clear", "keep"):
-            raise ConfigError(f"field {self.name}: if_missing must be 'clear' or 'keep'")
-        if self.type not in FIELD_TYPES:
-            raise ConfigError(f"field {self.name}: unknown type {self.type!r} "
-                              f"(known: {', '.join(sorted(FIELD_TYPES))})")
+        # Checked where the mapping is read (parse_target, the pydantic models); here
+        # only the length a type has when none is given.
         if self.length == _AUTO_LENGTH:
             object.__setattr__(self, "length",
                                _DEFAULT_TEXT_LENGTH if self.type == "text" else None)
-        elif self.length is not None and self.length < 1:
-            raise ConfigError(f"field {self.name}: length must be at least 1")
 
 
 @dataclass(frozen=True)
@@ -657,6 +651,10 @@ def _transform_failure(error: TransformError, scope: str, index: int | None, nam
 # Compiling a stream mapping
 
 
+_PARENT_OUTSIDE_EACH = ("{key}: $parent is only available inside a collection with `each`; "
+                        "here the record itself is read (use a plain path)")
+
+
 def _build_plan(stream: str, profile: ProfileMapping, collections: tuple[CollectionMapping, ...],
                 prefix: str) -> tuple[_StreamPlan | None, list[str]]:
     """Compile every expression of one stream and check what the dataclasses
@@ -671,8 +669,7 @@ def _build_plan(stream: str, profile: ProfileMapping, collections: tuple[Collect
             problems.extend(error.problems)
             return None
         if expr.uses_parent and not allow_parent:
-            problems.append(f"{key}: $parent is only available inside a collection with "
-                            "`each`; here the record itself is read (use a plain path)")
+            problems.append(_PARENT_OUTSIDE_EACH.format(key=key))
         return expr
 
     key_expr = compile_one(profile.key, f"{base}.profile.key", False)
@@ -756,11 +753,6 @@ class TargetMapping:
     profile_key: str
     streams: Mapping[str, StreamMapping]
 
-    def __post_init__(self) -> None:
-        problems = _target_problems(self.profile_key, self.streams, "target")
-        if problems:
-            raise ConfigError(problems)
-
     def database_fields(self) -> list[FieldSpec]:
         """The database's fields: the union over all streams' profile fields by
         name (first definition wins for type and length; indexed if any stream
@@ -843,45 +835,87 @@ def parse_target(table: Mapping[str, Any], defaults: Mapping[str, Any] | None = 
     """Deep-merge ``table`` over ``defaults`` (the connector's default mapping),
     validate everything and build the :class:`TargetMapping`.
 
+    The shape is checked by the pydantic models of :mod:`._mapping_tables` (the one
+    configuration model); expressions, names and conflicts between streams here.
     Raises one :class:`ConfigError` listing every problem, each naming its full
     key (``target.streams.orders.collections.Orders.fields.total: unknown
     transform 'nummber' …``).  ``allow_keys`` names extra top-level keys that
     other parts of the job read from the same table, so they are not reported
     as unknown.
     """
+    from ..configuration import validate
+    from ._mapping_tables import StreamTable, TargetTable
+
     if not isinstance(table, Mapping):
         raise ConfigError(f"{prefix}: expected a table, got {type(table).__name__}")
     merged = _merge(_merge({}, defaults or {}, ()), table, ())
     problems: list[str] = []
-    _unknown_keys(merged, (*_TOP_KEYS, *allow_keys), prefix, problems)
-
-    database = merged.get("database")
-    if not isinstance(database, str) or not database.strip():
-        problems.append(f"{prefix}.database: {_required_text(database)} — the Copernica "
-                        'database, e.g. database = "Customers"')
-        database = ""
-    profile_key = merged.get("profile_key", DEFAULT_PROFILE_KEY)
-    if not isinstance(profile_key, str) or not _NAME.fullmatch(profile_key):
-        problems.append(f"{prefix}.profile_key: must be a field name (letters, digits, "
-                        f"underscores), got {profile_key!r}")
-        profile_key = DEFAULT_PROFILE_KEY
+    top = {k: v for k, v in merged.items() if k not in allow_keys}
+    try:
+        target = validate(TargetTable, top, prefix)
+        database, profile_key, stream_tables = target.database, target.profile_key, \
+            target.streams
+    except ConfigError as exc:
+        problems += exc.problems
+        database, profile_key = "", DEFAULT_PROFILE_KEY
+        raw_streams = merged.get("streams")
+        stream_tables = raw_streams if isinstance(raw_streams, dict) else {}
 
     streams: dict[str, StreamMapping] = {}
-    stream_tables = merged.get("streams")
-    if not isinstance(stream_tables, Mapping) or not stream_tables:
-        problems.append(f"{prefix}.streams: map at least one stream, e.g. "
-                        f'[{prefix}.streams.customers.profile] key = "email | normalize_email"')
-    else:
-        for name, stream_table in stream_tables.items():
-            stream = _parse_stream(str(name), stream_table, profile_key,
-                                   f"{prefix}.streams.{name}", prefix, problems)
-            if stream is not None:
-                streams[str(name)] = stream
+    for name, stream_table in stream_tables.items():
+        key = f"{prefix}.streams.{name}"
+        tables = _with_key_sources(stream_table, profile_key)
+        try:
+            checked = validate(StreamTable, tables, key, context={"key_field": profile_key})
+        except ConfigError as exc:
+            problems += exc.problems
+            problems += _expression_problems(tables, key)
+            continue
+        stream = _build_stream(str(name), checked, profile_key, key, prefix, problems)
+        if stream is not None:
+            streams[str(name)] = stream
 
     problems.extend(_target_problems(profile_key, streams, prefix))
     if problems:
         raise ConfigError(problems)
     return TargetMapping(database, profile_key, streams)
+
+
+def _expression_problems(table: Any, key: str) -> list[str]:
+    """The expression problems of a stream table whose shape check failed (which
+    stops before the expressions are compiled): reported with the shape problems,
+    so one config check shows every problem."""
+    problems: list[str] = []
+
+    def check(text: Any, where: str, allow_parent: bool = False) -> None:
+        if not isinstance(text, str) or not text.strip():
+            return
+        try:
+            expr = compile_expression(text, key=where)
+        except ConfigError as error:
+            problems.extend(error.problems)
+            return
+        if expr.uses_parent and not allow_parent:
+            problems.append(_PARENT_OUTSIDE_EACH.format(key=where))
+
+    def check_fields(fields: Any, where: str, allow_parent: bool = False) -> None:
+        for name, spec in fields.items() if isinstance(fields, Mapping) else ():
+            check(spec.get("source") if isinstance(spec, Mapping) else spec, f"{where}.{name}",
+                  allow_parent)
+
+    if not isinstance(table, Mapping):
+        return problems
+    profile = table.get("profile")
+    if isinstance(profile, Mapping):
+        check(profile.get("key"), f"{key}.profile.key")
+        check_fields(profile.get("fields"), f"{key}.profile.fields")
+    collections = table.get("collections")
+    for name, collection in collections.items() if isinstance(collections, Mapping) else ():
+        if isinstance(collection, Mapping):
+            check(collection.get("each"), f"{key}.collections.{name}.each")
+            check_fields(collection.get("fields"), f"{key}.collections.{name}.fields",
+                         collection.get("each") is not None)
+    return problems
 
 
 def _merge(base: Mapping[str, Any], over: Mapping[str, Any], path: tuple[str, ...]
@@ -908,214 +942,82 @@ def _is_field_table(path: tuple[str, ...]) -> bool:
     return False
 
 
-def _unknown_keys(table: Mapping[str, Any], known: Iterable[str], key: str,
-                  problems: list[str]) -> None:
-    names = list(known)
-    for name in table:
-        if name in names:
-            continue
-        close = difflib.get_close_matches(str(name), names, n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
-        problems.append(f"{key}.{name}: unknown key (known: {', '.join(names)}){hint}")
+def _with_key_sources(stream: Any, profile_key: str) -> Any:
+    """A field given as an expression is the table ``{ source = … }``; the profile key
+    field may omit ``source`` and takes the profile's ``key``."""
+    if not isinstance(stream, Mapping):
+        return stream
+    out = dict(stream)
+    profile = out.get("profile")
+    if isinstance(profile, Mapping):
+        profile = out["profile"] = dict(profile)
+        profile["fields"] = _field_tables(profile.get("fields"))
+        key_table = profile["fields"].get(profile_key) if isinstance(
+            profile["fields"], Mapping) else None
+        if isinstance(key_table, Mapping) and "source" not in key_table \
+                and isinstance(profile.get("key"), str):
+            profile["fields"][profile_key] = {**key_table, "source": profile["key"]}
+        if profile["fields"] is None:
+            del profile["fields"]
+    collections = out.get("collections")
+    if isinstance(collections, Mapping):
+        out["collections"] = {
+            name: ({**c, "fields": _field_tables(c.get("fields"))} if isinstance(c, Mapping)
+                   and c.get("fields") is not None else c) for name, c in collections.items()}
+    return out
 
 
-def _required_text(value: Any) -> str:
-    """What is wrong with a text setting that is missing, empty or not text: a value
-    of another type is named as such, not reported as missing."""
-    if value is None or isinstance(value, str):
-        return "required"
-    return f"must be text (quote it), got {value!r} ({type(value).__name__})"
+def _field_tables(fields: Any) -> Any:
+    if not isinstance(fields, Mapping):
+        return fields
+    return {name: {"source": value} if isinstance(value, str) else value
+            for name, value in fields.items()}
 
 
-def _expression_setting(table: Mapping[str, Any], name: str, key: str, problems: list[str],
-                        *, required: bool) -> str | None:
-    value = table.get(name)
-    if value is None:
-        if required:
-            problems.append(f"{key}.{name}: required")
-        return None
-    if not isinstance(value, str) or not value.strip():
-        problems.append(f"{key}.{name}: expected an expression string, got {value!r}")
-        return None
-    return value
-
-
-def _parse_stream(name: str, table: Any, profile_key: str, key: str, prefix: str,
+def _build_stream(name: str, table: Any, profile_key: str, key: str, prefix: str,
                   problems: list[str]) -> StreamMapping | None:
-    if not isinstance(table, Mapping):
-        problems.append(f"{key}: expected a table, got {type(table).__name__}")
-        return None
+    """The checked tables of one stream as its :class:`StreamMapping` (expressions
+    compiled); ``None`` after adding the problems."""
     start = len(problems)
-    _unknown_keys(table, _STREAM_KEYS, key, problems)
-    profile = _parse_profile(table.get("profile"), profile_key, f"{key}.profile", problems)
-    collections: list[CollectionMapping] = []
-    collection_tables = table.get("collections", {})
-    if not isinstance(collection_tables, Mapping):
-        problems.append(f"{key}.collections: expected a table of collections")
-    else:
-        for cname, ctable in collection_tables.items():
-            collection = _parse_collection(str(cname), ctable, f"{key}.collections.{cname}",
-                                           problems)
-            if collection is not None:
-                collections.append(collection)
+    profile = ProfileMapping(
+        profile_key, table.profile.key,
+        tuple(_field_specs(table.profile.fields, profile_key, f"{key}.profile.fields",
+                           problems)),
+        table.profile.source_id, table.profile.recency)
+    collections = tuple(
+        CollectionMapping(cname, c.key_field,
+                          tuple(_field_specs(c.fields, c.key_field,
+                                             f"{key}.collections.{cname}.fields", problems)),
+                          c.each)
+        for cname, c in table.collections.items())
     aggregates = None
-    if "aggregates" in table:
-        aggregates = _parse_aggregates(table["aggregates"], f"{key}.aggregates", problems)
-    if profile is None:
-        return None
-    # Expressions are compiled even when a collection or a field table had a problem,
-    # so that one run of the config check reports every problem.
-    plan, plan_problems = _build_plan(name, profile, tuple(collections), prefix)
+    if table.aggregates is not None:
+        aggregates = AggregateMapping(
+            tuple(AggregateSpec(fname, f.function, f.source,
+                                f.type or ("integer" if f.function == "count" else "text"))
+                  for fname, f in table.aggregates.fields.items()),
+            {expr: tuple(str(v) for v in values)
+             for expr, values in table.aggregates.include_when.items()})
+    # Expressions are compiled even when a field table had a problem, so that one
+    # run of the config check reports every problem.
+    plan, plan_problems = _build_plan(name, profile, collections, prefix)
     if aggregates is not None:
         _build_aggregate_plan(aggregates, f"{key}.aggregates", plan_problems)
     problems.extend(plan_problems)
     if plan is None or len(problems) > start:
         return None
-    return StreamMapping(name, profile, tuple(collections), aggregates)
+    return StreamMapping(name, profile, collections, aggregates)
 
 
-def _parse_aggregates(table: Any, key: str, problems: list[str]) -> AggregateMapping | None:
-    """``[…aggregates]``: ``include_when = { "<expr>" = [values…] }`` and
-    ``fields.<name> = { function = count|sum|min|max, source = "<expr>", type = … }``."""
-    if not isinstance(table, Mapping):
-        problems.append(f"{key}: expected a table with `fields` (and optional `include_when`)")
-        return None
-    start = len(problems)
-    _unknown_keys(table, _AGGREGATE_KEYS, key, problems)
-    include = table.get("include_when", {})
-    include_when: dict[str, tuple[str, ...]] = {}
-    if not isinstance(include, Mapping):
-        problems.append(f"{key}.include_when: expected a table of expression = [values]")
-    else:
-        for expr, allowed in include.items():
-            if not isinstance(allowed, list) or not allowed:
-                problems.append(f"{key}.include_when.{expr}: expected a non-empty list of values")
-            else:
-                include_when[str(expr)] = tuple(str(v) for v in allowed)
-    specs: list[AggregateSpec] = []
-    fields = table.get("fields")
-    if not isinstance(fields, Mapping) or not fields:
-        problems.append(f"{key}.fields: expected a table of aggregate fields")
-        fields = {}
-    for name, spec in fields.items():
-        fkey = f"{key}.fields.{name}"
-        if not isinstance(spec, Mapping):
-            problems.append(f"{fkey}: expected {{ function = …, source = …, type = … }}")
-            continue
-        _unknown_keys(spec, _AGGREGATE_FIELD_KEYS, fkey, problems)
-        function = spec.get("function")
-        if function not in AGGREGATE_FUNCTIONS:
-            problems.append(f"{fkey}.function: must be one of {', '.join(AGGREGATE_FUNCTIONS)}")
-            continue
-        ftype = spec.get("type", "integer" if function == "count" else "text")
-        if ftype not in FIELD_TYPES:
-            problems.append(f"{fkey}.type: unknown type {ftype!r}")
-            continue
-        specs.append(AggregateSpec(str(name), str(function), str(spec.get("source", "")),
-                                   str(ftype)))
-    if len(problems) > start:
-        return None
-    return AggregateMapping(tuple(specs), include_when)
-
-
-def _parse_profile(table: Any, profile_key: str, key: str, problems: list[str]
-                   ) -> ProfileMapping | None:
-    if table is None:
-        problems.append(f'{key}: required — every record becomes a profile; e.g. '
-                        f'[{key}] key = "email | normalize_email"')
-        return None
-    if not isinstance(table, Mapping):
-        problems.append(f"{key}: expected a table, got {type(table).__name__}")
-        return None
-    start = len(problems)
-    _unknown_keys(table, _PROFILE_KEYS, key, problems)
-    key_expr = _expression_setting(table, "key", key, problems, required=True)
-    source_id = _expression_setting(table, "source_id", key, problems, required=False)
-    recency = _expression_setting(table, "recency", key, problems, required=False)
-    fields = _parse_fields(table.get("fields", {}), f"{key}.fields", problems,
-                           key_field=profile_key, key_source=key_expr)
-    if key_expr is None or len(problems) > start:
-        return None
-    return ProfileMapping(profile_key, key_expr, tuple(fields), source_id, recency)
-
-
-def _parse_collection(name: str, table: Any, key: str, problems: list[str]
-                      ) -> CollectionMapping | None:
-    if not isinstance(table, Mapping):
-        problems.append(f"{key}: expected a table, got {type(table).__name__}")
-        return None
-    start = len(problems)
-    _unknown_keys(table, _COLLECTION_KEYS, key, problems)
-    key_field = table.get("key_field")
-    if not isinstance(key_field, str) or not key_field:
-        problems.append(f"{key}.key_field: {_required_text(key_field)} — the field that "
-                        'identifies a subprofile, e.g. key_field = "order_id"')
-        key_field = ""
-    each = _expression_setting(table, "each", key, problems, required=False)
-    field_table = table.get("fields")
-    if not field_table:
-        problems.append(f"{key}.fields: required — at least the key field")
-        return None
-    fields = _parse_fields(field_table, f"{key}.fields", problems,
-                           key_field=key_field, key_source=None)
-    if len(problems) > start:
-        return None
-    return CollectionMapping(name, key_field, tuple(fields), each)
-
-
-def _parse_fields(table: Any, key: str, problems: list[str], *, key_field: str,
-                  key_source: str | None) -> list[FieldSpec]:
-    """Parse a fields table.  ``key_source`` is the profile's key expression: the
-    profile key field may omit ``source`` and then takes it from there."""
-    if not isinstance(table, Mapping):
-        problems.append(f"{key}: expected a table of fields")
-        return []
-    specs: list[FieldSpec] = []
-    for name, value in table.items():
-        fkey = f"{key}.{name}"
-        is_key = name == key_field
-        if isinstance(value, str):
-            if not value.strip():
-                problems.append(f"{fkey}: empty expression (write `false` to remove the field)")
-                continue
-            specs.append(FieldSpec(str(name), value, index=is_key))
-            continue
-        if not isinstance(value, Mapping):
-            problems.append(f"{fkey}: expected an expression string, a table "
-                            "{ source = …, type = … } or false, got " + repr(value))
-            continue
-        start = len(problems)
-        _unknown_keys(value, _FIELD_KEYS, fkey, problems)
-        source = value.get("source")
-        if source is None and is_key and key_source is not None:
-            source = key_source
-        if not isinstance(source, str) or not source.strip():
-            problems.append(f"{fkey}.source: required — the expression filling the field")
-        ftype = value.get("type", "text")
-        if ftype not in FIELD_TYPES:
-            close = difflib.get_close_matches(str(ftype), sorted(FIELD_TYPES), n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
-            problems.append(f"{fkey}.type: unknown type {ftype!r} "
-                            f"(known: {', '.join(sorted(FIELD_TYPES))}){hint}")
-        length = value.get("length", _AUTO_LENGTH)
-        if "length" in value:
-            if not isinstance(length, int) or isinstance(length, bool) or length < 1:
-                problems.append(f"{fkey}.length: must be a whole number of at least 1")
-            elif ftype not in _LENGTH_TYPES:
-                problems.append(f"{fkey}.length: only text-like fields have a length, "
-                                f"not {ftype!r} fields")
-        if_missing = value.get("if_missing", "clear")
-        if if_missing not in ("clear", "keep"):
-            problems.append(f"{fkey}.if_missing: must be \"clear\" (empty the field) or "
-                            "\"keep\" (leave Copernica's value)")
-        index = value.get("index", False)
-        if not isinstance(index, bool):
-            problems.append(f"{fkey}.index: expected true or false")
-        elif is_key and "index" in value and not index:
-            problems.append(f"{fkey}.index: the key field is always indexed; remove "
+def _field_specs(fields: Mapping[str, Any], key_field: str, key: str, problems: list[str]
+                 ) -> list[FieldSpec]:
+    specs = []
+    for name, f in fields.items():
+        if name == key_field and "index" in f.model_fields_set and not f.index:
+            problems.append(f"{key}.{name}.index: the key field is always indexed; remove "
                             "index = false")
-        if len(problems) > start:
             continue
-        specs.append(FieldSpec(str(name), str(source), str(ftype), length, index or is_key,
-                               str(if_missing)))
+        specs.append(FieldSpec(name, f.source, f.type,
+                               f.length if f.length is not None else _AUTO_LENGTH,
+                               f.index or name == key_field, f.if_missing))
     return specs

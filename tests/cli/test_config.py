@@ -188,7 +188,7 @@ def test_a_wrong_value_type_for_a_secret_does_not_echo_it(project: Project) -> N
         f'consumer_secret = "{project.shop.consumer_secret}"', "consumer_secret = 123456789"))
     result = project.invoke("check")
     assert result.exit_code == 2, describe(result)
-    assert "source.consumer_secret: expected str, got int (hidden)" in result.stderr
+    assert "source.consumer_secret: must be text, got a whole number (hidden)" in result.stderr
     assert "123456789" not in result.output
 
 

@@ -1,7 +1,7 @@
 """Wrong types and special numbers in any key of the config: exit 2, the key named, no traceback.
 
 The test walks the whole schema — every key of ``[copernica]``, ``[sync]`` and
-``[license]`` (``copernica_sdk.sync.config.SETTINGS``), ``source.connector`` and
+``[license]`` (the models of ``copernica_sdk.sync.config.SECTION_MODELS``), ``source.connector`` and
 every field of every registered connector's spec — and writes each wrong kind of
 value there: a number where text is due, text where a number is, a list, a table,
 a boolean, infinity, NaN, a huge number, a negative count.
@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from click.testing import Result
 
-from copernica_sdk.sync.config import SETTINGS, Setting, load_config
+from copernica_sdk.sync.config import SECTION_MODELS, load_config
 from copernica_sdk.sync.connector import ConfigField
 
 from ..installed import own_connectors
@@ -24,16 +24,26 @@ from .conftest import Project, describe, ok
 INF, NAN = math.inf, math.nan
 
 
-def wrong_values(setting: Setting) -> list[Any]:
+def setting_kind(section: str, key: str) -> str:
+    """``text``, ``url``, ``choice``, ``count`` or ``number``: read off the model's field."""
+    info = SECTION_MODELS[section].model_fields[key]
+    if "Literal" in str(info.annotation):
+        return "choice"
+    if info.annotation in (int, float):
+        return "count" if info.annotation is int else "number"
+    return "url" if "https?" in str(info.annotation) + str(info.metadata) else "text"
+
+
+def wrong_values(kind: str) -> list[Any]:
     """Values of every wrong kind for a job-level setting."""
-    if setting.kind in ("text", "url"):
+    if kind in ("text", "url"):
         values: list[Any] = [5, 1.5, True, [1], {"a": 1}]
-        return values + (["ftp://example.com", "soap.copernica.com"] if setting.kind == "url"
+        return values + (["ftp://example.com", "soap.copernica.com"] if kind == "url"
                          else [])
-    if setting.kind == "choice":
+    if kind == "choice":
         return [5, True, "nonsense", [1], {"a": 1}]
     values = ["ten", True, [1], {"a": 1}, INF, -INF, NAN, 1e300, 10**30, -1]
-    return values + ([2.5] if setting.kind == "count" else [])
+    return values + ([2.5] if kind == "count" else [])
 
 
 def wrong_field_values(field: ConfigField) -> list[Any]:
@@ -56,13 +66,15 @@ def assert_config_error(result: Result, key: str, value: Any) -> None:
     assert f"{key}:" in result.stderr, context
 
 
-JOB_KEYS = [(section, key) for section, table in SETTINGS.items() for key in table]
+JOB_KEYS = [(section, key) for section, model in SECTION_MODELS.items()
+            for key in model.model_fields]
 
 
 @pytest.mark.parametrize(("section", "key"), JOB_KEYS, ids=[f"{s}.{k}" for s, k in JOB_KEYS])
 def test_every_job_setting_refuses_wrong_types_and_special_numbers(
         project: Project, section: str, key: str) -> None:
-    for value in wrong_values(SETTINGS[section][key]):
+    assert len(JOB_KEYS) == 20  # every key of [copernica], [sync] and [license]
+    for value in wrong_values(setting_kind(section, key)):
         project.write(project.tables(**{section: {key: value}}))
         assert_config_error(project.invoke("config", "show"), f"{section}.{key}", value)
 

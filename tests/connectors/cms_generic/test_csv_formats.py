@@ -62,10 +62,10 @@ def test_locale_settings_are_checked_with_their_full_key() -> None:
             types={"updated": "timestamp"}, date_format="dd-mm-yyyy",
             true_words=["ja", "nee"], false_words=["nee"], decimal_comma="yes"))
     text = str(info.value)
-    assert "source.streams.c.types.updated: expected one of datetime, date, number, bool" in text
+    assert "source.streams.c.types.updated: must be one of datetime, date, number or bool" in text
     assert "source.streams.c.date_format: 'dd-mm-yyyy' has no %-codes" in text
     assert "source.streams.c.true_words: nee also in false_words" in text
-    assert "source.streams.c.decimal_comma: expected true or false" in text
+    assert "source.streams.c.decimal_comma: must be true or false" in text
 
 
 def test_html_unescape_decodes_entities_in_text_and_lists() -> None:
