@@ -14,7 +14,7 @@ rendering the request, sending it, reading and parsing the answer.
 
 Both sides write the same profiles (different keys each round) into one fake,
 alternating in rounds so machine noise hits both alike.  Targets (issue 12):
-ours ≤ 0.7 ms per call and ≤ 2× minimal.
+ours <= 0.7 ms per call and <= 2x minimal.
 
 Run it: ``python bench/client_overhead.py [--calls 2000] [--rounds 5]``.
 """
@@ -34,9 +34,9 @@ from lxml import etree
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import command_line, fake_copernica, machine  # noqa: E402
+from _harness import command_line, fake_copernica, machine
 
-from copernica_sdk import CopernicaClient  # noqa: E402
+from copernica_sdk import CopernicaClient
 
 FIELDS = ("customer_key", "email", "firstname", "lastname", "city", "country", "orders_count",
           "total_spent")

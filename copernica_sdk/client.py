@@ -25,7 +25,7 @@ from ._services import (
     SubprofilesService,
 )
 from ._soap import SoapConnection, SoapResult
-from .auth import AccessTokenAuth, Auth, AuthContext
+from .auth import AccessTokenAuth, Auth, AuthContext, BearerAuth
 from .deadline import DEFAULT_DEADLINE, DeadlineAdapter
 from .errors import AuthenticationError, ConfigurationError, CopernicaError
 from .retry import DEFAULT_RETRY, RetryPolicy
@@ -191,7 +191,11 @@ class CopernicaClient:
         self._conn = SoapConnection(endpoint=self._endpoint, wsdl=wsdl, session=self._session,
                                     timeout=self._timeout.as_tuple(), redact=self.redact,
                                     deadline=self._timeout.total,
-                                    max_response_bytes=max_response_bytes)
+                                    max_response_bytes=max_response_bytes,
+                                    # Auth that needs the session's cookies (a login) or a
+                                    # session of the caller's go through requests as a whole.
+                                    direct=self._owns_session
+                                    and type(auth) in (AccessTokenAuth, BearerAuth))
         self.field_names = FieldNameCache(self._load_field_names, max_age=field_cache_max_age)
         self._ctx = _AuthContext(self)
         self.databases = DatabasesService(self)
