@@ -224,17 +224,18 @@ class CopernicaClient:
 
     def _call(self, operation: str, params: dict[str, Any]) -> SoapResult:
         """Call ``operation`` with authentication and the retry policy applied."""
-        retrying = self._retry.retrying(operation)
         attempts = 0
+
+        def attempt() -> SoapResult:
+            nonlocal attempts
+            attempts += 1
+            return self._call_authenticated(operation, params)
+
         try:
-            for attempt in retrying:
-                with attempt:
-                    attempts += 1
-                    return self._call_authenticated(operation, params)
+            return self._retry.call(operation, attempt)
         except CopernicaError as exc:
             exc.attempts = attempts
             raise
-        raise AssertionError("unreachable: tenacity re-raises the last error")
 
     def _call_authenticated(self, operation: str, params: dict[str, Any]) -> SoapResult:
         try:

@@ -152,9 +152,19 @@ _WATCHDOG = _Watchdog()
 class _Call:
     """The deadline of the request this thread is sending (see :func:`request`)."""
 
-    def __init__(self, end: float) -> None:
+    def __init__(self, end: float, whole: bool = False) -> None:
         self.end = end
         self.fired = threading.Event()
+        # ``whole``: one watchdog entry (expire) covers the whole call; the connection
+        # registers its socket here instead of scheduling its own (DirectPost).
+        self.whole = whole
+        self.sock: socket.socket | None = None
+
+    def expire(self) -> None:
+        self.fired.set()
+        sock = self.sock
+        if sock is not None:
+            sock.shutdown(socket.SHUT_RDWR)  # wakes a read blocked on the socket
 
 
 _current = threading.local()
@@ -171,6 +181,14 @@ class _HeaderDeadline:
         sock = self.sock
         if call is None or sock is None:
             return super().getresponse()  # type: ignore[misc]
+        if call.whole:
+            call.sock = sock  # set before fired is read: expire() sees one or the other
+            if call.fired.is_set():
+                raise TimeoutError("the deadline passed before the headers were read")
+            response = super().getresponse()  # type: ignore[misc]
+            if call.fired.is_set():
+                raise TimeoutError("the deadline passed while the headers were read")
+            return response
 
         def expire() -> None:
             call.fired.set()
@@ -351,7 +369,15 @@ class DirectPost:
         total = _Urllib3Timeout(connect=min(connect, deadline), read=min(read, deadline),
                                 total=deadline)
         pool = self._pool_of(adapter, verify)
-        call = _Call(end)
+        call = _Call(end, whole=True)
+        handle = _WATCHDOG.schedule(end, call.expire)
+        try:
+            return self._send(pool, call, body, headers, total, deadline, max_bytes)
+        finally:
+            _WATCHDOG.cancel(handle)
+
+    def _send(self, pool: Any, call: _Call, body: bytes, headers: Mapping[str, str | bytes],
+              total: _Urllib3Timeout, deadline: float, max_bytes: int | None) -> Answer:
         _current.call = call
         try:
             try:
@@ -398,8 +424,8 @@ class DirectPost:
         try:
             if call.fired.is_set():
                 raise DeadlineExceeded(deadline, self.url, 0)
-            content = _read_all(chunks(), raw.shutdown, _content_length(raw.headers), end,
-                                deadline, self.url, max_bytes)
+            content = _read_all(chunks(), None, _content_length(raw.headers), call.end,
+                                deadline, self.url, max_bytes, fired=call.fired)
         except BaseException:
             raw.close()
             raw.release_conn()
@@ -410,24 +436,33 @@ class DirectPost:
 
 def _read_body(response: requests.Response, end: float, deadline: float, url: str,
                max_bytes: int | None) -> None:
-    response._content = _read_all(response.iter_content(_CHUNK), getattr(response.raw, "shutdown", None),
+    shutdown = getattr(response.raw, "shutdown", None)
+    response._content = _read_all(response.iter_content(_CHUNK), shutdown,
                                   _content_length(response.headers), end, deadline, url, max_bytes)
     response._content_consumed = True  # type: ignore[attr-defined]
 
 
 def _read_all(chunks: Iterator[bytes], shutdown: Callable[[], None] | None, announced: int | None,
-              end: float, deadline: float, url: str, max_bytes: int | None) -> bytes:
-    """The whole body from ``chunks``, within the deadline and ``max_bytes``."""
+              end: float, deadline: float, url: str, max_bytes: int | None,
+              fired: threading.Event | None = None) -> bytes:
+    """The whole body from ``chunks``, within the deadline and ``max_bytes``.
+
+    Without ``fired`` the read gets its own watchdog entry (which calls
+    ``shutdown``); with it, the caller's entry already covers the read.
+    """
     if max_bytes is not None and announced is not None and announced > max_bytes:
         raise BodyTooLarge(max_bytes, url, announced)
-    fired = threading.Event()
+    handle = None
+    if fired is None:
+        fired = threading.Event()
+        event = fired
 
-    def expire() -> None:
-        fired.set()
-        if shutdown is not None:
-            shutdown()  # wakes a read blocked on the socket
+        def expire() -> None:
+            event.set()
+            if shutdown is not None:
+                shutdown()  # wakes a read blocked on the socket
 
-    handle = _WATCHDOG.schedule(end, expire)
+        handle = _WATCHDOG.schedule(end, expire)
     parts: list[bytes] = []
     received = 0
     try:
@@ -443,7 +478,8 @@ def _read_all(chunks: Iterator[bytes], shutdown: Callable[[], None] | None, anno
             raise DeadlineExceeded(deadline, url, received) from None
         raise
     finally:
-        _WATCHDOG.cancel(handle)
+        if handle is not None:
+            _WATCHDOG.cancel(handle)
     if fired.is_set():  # a close-delimited body simply ended when the socket was shut
         raise DeadlineExceeded(deadline, url, received)
     return b"".join(parts)

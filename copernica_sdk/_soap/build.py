@@ -44,6 +44,7 @@ class _Node:
     many: bool
     scalar: Callable[[Any], str] | None      # simple types: value → text
     children: tuple[_Node, ...] = ()
+    known: frozenset[str] = frozenset()      # the children's keys
 
     @property
     def qualified(self) -> bool:
@@ -93,8 +94,9 @@ def _plan(element: Any) -> _Node:
     if children is None:
         return _Node(qname.text, qname.localname, element.min_occurs > 0, many,
                      _scalar_for(xsd_type))
-    return _Node(qname.text, qname.localname, element.min_occurs > 0, many, None,
-                 tuple(_plan(child) for _, child in children))
+    planned = tuple(_plan(child) for _, child in children)
+    return _Node(qname.text, qname.localname, element.min_occurs > 0, many, None, planned,
+                 frozenset(child.local for child in planned))
 
 
 class RequestBuilder:
@@ -232,7 +234,7 @@ def _write(out: list[str], node: _Node, value: Any, path: str) -> None:
         return
     if not isinstance(value, Mapping):
         raise TypeError(f"{path or local}: expected a structure, got {type(value).__name__}")
-    known = _known(node)
+    known = node.known
     if not value.keys() <= known:
         unknown = sorted(set(value) - known)
         raise TypeError(f"{path or local}: unexpected {', '.join(unknown)} "
@@ -257,13 +259,3 @@ def _write(out: list[str], node: _Node, value: Any, path: str) -> None:
         out[mark] = f"<{local}/>"  # no children: lxml writes an empty element
     else:
         out.append(f"</{local}>")
-
-
-_KNOWN: dict[int, frozenset[str]] = {}
-
-
-def _known(node: _Node) -> frozenset[str]:
-    known = _KNOWN.get(id(node))
-    if known is None:
-        known = _KNOWN[id(node)] = frozenset(child.local for child in node.children)
-    return known
