@@ -148,8 +148,10 @@ class SoapConnection:
                 session, "POST", self.endpoint, data=body, headers=headers,
                 timeout=self._timeout, deadline=self._deadline, max_bytes=self._max_bytes,
                 allow_redirects=False)
-        merged = CaseInsensitiveDict(session.headers)  # as requests merges them
-        merged.update(headers)
+        merged: Mapping[str, str | bytes] = {**session.headers, **headers}
+        if len({name.lower() for name in merged}) < len(merged):
+            merged = CaseInsensitiveDict(session.headers)  # as requests merges them
+            merged.update(headers)
         return self._direct.post(adapter, session.verify, body, merged, deadline=self._deadline,
                                  timeout=self._timeout, max_bytes=self._max_bytes)
 
