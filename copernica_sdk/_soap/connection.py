@@ -139,7 +139,6 @@ class SoapConnection:
         )
         return SoapResult(element, operation)
 
-
     def _post(self, body: bytes, headers: dict[str, str]) -> _deadline.Answer | requests.Response:
         session = self._session
         adapter = self._direct.adapter_for(session) if self._direct is not None else None
