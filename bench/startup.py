@@ -3,20 +3,26 @@
 - ``copernica-sync --help`` as a fresh process (target ≤ 150 ms),
 - bare ``python -c pass`` as the baseline for that,
 - building a client from the bundled WSDL after ``import copernica_sdk.client``
-  (target ≤ 60 ms), and a second client in the same process (shares the parsed WSDL).
+  (target ≤ 60 ms), and a second client in the same process (shares the parsed WSDL);
+- the cron cost: ``copernica-sync -q run`` with nothing to do (target ≤ 0.5 s), against
+  a fake shop and a fake Copernica in their own processes, after an initial run; its
+  wall time and the CPU time of the run's process.
 
-Run it: ``python bench/startup.py [--repeat 9]``.  Medians of fresh processes.
+Run it: ``python bench/startup.py [--repeat 9] [--no-cron]``.  Medians of fresh processes.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -39,9 +45,40 @@ def wall(cmd: list[str], repeat: int) -> float:
     return statistics.median(samples)
 
 
+def cron_cost(cli: str, repeat: int) -> tuple[float, float]:
+    """Median wall and CPU seconds of ``copernica-sync -q run`` with nothing to do."""
+    from _harness import fake_copernica, fake_shop
+
+    with fake_copernica(latency_ms=0) as copernica, \
+            fake_shop(20, 60, now="2025-06-01T12:00:00+00:00") as shop, \
+            tempfile.TemporaryDirectory(prefix="bench-cron-") as tmp:
+        config = Path(tmp) / "shop.toml"
+        tables = {"copernica": {"access_token": copernica.info["token"],
+                                "endpoint": copernica.info["url"]},
+                  "source": shop.info["source"],
+                  "sync": {"state_path": str(Path(tmp) / "state.sqlite3")}}
+        config.write_text("".join(
+            f"[{name}]\n" + "".join(f"{key} = {json.dumps(value)}\n" for key, value in values.items())
+            for name, values in tables.items()), encoding="utf-8")
+        os.chmod(config, 0o600)
+        command = [cli, "--config", str(config)]
+        for setup in (["schema", "apply"], ["-q", "run"]):  # schema, then the initial sync
+            subprocess.run([*command, *setup], check=True, capture_output=True)
+        walls, cpus = [], []
+        for _ in range(repeat):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            start = time.perf_counter()
+            subprocess.run([*command, "-q", "run"], check=True, capture_output=True)
+            walls.append(time.perf_counter() - start)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return statistics.median(walls), statistics.median(cpus)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=9)
+    parser.add_argument("--no-cron", action="store_true", help="skip the cron-cost row")
     args = parser.parse_args()
     beside = Path(sys.executable).parent / "copernica-sync"  # the venv's script
     cli = str(beside) if beside.exists() else shutil.which("copernica-sync") or "copernica-sync"
@@ -61,7 +98,12 @@ def main() -> None:
     print(f"  first client after import           {statistics.median(firsts) * 1000:7.1f} ms   "
           "(target <= 60 ms; parses the bundled WSDL)")
     print(f"  second client, same process         {statistics.median(seconds) * 1000:7.2f} ms")
-    print(f"command: python bench/startup.py --repeat {args.repeat}")
+    if not args.no_cron:
+        cron_wall, cron_cpu = cron_cost(cli, args.repeat)
+        print(f"  copernica-sync -q run, nothing to do {cron_wall * 1000:6.0f} ms   (target <= 500 ms; "
+              f"CPU {cron_cpu * 1000:.0f} ms)")
+    print(f"command: python bench/startup.py --repeat {args.repeat}"
+          + (" --no-cron" if args.no_cron else ""))
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from ._services import (
 )
 from ._services._raw import after_call, before_call
 from ._soap import SoapConnection, SoapResult
-from .auth import AccessTokenAuth, Auth, AuthContext
+from .auth import AccessTokenAuth, Auth, AuthContext, BearerAuth
 from .deadline import DEFAULT_DEADLINE, DeadlineAdapter
 from .errors import AuthenticationError, ConfigurationError, CopernicaError
 from .models import Requirement
@@ -206,7 +206,11 @@ class CopernicaClient:
         self._conn = SoapConnection(endpoint=self._endpoint, wsdl=wsdl, session=self._session,
                                     timeout=self._timeout.as_tuple(), redact=self.redact,
                                     deadline=self._timeout.total,
-                                    max_response_bytes=max_response_bytes)
+                                    max_response_bytes=max_response_bytes,
+                                    # Auth that needs the session's cookies (a login) or a
+                                    # session of the caller's go through requests as a whole.
+                                    direct=self._owns_session
+                                    and type(auth) in (AccessTokenAuth, BearerAuth))
         self.field_names = FieldNameCache(self._load_field_names, max_age=field_cache_max_age)
         self._ctx = _AuthContext(self)
         self.databases = DatabasesService(self)
@@ -271,17 +275,18 @@ class CopernicaClient:
 
     def _call(self, operation: str, params: dict[str, Any]) -> SoapResult:
         """Call ``operation`` with authentication and the retry policy applied."""
-        retrying = self._retry.retrying(operation)
         attempts = 0
+
+        def attempt() -> SoapResult:
+            nonlocal attempts
+            attempts += 1
+            return self._call_authenticated(operation, params)
+
         try:
-            for attempt in retrying:
-                with attempt:
-                    attempts += 1
-                    return self._call_authenticated(operation, params)
+            return self._retry.call(operation, attempt)
         except CopernicaError as exc:
             exc.attempts = attempts
             raise
-        raise AssertionError("unreachable: tenacity re-raises the last error")
 
     def _call_authenticated(self, operation: str, params: dict[str, Any]) -> SoapResult:
         try:

@@ -31,18 +31,33 @@ import math
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 import urllib3
 import urllib3.connection
 import urllib3.exceptions
 from requests.adapters import HTTPAdapter
+from requests.exceptions import ChunkedEncodingError, ContentDecodingError, InvalidHeader
+from requests.exceptions import ConnectionError as RequestsConnectionError
+from requests.exceptions import SSLError as RequestsSSLError
+from urllib3.exceptions import (
+    ClosedPoolError,
+    ConnectTimeoutError,
+    DecodeError,
+    MaxRetryError,
+    NewConnectionError,
+    ProtocolError,
+    ReadTimeoutError,
+    SSLError,
+)
+from urllib3.exceptions import InvalidHeader as Urllib3InvalidHeader
 from urllib3.util import Timeout as _Urllib3Timeout
 
-__all__ = ["DEFAULT_DEADLINE", "BodyTooLarge", "DeadlineAdapter", "DeadlineExceeded",
-           "new_session", "request"]
+__all__ = ["DEFAULT_DEADLINE", "Answer", "BodyTooLarge", "DeadlineAdapter", "DeadlineExceeded",
+           "DirectPost", "new_session", "request"]
 
 #: Seconds one HTTP call (connect, send, the whole answer) may take by default.
 DEFAULT_DEADLINE = 120.0
@@ -137,9 +152,19 @@ _WATCHDOG = _Watchdog()
 class _Call:
     """The deadline of the request this thread is sending (see :func:`request`)."""
 
-    def __init__(self, end: float) -> None:
+    def __init__(self, end: float, whole: bool = False) -> None:
         self.end = end
         self.fired = threading.Event()
+        # ``whole``: one watchdog entry (expire) covers the whole call; the connection
+        # registers its socket here instead of scheduling its own (DirectPost).
+        self.whole = whole
+        self.sock: socket.socket | None = None
+
+    def expire(self) -> None:
+        self.fired.set()
+        sock = self.sock
+        if sock is not None:
+            sock.shutdown(socket.SHUT_RDWR)  # wakes a read blocked on the socket
 
 
 _current = threading.local()
@@ -156,6 +181,14 @@ class _HeaderDeadline:
         sock = self.sock
         if call is None or sock is None:
             return super().getresponse()  # type: ignore[misc]
+        if call.whole:
+            call.sock = sock  # set before fired is read: expire() sees one or the other
+            if call.fired.is_set():
+                raise TimeoutError("the deadline passed before the headers were read")
+            response = super().getresponse()  # type: ignore[misc]
+            if call.fired.is_set():
+                raise TimeoutError("the deadline passed while the headers were read")
+            return response
 
         def expire() -> None:
             call.fired.set()
@@ -258,30 +291,186 @@ def request(session: requests.Session, method: str, url: str, *, deadline: float
     return response
 
 
+class Answer:
+    """A response read whole by :class:`DirectPost`: status, headers and body."""
+
+    __slots__ = ("content", "headers", "status_code")
+
+    def __init__(self, status_code: int, headers: Mapping[str, str], content: bytes) -> None:
+        self.status_code = status_code
+        self.headers = headers  # case-insensitive (urllib3's HTTPHeaderDict)
+        self.content = content
+
+
+_NO_RETRIES = urllib3.util.Retry(0, read=False)
+_REQUESTS_SEND = HTTPAdapter.__dict__["send"]  # what HTTPAdapter(max_retries=0) uses
+
+
+class DirectPost:
+    """POSTs to one URL through a :class:`DeadlineAdapter`'s urllib3 pool, skipping
+    ``requests``' per-call machinery.
+
+    ``Session.request`` re-merges the session's settings, re-prepares the URL,
+    headers and body, checks the CA bundle on disk and wraps the answer for every
+    call: for a small SOAP call that costs more CPU than the XML work.  Here the
+    pool (with the session's TLS settings) is looked up once per adapter, and
+    the call keeps everything :func:`request` promises: the same whole-call
+    deadline, ``max_bytes``, no redirects followed, no retries, and the same
+    ``requests`` exceptions for the same failures (the adapter's mapping of
+    urllib3's errors is mirrored in :meth:`post`).  Use it only for sessions
+    :meth:`adapter_for` accepts: ones that would add nothing but their headers.
+    """
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        self.url = url
+        self._path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        self._lock = threading.Lock()
+        self._adapter: DeadlineAdapter | None = None
+        self._pool: Any = None
+
+    def adapter_for(self, session: requests.Session) -> DeadlineAdapter | None:
+        """The session's adapter for the URL when a direct call sends what the session
+        would (no proxies, auth, cookies, params, hooks or client certificate), else None."""
+        if (session.proxies or session.auth or session.params or session.cert
+                or session.trust_env or session.hooks.get("response") or len(session.cookies)):
+            return None
+        adapter = session.get_adapter(self.url)
+        if not isinstance(adapter, DeadlineAdapter):
+            return None
+        send = type(adapter).send
+        # A replaced send (a subclass, or a library such as ``responses`` patching
+        # HTTPAdapter) must see the call: requests then sends it.
+        if send is not _REQUESTS_SEND or getattr(send, "__module__", "") != "requests.adapters":
+            return None
+        return adapter
+
+    def _pool_of(self, adapter: DeadlineAdapter, verify: bool | str | None) -> Any:
+        pool = self._pool
+        if adapter is self._adapter and pool is not None and pool.pool is not None:
+            return pool  # pool.pool is None once the pool manager closed it
+        with self._lock:
+            prepared = requests.PreparedRequest()
+            prepared.prepare(method="POST", url=self.url)
+            pool = adapter.get_connection_with_tls_context(prepared, verify)
+            adapter.cert_verify(pool, self.url, verify, None)  # type: ignore[no-untyped-call]
+            self._adapter, self._pool = adapter, pool
+        return pool
+
+    def post(self, adapter: DeadlineAdapter, verify: bool | str | None, body: bytes,
+             headers: Mapping[str, str | bytes], *, deadline: float, timeout: tuple[float, float],
+             max_bytes: int | None = None) -> Answer:
+        """Send ``body`` and read the whole answer within ``deadline`` seconds; raises
+        what :func:`request` raises for the same failure."""
+        if not (deadline > 0 and math.isfinite(deadline)):
+            raise ValueError(f"deadline must be a positive number of seconds, not {deadline!r}")
+        end = time.monotonic() + deadline
+        connect, read = timeout
+        total = _Urllib3Timeout(connect=min(connect, deadline), read=min(read, deadline),
+                                total=deadline)
+        pool = self._pool_of(adapter, verify)
+        call = _Call(end, whole=True)
+        handle = _WATCHDOG.schedule(end, call.expire)
+        try:
+            return self._send(pool, call, body, headers, total, deadline, max_bytes)
+        finally:
+            _WATCHDOG.cancel(handle)
+
+    def _send(self, pool: Any, call: _Call, body: bytes, headers: Mapping[str, str | bytes],
+              total: _Urllib3Timeout, deadline: float, max_bytes: int | None) -> Answer:
+        _current.call = call
+        try:
+            try:
+                raw = pool.urlopen("POST", self._path, body=body, headers=headers,
+                                   redirect=False, assert_same_host=False,
+                                   preload_content=False, decode_content=False,
+                                   retries=_NO_RETRIES, timeout=total, chunked=False)
+            except (ProtocolError, OSError) as err:
+                raise RequestsConnectionError(err) from err
+            except MaxRetryError as err:
+                if (isinstance(err.reason, ConnectTimeoutError)
+                        and not isinstance(err.reason, NewConnectionError)):
+                    raise requests.exceptions.ConnectTimeout(err) from err
+                if isinstance(err.reason, SSLError):
+                    raise RequestsSSLError(err) from err
+                raise RequestsConnectionError(err) from err
+            except ClosedPoolError as err:
+                raise RequestsConnectionError(err) from err
+            except SSLError as err:
+                raise RequestsSSLError(err) from err
+            except ReadTimeoutError as err:
+                raise requests.exceptions.ReadTimeout(err) from err
+            except Urllib3InvalidHeader as err:
+                raise InvalidHeader(err) from err
+        except requests.exceptions.RequestException:
+            if call.fired.is_set():
+                raise DeadlineExceeded(deadline, self.url, 0) from None
+            raise
+        finally:
+            _current.call = None
+
+        def chunks() -> Iterator[bytes]:
+            try:
+                yield from raw.stream(_CHUNK, decode_content=True)
+            except ProtocolError as err:
+                raise ChunkedEncodingError(err) from err
+            except DecodeError as err:
+                raise ContentDecodingError(err) from err
+            except ReadTimeoutError as err:
+                raise RequestsConnectionError(err) from err
+            except SSLError as err:
+                raise RequestsSSLError(err) from err
+
+        try:
+            if call.fired.is_set():
+                raise DeadlineExceeded(deadline, self.url, 0)
+            content = _read_all(chunks(), None, _content_length(raw.headers), call.end,
+                                deadline, self.url, max_bytes, fired=call.fired)
+        except BaseException:
+            raw.close()
+            raw.release_conn()
+            raise
+        raw.release_conn()  # already back in the pool when the body ended; harmless then
+        return Answer(raw.status, raw.headers, content)
+
+
 def _read_body(response: requests.Response, end: float, deadline: float, url: str,
                max_bytes: int | None) -> None:
-    if max_bytes is not None:
-        announced = _content_length(response)
-        if announced is not None and announced > max_bytes:
-            raise BodyTooLarge(max_bytes, url, announced)
-    fired = threading.Event()
-    raw = response.raw
-    shutdown = getattr(raw, "shutdown", None)
+    shutdown = getattr(response.raw, "shutdown", None)
+    response._content = _read_all(response.iter_content(_CHUNK), shutdown,
+                                  _content_length(response.headers), end, deadline, url, max_bytes)
+    response._content_consumed = True  # type: ignore[attr-defined]
 
-    def expire() -> None:
-        fired.set()
-        if shutdown is not None:
-            shutdown()  # wakes a read blocked on the socket
 
-    handle = _WATCHDOG.schedule(end, expire)
-    chunks: list[bytes] = []
+def _read_all(chunks: Iterator[bytes], shutdown: Callable[[], None] | None, announced: int | None,
+              end: float, deadline: float, url: str, max_bytes: int | None,
+              fired: threading.Event | None = None) -> bytes:
+    """The whole body from ``chunks``, within the deadline and ``max_bytes``.
+
+    Without ``fired`` the read gets its own watchdog entry (which calls
+    ``shutdown``); with it, the caller's entry already covers the read.
+    """
+    if max_bytes is not None and announced is not None and announced > max_bytes:
+        raise BodyTooLarge(max_bytes, url, announced)
+    handle = None
+    if fired is None:
+        fired = threading.Event()
+        event = fired
+
+        def expire() -> None:
+            event.set()
+            if shutdown is not None:
+                shutdown()  # wakes a read blocked on the socket
+
+        handle = _WATCHDOG.schedule(end, expire)
+    parts: list[bytes] = []
     received = 0
     try:
-        for chunk in response.iter_content(_CHUNK):
+        for chunk in chunks:
             received += len(chunk)
             if max_bytes is not None and received > max_bytes:
                 raise BodyTooLarge(max_bytes, url)
-            chunks.append(chunk)
+            parts.append(chunk)
             if fired.is_set() or time.monotonic() > end:
                 raise DeadlineExceeded(deadline, url, received)
     except (requests.exceptions.RequestException, OSError, urllib3.exceptions.HTTPError):
@@ -289,15 +478,15 @@ def _read_body(response: requests.Response, end: float, deadline: float, url: st
             raise DeadlineExceeded(deadline, url, received) from None
         raise
     finally:
-        _WATCHDOG.cancel(handle)
+        if handle is not None:
+            _WATCHDOG.cancel(handle)
     if fired.is_set():  # a close-delimited body simply ended when the socket was shut
         raise DeadlineExceeded(deadline, url, received)
-    response._content = b"".join(chunks)
-    response._content_consumed = True  # type: ignore[attr-defined]
+    return b"".join(parts)
 
 
-def _content_length(response: requests.Response) -> int | None:
-    value = response.headers.get("Content-Length")
+def _content_length(headers: Mapping[str, str]) -> int | None:
+    value = headers.get("Content-Length")
     try:
         return int(value) if value is not None else None
     except ValueError:

@@ -20,13 +20,14 @@ from __future__ import annotations
 import enum
 import logging
 import random
+import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 import tenacity
 
@@ -43,6 +44,8 @@ __all__ = [
 ]
 
 log = logging.getLogger("copernica_sdk.retry")
+
+T = TypeVar("T")
 
 
 class CallKind(enum.Enum):
@@ -138,6 +141,41 @@ class RetryPolicy:
         if isinstance(exc, RateLimitError) and exc.retry_after is not None:
             delay = max(delay, min(exc.retry_after, self.max_retry_after))
         return delay
+
+    def call(self, operation: str, attempt: Callable[[], T], kind: CallKind | None = None) -> T:
+        """Run ``attempt`` (one try of ``operation``) under this policy; its result, or
+        the last error.
+
+        The same loop as iterating :meth:`retrying`, but the first try runs before
+        any tenacity controller is built: nearly every call succeeds at once, and
+        building and driving the controller cost more than rendering the request.
+        After a failure the controller takes over with that failure as its first
+        attempt (same start time, attempt numbers, waits, log lines and stops).
+        """
+        started = time.monotonic()
+        try:
+            return attempt()
+        except BaseException:
+            failure = sys.exc_info()
+        retrying = self.retrying(operation, kind)
+        retrying.begin()
+        state = tenacity.RetryCallState(retry_object=retrying, fn=None, args=(), kwargs={})
+        state.start_time = started
+        state.set_exception(failure)  # type: ignore[arg-type]
+        while True:
+            do = retrying.iter(retry_state=state)
+            if isinstance(do, tenacity.DoAttempt):
+                try:
+                    result = attempt()
+                except BaseException:
+                    state.set_exception(sys.exc_info())  # type: ignore[arg-type]
+                else:
+                    state.set_result(result)
+            elif isinstance(do, tenacity.DoSleep):
+                state.prepare_for_next_attempt()
+                retrying.sleep(do)
+            else:
+                return do  # type: ignore[no-any-return]
 
     def retrying(self, operation: str, kind: CallKind | None = None, *,
                  strict: bool = False) -> tenacity.Retrying:

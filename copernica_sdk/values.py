@@ -78,7 +78,7 @@ def to_wire(value: WireValue, *, field: str) -> str:
             f"field {field!r}: cannot send a value of type {type(value).__name__}; "
             "use str, int, float, Decimal, bool, date, datetime or None"
         )
-    bad = find_forbidden_chars(text)
+    bad = find_forbidden_chars(text) if _FORBIDDEN.search(text) else None
     if bad:
         raise ValueError(
             f"field {field!r}: value contains characters XML 1.0 forbids ({', '.join(bad)}); "
@@ -91,7 +91,7 @@ def to_wire_fields(fields: Mapping[str, WireValue]) -> dict[str, str]:
     """Convert a whole field map with :func:`to_wire`; field names are checked too."""
     out: dict[str, str] = {}
     for name, value in fields.items():
-        if not name or find_forbidden_chars(name):
+        if not name or _FORBIDDEN.search(name):
             raise ValueError(f"field name {name!r} is empty or contains forbidden characters")
         out[name] = to_wire(value, field=name)
     return out

@@ -18,6 +18,7 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 import urllib3.exceptions
+from requests.structures import CaseInsensitiveDict
 
 from .. import deadline as _deadline
 from ..errors import (
@@ -29,6 +30,7 @@ from ..errors import (
     RedirectRefusedError,
     ResponseParseError,
 )
+from ..retry import CallKind, kind_of
 from .build import RequestBuilder
 from .document import binding_of, load_document
 from .envelope import parse_response
@@ -55,6 +57,7 @@ class SoapConnection:
         redact: Redactor,
         deadline: float = _deadline.DEFAULT_DEADLINE,
         max_response_bytes: int | None = None,
+        direct: bool = False,
     ) -> None:
         self.endpoint = endpoint
         self._session = session
@@ -68,6 +71,10 @@ class SoapConnection:
         #: plain Python values in and out of any operation (``client.call``)
         self.plain = PlainCodec(self._binding)
         self._actions: dict[str, str] = {}
+        # Sessions that add only headers are sent through their pool directly
+        # (DirectPost); any other session (proxies, cookies, a recorder's adapter)
+        # goes through requests as usual.
+        self._direct = _deadline.DirectPost(endpoint) if direct else None
 
     @property
     def operations(self) -> list[str]:
@@ -92,13 +99,15 @@ class SoapConnection:
             "Content-Type": "text/xml; charset=utf-8",
             "SOAPAction": f'"{self._soap_action(operation)}"',
         }
+        if kind_of(operation) is not CallKind.READ:
+            # A write answers with the entity it touched: compressing a few hundred
+            # bytes costs both sides more CPU than it saves on the wire.  Reads (pages
+            # of up to page_size entities) are still asked for gzip.
+            request_headers["Accept-Encoding"] = "identity"
         if headers:
             request_headers.update(headers)
         try:
-            response = _deadline.request(
-                self._session, "POST", self.endpoint, data=body, headers=request_headers,
-                timeout=self._timeout, deadline=self._deadline, max_bytes=self._max_bytes,
-                allow_redirects=False)
+            response = self._post(body, request_headers)
         except _deadline.DeadlineExceeded as exc:
             raise DeadlineError(f"no complete answer within the {self._deadline:g} s deadline "
                                 f"({exc.received} bytes received); the call may have been "
@@ -121,7 +130,7 @@ class SoapConnection:
         except requests.exceptions.RequestException as exc:  # chunked/decoding errors
             raise ReadError(self._redact(f"broken response ({_reason(exc)})"),
                             operation=operation) from None
-        if response.is_redirect or 300 <= response.status_code < 400:
+        if 300 <= response.status_code < 400:
             raise refused_redirect(self.endpoint, response, operation, self._redact)
         element = parse_response(
             response.status_code,
@@ -133,8 +142,23 @@ class SoapConnection:
         )
         return SoapResult(element, operation)
 
+    def _post(self, body: bytes, headers: dict[str, str]) -> _deadline.Answer | requests.Response:
+        session = self._session
+        adapter = self._direct.adapter_for(session) if self._direct is not None else None
+        if adapter is None or self._direct is None:
+            return _deadline.request(
+                session, "POST", self.endpoint, data=body, headers=headers,
+                timeout=self._timeout, deadline=self._deadline, max_bytes=self._max_bytes,
+                allow_redirects=False)
+        merged: Mapping[str, str | bytes] = {**session.headers, **headers}
+        if len({name.lower() for name in merged}) < len(merged):
+            merged = CaseInsensitiveDict(session.headers)  # as requests merges them
+            merged.update(headers)
+        return self._direct.post(adapter, session.verify, body, merged, deadline=self._deadline,
+                                 timeout=self._timeout, max_bytes=self._max_bytes)
 
-def refused_redirect(url: str, response: requests.Response, operation: str,
+
+def refused_redirect(url: str, response: _deadline.Answer | requests.Response, operation: str,
                      redact: Redactor) -> RedirectRefusedError:
     """The error for a 3xx answer: redirects are never followed, naming both hosts."""
     location = redact(urljoin(url, response.headers.get("Location", "")))

@@ -64,8 +64,9 @@ def parse_response(
     redact: Redactor,
 ) -> etree._Element:
     """Return the ``<result>`` element of a successful response, or raise."""
-    looks_xml = "xml" in content_type.lower() or body.lstrip()[:5] in (b"<?xml", b"<SOAP", b"<soap")
     if status != 200:
+        looks_xml = ("xml" in content_type.lower()
+                     or body.lstrip()[:5] in (b"<?xml", b"<SOAP", b"<soap"))
         fault = _fault_in(body, operation, redact, status) if looks_xml and body else None
         if fault is not None:
             raise fault
@@ -85,7 +86,7 @@ def parse_response(
     if wrapper is None:
         raise ResponseParseError("SOAP Body is empty", operation=operation)
     for child in wrapper:
-        if isinstance(child.tag, str) and etree.QName(child).localname == "result":
+        if isinstance(child.tag, str) and child.tag.rpartition("}")[2] == "result":
             return child
     # The service always sends <result>; be lenient with an answer that left it out.
     return etree.Element("result")
@@ -154,7 +155,7 @@ def _fault_in(body: bytes, operation: str, redact: Redactor, status: int) -> API
 def _fault_from_body(body: etree._Element, operation: str, redact: Redactor,
                      status: int) -> APIError | None:
     fault = next((c for c in body if isinstance(c.tag, str)
-                  and etree.QName(c).localname == "Fault"), None)
+                  and c.tag.rpartition("}")[2] == "Fault"), None)
     if fault is None:
         return None
     code = (_child_text(fault, "faultcode") or _child_text(fault, "Value") or "").strip()

@@ -75,11 +75,18 @@ def discover(env: Mapping[str, str] = os.environ) -> dict[str, ConnectorInfo]:
 
 
 def load_connector(name: str, env: Mapping[str, str] = os.environ) -> type[Connector]:
-    """The connector class registered as ``name``; :class:`ConfigError` if none works."""
-    available = discover(env)
-    info = available.get(name)
+    """The connector class registered as ``name``; :class:`ConfigError` if none works.
+
+    Only that connector's entry point is loaded (a run of one connector does not
+    import every installed plugin); the others are loaded only to name them in
+    the error when ``name`` is not installed.
+    """
+    disabled = {n.strip() for n in env.get(ENV_DISABLE, "").split(",") if n.strip()}
+    ep = next((e for e in entry_points(group=ENTRY_POINT_GROUP)
+               if e.name == name and name not in disabled), None)
+    info = _load(ep) if ep is not None else None
     if info is None:
-        known = ", ".join(available) or "none installed"
+        known = ", ".join(discover(env)) or "none installed"
         raise ConfigError(f"source.connector: no connector named {name!r} (installed: {known}); "
                           "install its package or fix the name")
     if info.connector is None:

@@ -52,3 +52,18 @@ def test_an_unknown_connector_lists_the_installed_ones() -> None:
 def test_plugins_can_be_disabled_by_name() -> None:
     assert "woocommerce" not in registry.discover(
         env={"COPERNICA_SYNC_DISABLE_PLUGINS": "woocommerce"})
+
+
+def test_loading_one_connector_imports_no_other_plugin(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setattr(registry, "entry_points", fake_entry_points(BROKEN, GOOD, NOT_A_CONNECTOR))
+    with caplog.at_level(logging.WARNING):
+        connector = registry.load_connector("woocommerce", env={})
+    assert connector.__name__ == "WooCommerceConnector"
+    assert "'broken'" not in caplog.text and "'wrong'" not in caplog.text
+
+
+def test_a_disabled_connector_is_not_loaded_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(registry, "entry_points", fake_entry_points(GOOD))
+    with pytest.raises(ConfigError, match=r"no connector named 'woocommerce'"):
+        registry.load_connector("woocommerce", env={"COPERNICA_SYNC_DISABLE_PLUGINS": "woocommerce"})
