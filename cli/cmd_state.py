@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -35,12 +36,13 @@ def show(ctx: click.Context, job_name: str | None, all_jobs: bool) -> None:
     Example:
       copernica-sync state show
     """
-    from copernica_sdk.sync.runner import open_state, state_path_for
+    from copernica_sdk._sql import redact
+    from copernica_sdk.sync.runner import open_state, state_location_for
 
     for job in selected_jobs(ctx, job_name, all_jobs):
-        path = state_path_for(job)
-        click.echo(f"[{job.name}] state: {path}")
-        if not path.exists():
+        path = state_location_for(job)
+        click.echo(f"[{job.name}] state: {redact(path)}")
+        if isinstance(path, Path) and not path.exists():
             click.echo("  (no runs yet)")
             continue
         with open_state(path) as store:
@@ -72,16 +74,16 @@ def reset(ctx: click.Context, job_name: str | None, all_jobs: bool, stream: str 
     Example:
       copernica-sync state reset --stream orders --yes
     """
-    from copernica_sdk.sync.lock import JobLock
-    from copernica_sdk.sync.runner import open_state, state_path_for
+    from copernica_sdk.sync.lock import lock_for
+    from copernica_sdk.sync.runner import open_state, state_location_for
 
     for job in selected_jobs(ctx, job_name, all_jobs):
         what = f"stream {stream!r}" if stream else "every stream"
         if not yes and not confirmed(f"[{job.name}] forget the bookmarks of {what}?"):
             continue
-        path = state_path_for(job)
+        path = state_location_for(job)
         # Not while a run is going: it would write its bookmarks back over the reset.
-        with JobLock(f"{path}.lock", job.name,
+        with lock_for(path, job.name,
                      refused="nothing was reset (a running sync would write its bookmarks "
                              "back over it); try again when it has finished"), \
                 open_state(path) as store:

@@ -9,13 +9,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import replace
-from pathlib import Path
 
 from .licensing.flush import flush
 from .licensing.preflight import preflight
 from .licensing.sinks import HttpCollectorSink
 from .sync.engine import CheckpointHook, ProgressListener, SyncEngine, SyncOptions
-from .sync.lock import JobLock
+from .sync.lock import lock_for
 from .sync.report import RunReport
 from .sync.runner import Job, open_job
 
@@ -33,8 +32,8 @@ def run_job(job: Job, options: SyncOptions, *, hooks: Sequence[CheckpointHook] =
     the engine's checkpoints and flushed to the partner's collector afterwards, on a
     best-effort basis: a failed flush never fails the run.
     """
-    with JobLock(Path(f"{job.state.path}.lock"), job.config.name):
-        decision = preflight(job.config, type(job.connector), job.state.path)
+    with lock_for(job.state.location, job.config.name):
+        decision = preflight(job.config, type(job.connector), job.state.location)
         decision.log()
         decision.raise_if_refused()
         names = [s.name for s in job.connector.streams()]
@@ -49,7 +48,7 @@ def run_job(job: Job, options: SyncOptions, *, hooks: Sequence[CheckpointHook] =
         collector = decision.settings.collector_url
         if collector and not options.dry_run:
             try:
-                flush(job.state.path, HttpCollectorSink(collector))
+                flush(job.state.location, HttpCollectorSink(collector))
             except Exception:
                 log.warning("usage flush failed; `copernica-sync usage flush` retries it",
                             exc_info=True)

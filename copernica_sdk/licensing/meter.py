@@ -10,14 +10,14 @@ metric, stream, seq) when the row is inserted and never regenerated.
 from __future__ import annotations
 
 import logging
-import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from .. import _sql
 from .clock import Clock, SystemClock
 from .install import Install
-from .ledger import INSTALL_MONTH, RECORDS_SYNCED, ensure_schema, event_id, format_ts
+from .ledger import INSTALL_MONTH, RECORDS_SYNCED, event_id, format_ts
 
 __all__ = ["MeterContext", "UsageMeter", "high_water_cap"]
 
@@ -43,13 +43,14 @@ class MeterContext:
 
 class Checkpoint(Protocol):
     """What the meter needs of a sync checkpoint (``copernica_sdk.sync.state.Checkpoint``
-    is one): the open SQLite transaction its rows join, and the run they belong to.
+    is one): the open transaction its rows join (SQLite or PostgreSQL, see
+    ``copernica_sdk._sql``), and the run they belong to.
 
     A protocol, so licensing does not import the sync framework.
     """
 
     @property
-    def connection(self) -> sqlite3.Connection: ...
+    def connection(self) -> _sql.Connection: ...
 
     @property
     def run_id(self) -> int | None: ...
@@ -75,7 +76,6 @@ class UsageMeter:
         conn = checkpoint.connection
         ctx = self.context
         now = self.clock.now()
-        ensure_schema(conn)
         install_id, shop, environment = self._install(checkpoint)
         run_id = checkpoint.run_id
         flags = ",".join(sorted(ctx.flags))
@@ -86,8 +86,9 @@ class UsageMeter:
         if ctx.high_water_cap is not None:
             mark = format_ts(min(now, ctx.high_water_cap))
             conn.execute("INSERT INTO license_clock (singleton, high_water) VALUES (1, ?) "
-                         "ON CONFLICT (singleton) DO UPDATE SET high_water = "
-                         "max(high_water, excluded.high_water)", (mark,))
+                         "ON CONFLICT (singleton) DO UPDATE SET high_water = CASE WHEN "
+                         "excluded.high_water > license_clock.high_water THEN "
+                         "excluded.high_water ELSE license_clock.high_water END", (mark,))
         occurred, period = format_ts(now), now.strftime("%Y-%m")
         base = (ctx.plugin_id, install_id)
         common = (install_id, ctx.plugin_id, ctx.lid, ctx.customer_ref, shop, environment)

@@ -19,6 +19,8 @@ Shape::
     concurrency = 8
     lookback_minutes = 5
     # state_path = "/var/lib/copernica-sync/shop.sqlite3"
+    # state_url = "postgresql://sync:${PG_PASSWORD}@db.internal/copernica"  # shared state
+    # schedule = "*/10 * * * *"      # cron syntax, for `copernica-sync scheduler`
 
 A partner's file can hold many shops as ``[jobs.NAME]`` tables with the same
 keys; top-level tables are shared defaults under every job.  ``${VAR}`` is
@@ -110,6 +112,10 @@ SETTINGS: Mapping[str, Mapping[str, Setting]] = {
         "lookback_minutes": Setting("number", "a number of minutes from 0 to 525600 (a year)",
                                     minimum=0, maximum=525_600),
         "state_path": _text("a file path as text, e.g. \"/var/lib/copernica-sync/shop.sqlite3\""),
+        "state_url": _text('a PostgreSQL URL as text, e.g. '
+                           '"postgresql://sync:${PG_PASSWORD}@db.internal/copernica"', secret=True),
+        "schedule": _text('a cron expression as text (minute hour day month weekday), '
+                          'e.g. "*/10 * * * *"'),
     },
     "license": {
         "mode": Setting("choice", "observe, warn or enforce",
@@ -153,6 +159,10 @@ class SyncSettings:
     concurrency: int = 8
     lookback_minutes: float = 5
     state_path: str | None = None
+    #: PostgreSQL for the shared state (scale-out); None: the SQLite ``state_path``.
+    state_url: str | None = None
+    #: When ``copernica-sync scheduler`` enqueues the job (cron syntax); None: never.
+    schedule: str | None = None
 
 
 @dataclass(frozen=True)
@@ -308,6 +318,8 @@ def _shared_state_paths(jobs: Mapping[str, JobConfig]) -> list[str]:
     owners: dict[Path, str] = {}
     problems = []
     for name, job in jobs.items():
+        if job.sync.state_url:
+            continue  # a schema of its own per job name
         try:
             path = resolve_state_path(job.sync.state_path, name)
         except ConfigError:
@@ -318,6 +330,26 @@ def _shared_state_paths(jobs: Mapping[str, JobConfig]) -> list[str]:
                             f"{owners[path]!r} ({where}); give every job its own state_path "
                             "(or leave it out: the default is per job)")
         owners.setdefault(path, name)
+    return problems
+
+
+def _scale_problems(sync: Mapping[str, Any]) -> list[str]:
+    """``sync.state_url`` and ``sync.schedule`` (the scale-out settings), checked."""
+    problems = []
+    url = sync.get("state_url")
+    if isinstance(url, str) and not url.startswith(("postgresql://", "postgres://")):
+        problems.append("sync.state_url: expected a PostgreSQL URL starting with "
+                        "postgresql:// (or leave it out to keep the SQLite state_path)")
+    if isinstance(url, str) and "state_path" in sync:
+        problems.append("sync.state_url: set either state_url (PostgreSQL) or state_path "
+                        "(SQLite), not both")
+    cron = sync.get("schedule")
+    if isinstance(cron, str):
+        fields = cron.split()
+        if len(fields) != 5 or not all(re.fullmatch(r"[0-9A-Za-z*/,\-]+", f) for f in fields):
+            problems.append(f"sync.schedule: {cron!r} is not a cron expression; expected five "
+                            "fields (minute hour day-of-month month day-of-week), e.g. "
+                            "\"*/10 * * * *\"")
     return problems
 
 
@@ -493,6 +525,7 @@ def _build_job(name: str, merged: dict[str, Any], prefix: str, problems: list[st
             sync["state_path"] = str(resolve_state_path(sync["state_path"], name, env))
         except ConfigError as exc:
             problems += [f"{prefix}{problem}" for problem in exc.problems]
+    problems += [f"{prefix}{problem}" for problem in _scale_problems(sync)]
     license_ = _checked_table("license", merged.get("license") or {}, prefix, problems, origins)
     target = merged.get("target") or {}
     source = merged.get("source") or {}
@@ -524,7 +557,8 @@ def _build_job(name: str, merged: dict[str, Any], prefix: str, problems: list[st
         target=target,
         sync=SyncSettings(concurrency=sync.get("concurrency", 8),
                           lookback_minutes=sync.get("lookback_minutes", 5),
-                          state_path=sync.get("state_path")),
+                          state_path=sync.get("state_path"),
+                          state_url=sync.get("state_url"), schedule=sync.get("schedule")),
         license=license_,
         origins=origins,
         source_secrets=tuple(connector_cls.secret_values(source)) if connector_cls else (),

@@ -15,6 +15,7 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
+from .. import _sql
 from ..auth import AccessTokenAuth, Auth, BearerAuth, LoginAuth
 from ..client import ConnectionPool, CopernicaClient, Timeout
 from ..schema import CollectionSchema, DatabaseSchema, FieldSchema
@@ -26,7 +27,8 @@ from .registry import load_connector
 from .state import StateStore
 from .state_files import resolve_state_path
 
-__all__ = ["Job", "build_client", "open_job", "schema_for", "state_path_for"]
+__all__ = ["Job", "build_client", "open_job", "schema_for", "state_location_for",
+           "state_path_for"]
 
 
 def build_client(settings: CopernicaSettings, *, pool: ConnectionPool | None = None,
@@ -73,6 +75,15 @@ def state_path_for(job: JobConfig) -> Path:
     return resolve_state_path(job.sync.state_path, job.name)
 
 
+def state_location_for(job: JobConfig) -> Path | str:
+    """Where the job's state lives: its SQLite file (:func:`state_path_for`), or —
+    with ``sync.state_url`` — the job's own schema in that PostgreSQL database
+    (a URL; see :func:`copernica_sdk._sql.job_location`)."""
+    if job.sync.state_url:
+        return _sql.job_location(job.sync.state_url, job.name)
+    return state_path_for(job)
+
+
 @dataclass
 class Job:
     """A job's live parts.  Use :func:`open_job` to get one and close it after."""
@@ -94,8 +105,9 @@ class Job:
 
 
 @contextmanager
-def open_state(path: Path) -> Iterator[StateStore]:
-    """Open the state file at ``path`` and check all of it for damage first.
+def open_state(path: Path | str) -> Iterator[StateStore]:
+    """Open the state at ``path`` (a file, or a PostgreSQL location) and check all of
+    it for damage first.
 
     Every command that reads or changes a state file opens it here, so that a
     corrupt page is reported (:class:`StateError`, exit 6) before anything is
@@ -122,10 +134,10 @@ def open_job(config: JobConfig, *, pool: ConnectionPool | None = None,
         client = build_client(config.copernica, pool=pool,
                               max_connections=None if pool is not None
                               else max(10, config.sync.concurrency))
-        path = state_path_for(config)
+        path = state_location_for(config)
         try:
             with ExitStack() as stack:
-                if dry_run and not path.exists():
+                if dry_run and isinstance(path, Path) and not path.exists():
                     path = Path(stack.enter_context(TemporaryDirectory())) / path.name
                 state = stack.enter_context(open_state(path))
                 yield Job(config, client, connector, target, state)
