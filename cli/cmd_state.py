@@ -103,3 +103,47 @@ def _show_shared_keys(store: StateStore) -> None:
         click.echo(f"  shared {item.profile_key}: {item.source} ids {', '.join(item.source_ids)}")
     if len(shared) > SHARED_KEYS_SHOWN:
         click.echo(f"  … and {len(shared) - SHARED_KEYS_SHOWN} more")
+
+
+@state.command()
+@job_options
+@click.option("--to", "url", metavar="URL",
+              help="PostgreSQL URL [default: the job's sync.state_url]; ${VAR} is expanded.")
+@click.pass_context
+@exits_cleanly
+def migrate(ctx: click.Context, job_name: str | None, all_jobs: bool, url: str | None) -> None:
+    """Copy the job's SQLite state file into PostgreSQL (then use sync.state_url).
+
+    Everything moves — bookmarks, digests, identities, dead letters, runs, usage —
+    in one transaction; the file is left as it was.  Refused when the job's
+    schema in PostgreSQL already holds state.
+
+    \b
+    Example:
+      copernica-sync state migrate --to 'postgresql://sync:${PG_PASSWORD}@db/copernica'
+    """
+    import os
+
+    from copernica_sdk._sql import job_location, redact
+    from copernica_sdk.sync.errors import ConfigError
+    from copernica_sdk.sync.lock import lock_for
+    from copernica_sdk.sync.runner import open_state, state_path_for
+    from copernica_sdk.sync.state_copy import copy_state
+
+    for job in selected_jobs(ctx, job_name, all_jobs):
+        target_url = os.path.expandvars(url) if url else job.sync.state_url
+        if not target_url:
+            raise ConfigError([f"jobs.{job.name}.sync.state_url: not set; pass --to URL"])
+        source = state_path_for(job)
+        if not source.exists():
+            click.echo(f"[{job.name}] no state file at {source}; nothing to migrate")
+            continue
+        target = job_location(target_url, job.name)
+        refused = "nothing was migrated; try again when it has finished"
+        with lock_for(source, job.name, refused=refused), \
+                lock_for(target, job.name, refused=refused), \
+                open_state(source) as src, open_state(target) as dst:
+            report = copy_state(src, dst)
+        click.echo(f"[{job.name}] copied {report.total} rows from {source} to {redact(target)} "
+                   f"({', '.join(f'{t} {n}' for t, n in report.rows.items() if n)}); set "
+                   "sync.state_url in the config to use it")

@@ -97,9 +97,9 @@ def schema_name(job: str) -> str:
     import hashlib
 
     safe = re.sub(r"[^a-z0-9_]+", "_", job.lower()).strip("_")
-    if safe != job or len(safe) > 40:
+    if safe != job or len(safe) > 36:
         digest = hashlib.sha256(job.encode("utf-8", "surrogatepass")).hexdigest()[:10]
-        safe = f"{safe[:40]}_{digest}".strip("_")
+        safe = f"{safe[:36]}_{digest}".strip("_")
     return f"copernica_sync_{safe}"
 
 
