@@ -17,7 +17,7 @@ from typing import Any
 
 from .. import _sql
 from ..auth import AccessTokenAuth, Auth, BearerAuth, LoginAuth
-from ..client import ConnectionPool, CopernicaClient, Timeout
+from ..client import CallGate, ConnectionPool, CopernicaClient, Timeout
 from ..schema import CollectionSchema, DatabaseSchema, FieldSchema
 from .config import CopernicaSettings, JobConfig
 from .connector import Connector
@@ -32,7 +32,8 @@ __all__ = ["Job", "build_client", "open_job", "schema_for", "state_location_for"
 
 
 def build_client(settings: CopernicaSettings, *, pool: ConnectionPool | None = None,
-                 max_connections: int | None = None) -> CopernicaClient:
+                 max_connections: int | None = None,
+                 call_gate: CallGate | None = None) -> CopernicaClient:
     """A client for the ``[copernica]`` settings of a job.
 
     ``max_connections``: the keep-alive connections of its own pool; a job passes
@@ -52,7 +53,7 @@ def build_client(settings: CopernicaSettings, *, pool: ConnectionPool | None = N
                            timeout=Timeout(connect=min(10.0, settings.timeout),
                                            read=settings.timeout, total=settings.deadline),
                            page_size=settings.page_size, pool=pool,
-                           max_connections=max_connections)
+                           max_connections=max_connections, call_gate=call_gate)
 
 
 def _field(spec: FieldSpec) -> FieldSchema:
@@ -120,11 +121,11 @@ def open_state(path: Path | str) -> Iterator[StateStore]:
 
 @contextmanager
 def open_job(config: JobConfig, *, pool: ConnectionPool | None = None,
-             dry_run: bool = False) -> Iterator[Job]:
+             dry_run: bool = False, call_gate: CallGate | None = None) -> Iterator[Job]:
     """Validate the source config and mapping, then build client, connector and state.
 
     ``dry_run``: a job that never ran gets a throw-away state file, so trying a
-    config leaves nothing behind.
+    config leaves nothing behind.  ``call_gate``: see :class:`CopernicaClient`.
     """
     connector_cls = load_connector(config.connector)
     connector = connector_cls({k: v for k, v in config.source.items() if k != "connector"})
@@ -133,7 +134,7 @@ def open_job(config: JobConfig, *, pool: ConnectionPool | None = None,
         # One keep-alive connection per writer (a shared ``pool`` is sized by its owner).
         client = build_client(config.copernica, pool=pool,
                               max_connections=None if pool is not None
-                              else max(10, config.sync.concurrency))
+                              else max(10, config.sync.concurrency), call_gate=call_gate)
         path = state_location_for(config)
         try:
             with ExitStack() as stack:

@@ -12,6 +12,7 @@ Fixtures:
 - ``postgres_url`` (per test): a fresh, empty database on that server, so tests
   never see each other's job schemas.
 - ``redis_server`` (session): ``redis-server --port <free> --save ''``; ``.url``.
+- ``redis_url`` (per test): that server's database 0, emptied first.
 
 Without the binaries (or without psycopg / redis-py, from the ``scale`` extra)
 the tests that use these fixtures are skipped with the reason — except under
@@ -34,7 +35,8 @@ from pathlib import Path
 
 import pytest
 
-__all__ = ["PostgresServer", "RedisServer", "postgres_server", "postgres_url", "redis_server"]
+__all__ = ["PostgresServer", "RedisServer", "postgres_server", "postgres_url", "redis_server",
+           "redis_url"]
 
 #: How long a server may take to accept connections.
 _START_TIMEOUT = 60.0
@@ -218,3 +220,18 @@ def redis_server() -> Iterator[RedisServer]:
             yield RedisServer(port)
         finally:
             _stop(proc)
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """The session's Redis, emptied (``FLUSHALL``) for this test; its URL."""
+    try:
+        from redis import Redis
+    except ImportError:
+        _unavailable("redis-py is not installed (pip install 'copernica-sdk[scale]')")
+    client = Redis(host="127.0.0.1", port=redis_server.port)
+    try:
+        client.flushall()
+    finally:
+        client.close()
+    return redis_server.url
