@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from .fleet import Fleet, fleet, job_name
+from .fleet import Fleet, fleet, job_name, wait_until
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 
@@ -90,3 +90,49 @@ def test_a_sigkilled_worker_s_job_is_redelivered_resumes_and_ends_exact_counting
         f.assert_exact(0)
         assert f.usage(job_name(0)) == {"install_month": 1, "records_synced": f.records(0)}
         f.assert_never_overlapped(job_name(0))
+
+
+def test_the_per_account_cap_holds_across_workers(tmp_path: Path, postgres_url: str,
+                                                  redis_url: str) -> None:
+    """3 workers x 4 writer threads could put 12 calls in flight on the one account;
+    with --calls-per-account 2 the fake never sees more than 2 at once."""
+    with fleet(tmp_path, postgres_url, redis_url, shops=4, latency=0.02) as f:
+        for n in range(3):
+            f.worker("--name", f"w{n}@%h", "--calls-per-account", "2")
+        f.fake.reset_calls()
+        outcomes = [r.get(timeout=RESULT_TIMEOUT) for r in f.enqueue(*f.jobs)]
+        assert [o["exit_code"] for o in outcomes] == [0] * 4, outcomes
+        assert f.fake.max_in_flight["demo"] == 2, dict(f.fake.max_in_flight)
+        for i in range(4):
+            f.assert_exact(i)
+
+
+@pytest.mark.slow
+def test_two_schedulers_by_mistake_run_each_job_once_per_tick(
+        tmp_path: Path, postgres_url: str, redis_url: str) -> None:
+    with fleet(tmp_path, postgres_url, redis_url, shops=3, schedule="* * * * *") as f:
+        f.worker("--name", "w1@%h", "--concurrency", "2")
+        f.worker("--name", "w2@%h", "--concurrency", "2")
+        f.start("scheduler", "--schedule-file", str(tmp_path / "beat-a"))
+        f.start("scheduler", "--schedule-file", str(tmp_path / "beat-b"))
+        results = f.app().backend
+
+        def settled() -> bool:
+            # Both schedulers' messages of the first tick handled: 2 per job.
+            return len(list(results.client.scan_iter("celery-task-meta-*"))) >= 2 * len(f.jobs)
+
+        wait_until(settled, 150, "both schedulers' first tick handled", f)
+        for p in f.procs[2:]:  # stop the schedulers: no further ticks
+            p.terminate()
+        metas = [results.get_task_meta(k.decode().removeprefix("celery-task-meta-"))
+                 for k in results.client.scan_iter("celery-task-meta-*")]
+        outcomes = [m["result"] for m in metas]
+        for i, job in enumerate(f.jobs):
+            mine = sorted(o["exit_code"] for o in outcomes if o["job"] == job)
+            runs = f.runs(job)
+            # One run per tick; the other scheduler's copy skipped (exit 75), whether it
+            # came while the run went on (the lock) or after (the run history).
+            assert len(runs) == len(mine) - mine.count(75), (job, runs, outcomes)
+            assert mine.count(0) == len(runs) and 75 in mine, (job, outcomes)
+            f.assert_exact(i)
+            f.assert_never_overlapped(job)
