@@ -30,16 +30,21 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-__all__ = ["PostgresServer", "RedisServer", "postgres_server", "postgres_url", "redis_server",
-           "redis_url"]
+__all__ = ["PostgresServer", "RedisServer", "Unavailable", "postgres_server", "postgres_url",
+           "redis_server", "redis_url", "running_postgres", "running_redis"]
 
 #: How long a server may take to accept connections.
 _START_TIMEOUT = 60.0
+
+
+class Unavailable(RuntimeError):
+    """A server's binaries (or its Python client) are not installed."""
 
 
 def _unavailable(reason: str) -> None:
@@ -70,7 +75,7 @@ def _as_user() -> list[str]:
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         runuser = shutil.which("runuser")
         if runuser is None:
-            _unavailable("PostgreSQL cannot run as root and runuser is missing")
+            raise Unavailable("PostgreSQL cannot run as root and runuser is missing")
         return [str(runuser), "-u", "nobody", "--"]
     return []
 
@@ -140,18 +145,19 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait()
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    """A PostgreSQL server for the session (see the module docstring)."""
+@contextmanager
+def running_postgres() -> Iterator[PostgresServer]:
+    """Start a throw-away PostgreSQL on 127.0.0.1 (for benchmarks and fixtures);
+    raises :class:`Unavailable` without the binaries or psycopg."""
     try:
         import psycopg  # noqa: F401
     except ImportError:
-        _unavailable("psycopg is not installed (pip install 'copernica-sdk[scale]')")
+        raise Unavailable("psycopg is not installed (pip install 'copernica-sdk[scale]')") \
+            from None
     initdb, postgres = _postgres_bin("initdb"), _postgres_bin("postgres")
     if initdb is None or postgres is None:
-        _unavailable("PostgreSQL server binaries (initdb, postgres) are not installed "
-                     "(apt-get install postgresql)")
-    assert initdb is not None and postgres is not None
+        raise Unavailable("PostgreSQL server binaries (initdb, postgres) are not installed "
+                          "(apt-get install postgresql)")
     prefix = _as_user()
     with tempfile.TemporaryDirectory(prefix="copernica-pg-") as tmp:
         root = Path(tmp)
@@ -177,6 +183,20 @@ def postgres_server() -> Iterator[PostgresServer]:
             _stop(proc)
 
 
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL server for the session (see the module docstring)."""
+    try:
+        server = running_postgres()
+        started = server.__enter__()
+    except Unavailable as exc:
+        _unavailable(str(exc))
+    try:
+        yield started
+    finally:
+        server.__exit__(None, None, None)
+
+
 def _pg_ready(port: int) -> bool:
     import psycopg
 
@@ -200,13 +220,13 @@ def postgres_url(postgres_server: PostgresServer, request: pytest.FixtureRequest
     return postgres_server.create_database(name)
 
 
-@pytest.fixture(scope="session")
-def redis_server() -> Iterator[RedisServer]:
-    """A Redis server for the session (see the module docstring)."""
+@contextmanager
+def running_redis() -> Iterator[RedisServer]:
+    """Start a throw-away Redis on 127.0.0.1; raises :class:`Unavailable` without
+    ``redis-server``."""
     binary = shutil.which("redis-server")
     if binary is None:
-        _unavailable("redis-server is not installed (apt-get install redis-server)")
-    assert binary is not None
+        raise Unavailable("redis-server is not installed (apt-get install redis-server)")
     with tempfile.TemporaryDirectory(prefix="copernica-redis-") as tmp:
         port = _free_port()
         log = Path(tmp) / "redis.log"
@@ -220,6 +240,20 @@ def redis_server() -> Iterator[RedisServer]:
             yield RedisServer(port)
         finally:
             _stop(proc)
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """A Redis server for the session (see the module docstring)."""
+    try:
+        server = running_redis()
+        started = server.__enter__()
+    except Unavailable as exc:
+        _unavailable(str(exc))
+    try:
+        yield started
+    finally:
+        server.__exit__(None, None, None)
 
 
 @pytest.fixture
