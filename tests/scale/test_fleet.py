@@ -3,6 +3,7 @@ state in a real PostgreSQL, fake shops and one fake Copernica (no mocks)."""
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from pathlib import Path
@@ -136,3 +137,34 @@ def test_two_schedulers_by_mistake_run_each_job_once_per_tick(
             assert mine.count(0) == len(runs) and 75 in mine, (job, outcomes)
             f.assert_exact(i)
             f.assert_never_overlapped(job)
+
+
+def pool_children(pid: int) -> list[int]:
+    """The worker's pool processes (its children, from /proc)."""
+    text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    return [int(p) for p in text.split()]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs /proc")
+def test_a_pool_process_killed_mid_job_is_rejected_and_redelivered_at_once(
+        tmp_path: Path, postgres_url: str, redis_url: str) -> None:
+    """reject_on_worker_lost: the worker itself survives and requeues the message
+    (no visibility timeout to wait for); the re-run resumes and ends exact."""
+    with fleet(tmp_path, postgres_url, redis_url, shops=1, customers=8, orders=20) as f:
+        hold = HoldOnce(4)
+        f.shops[0].latency = hold
+        worker = f.start("worker", "--name", "w1@%h")  # default visibility timeout: 1 h
+        (result,) = f.enqueue(job_name(0))
+        assert hold.arrived.wait(RESULT_TIMEOUT), f.logs()
+        children = pool_children(worker.pid)
+        assert len(children) == 1, children
+        os.kill(children[0], signal.SIGKILL)
+        hold.release.set()
+        f.shops[0].latency = 0.0
+        outcome = result.get(timeout=RESULT_TIMEOUT)
+        assert outcome["exit_code"] == 0, outcome
+        runs = f.runs(job_name(0))
+        assert len(runs) == 2 and runs[0][2] is None and runs[1][3] == 0, runs
+        f.assert_exact(0)
+        assert f.usage(job_name(0)) == {"install_month": 1, "records_synced": f.records(0)}
