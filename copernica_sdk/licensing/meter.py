@@ -61,7 +61,7 @@ class UsageMeter:
 
     Example::
 
-        decision = preflight(job.config, type(job.connector), job.state.path)
+        decision = preflight(job.config, type(job.connector), job.state.location)
         engine = SyncEngine(..., hooks=decision.hooks())
 
     (:func:`copernica_sdk.jobs.run_job` does this for a configured job.)

@@ -547,8 +547,7 @@ class StateStore:
     names the job's schema (:func:`copernica_sdk._sql.job_location` makes one
     from a ``state_url``): the same tables, the same SQL, the same one
     transaction per checkpoint.  :attr:`location` is what was given;
-    :attr:`path` is a file path for SQLite and the password-free URL (for
-    messages) for PostgreSQL.
+    :attr:`where` names it in messages (a PostgreSQL URL without its password).
 
     Writes go through one connection under an internal lock.  Reads from other
     threads use a connection of their own (opened on first use), so in WAL mode
@@ -581,7 +580,9 @@ class StateStore:
         if self.postgres:
             assert isinstance(path, str)
             self.location: str | pathlib.Path = path
-            self.path: pathlib.Path = pathlib.Path(_sql.redact(path))
+            self.where = _sql.redact(path)
+            #: The state file (SQLite); for PostgreSQL the schema, as a name only.
+            self.path: pathlib.Path = pathlib.Path(_sql.schema_of(path))
             try:
                 self._open_pg(path)
             except Exception as exc:
@@ -592,6 +593,7 @@ class StateStore:
             return
         self.path = pathlib.Path(path).expanduser()
         self.location = self.path
+        self.where = str(self.path)
         try:
             self._open()
         except (OSError, sqlite3.DatabaseError) as exc:
@@ -663,7 +665,7 @@ class StateStore:
             version = 0 if row is None else int(row[0])
             if version > target:
                 raise StateVersionError(
-                    f"state schema {schema} at {self.path} has version {version}, but this "
+                    f"state schema {schema} at {self.where} has version {version}, but this "
                     f"copernica-sync knows versions up to {target}: it was written by a newer "
                     "release; upgrade copernica-sync, or configure another state_url")
             for script in PG_MIGRATIONS[version:]:

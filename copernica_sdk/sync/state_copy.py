@@ -51,7 +51,7 @@ def copy_state(source: StateStore, target: StateStore) -> CopyReport:
     existing = {t: n for t, n in _counts(target).items() if n}
     if existing:
         listed = ", ".join(f"{t} {n}" for t, n in existing.items())
-        raise ConfigError([f"state migrate: the PostgreSQL state {target.path} is not empty "
+        raise ConfigError([f"state migrate: the PostgreSQL state {target.where} is not empty "
                            f"({listed}); point sync.state_url at another database, or drop "
                            "the job's schema there first"])
     rows: dict[str, int] = {}

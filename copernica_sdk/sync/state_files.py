@@ -39,7 +39,7 @@ class StateError(CopernicaError):
     """The job's state file cannot be used: damaged, not a database, a directory,
     not readable or writable, or the disk is full.  Exit code 6."""
 
-    def __init__(self, path: Path, problem: str, fix: str) -> None:
+    def __init__(self, path: Path | str, problem: str, fix: str) -> None:
         self.path, self.problem, self.fix = path, problem, fix
         super().__init__(f"{path}: {problem}. {fix}")
 
@@ -134,7 +134,7 @@ def unreachable_error(location: str, exc: BaseException) -> StateError | None:
         return None
     from .._sql import redact
 
-    where = Path(redact(location))
+    where = redact(location)
     if isinstance(exc, psycopg.OperationalError):
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return StateError(where, f"the PostgreSQL state cannot be reached or used ({detail})",
