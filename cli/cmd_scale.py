@@ -144,7 +144,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
     \b
     Examples:
       copernica-sync status
-      copernica-sync status --json | jq '.jobs[] | select(.exit_code != 0)'
+      copernica-sync --config /etc/copernica/shops.toml status --json
     """
     import json
 
