@@ -39,10 +39,10 @@ def list_(ctx: click.Context, job_name: str | None, all_jobs: bool, stream: str 
     Example:
       copernica-sync dlq list --stream orders --payload
     """
-    from copernica_sdk.sync.runner import open_state, state_path_for
+    from copernica_sdk.sync.runner import open_state, state_location_for
 
     for job in selected_jobs(ctx, job_name, all_jobs):
-        with open_state(state_path_for(job)) as store:
+        with open_state(state_location_for(job)) as store:
             letters = store.dead_letters(stream=stream, status=None if all_statuses else "open",
                                          limit=limit)
             if not letters:
@@ -67,15 +67,15 @@ def retry(ctx: click.Context, job_name: str | None, all_jobs: bool, stream: str 
       copernica-sync dlq retry --stream orders
     """
     from copernica_sdk.sync.engine import SyncEngine
-    from copernica_sdk.sync.lock import JobLock
-    from copernica_sdk.sync.runner import open_job, state_path_for
+    from copernica_sdk.sync.lock import lock_for
+    from copernica_sdk.sync.runner import open_job, state_location_for
 
     from .output import REDACTOR
 
     still_failing = 0
     for job_config in selected_jobs(ctx, job_name, all_jobs):
         # The lock first: a running sync resolves and adds letters itself.
-        with JobLock(f"{state_path_for(job_config)}.lock", job_config.name,
+        with lock_for(state_location_for(job_config), job_config.name,
                      refused="no dead letter was retried; try again when it has finished"), \
                 open_job(job_config) as job:
             REDACTOR.add(job.secrets())
@@ -117,15 +117,15 @@ def purge(ctx: click.Context, job_name: str | None, all_jobs: bool, stream: str 
     Example:
       copernica-sync dlq purge --id 12 --id 13 --yes
     """
-    from copernica_sdk.sync.lock import JobLock
-    from copernica_sdk.sync.runner import open_state, state_path_for
+    from copernica_sdk.sync.lock import lock_for
+    from copernica_sdk.sync.runner import open_state, state_location_for
 
     for job in selected_jobs(ctx, job_name, all_jobs):
         if not yes and not confirmed(f"[{job.name}] delete these dead letters for good?"):
             continue
-        path = state_path_for(job)
+        path = state_location_for(job)
         # Not while a run is going: it may be resolving or re-opening these letters.
-        with JobLock(f"{path}.lock", job.name,
+        with lock_for(path, job.name,
                      refused="nothing was purged; try again when it has finished"), \
                 open_state(path) as store:
             count = store.purge_dead_letters(stream=stream, ids=ids or None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -36,12 +37,13 @@ def show(ctx: click.Context, job_name: str | None, all_jobs: bool) -> None:
     Example:
       copernica-sync state show
     """
-    from copernica_sdk.sync.runner import open_state, state_path_for
+    from copernica_sdk._sql import redact
+    from copernica_sdk.sync.runner import open_state, state_location_for
 
     for job in selected_jobs(ctx, job_name, all_jobs):
-        path = state_path_for(job)
-        click.echo(f"[{job.name}] state: {path}")
-        if not path.exists():
+        path = state_location_for(job)
+        click.echo(f"[{job.name}] state: {redact(path)}")
+        if isinstance(path, Path) and not path.exists():
             click.echo("  (no runs yet)")
             continue
         with open_state(path) as store:
@@ -87,16 +89,16 @@ def reset(ctx: click.Context, job_name: str | None, all_jobs: bool, stream: str 
     Example:
       copernica-sync state reset --stream orders --yes
     """
-    from copernica_sdk.sync.lock import JobLock
-    from copernica_sdk.sync.runner import open_state, state_path_for
+    from copernica_sdk.sync.lock import lock_for
+    from copernica_sdk.sync.runner import open_state, state_location_for
 
     for job in selected_jobs(ctx, job_name, all_jobs):
         what = f"stream {stream!r}" if stream else "every stream"
         if not yes and not confirmed(f"[{job.name}] forget the bookmarks of {what}?"):
             continue
-        path = state_path_for(job)
+        path = state_location_for(job)
         # Not while a run is going: it would write its bookmarks back over the reset.
-        with JobLock(f"{path}.lock", job.name,
+        with lock_for(path, job.name,
                      refused="nothing was reset (a running sync would write its bookmarks "
                              "back over it); try again when it has finished"), \
                 open_state(path) as store:
@@ -116,3 +118,47 @@ def _show_shared_keys(store: StateStore) -> None:
         click.echo(f"  shared {item.profile_key}: {item.source} ids {', '.join(item.source_ids)}")
     if len(shared) > SHARED_KEYS_SHOWN:
         click.echo(f"  … and {len(shared) - SHARED_KEYS_SHOWN} more")
+
+
+@state.command()
+@job_options
+@click.option("--to", "url", metavar="URL",
+              help="PostgreSQL URL [default: the job's sync.state_url]; ${VAR} is expanded.")
+@click.pass_context
+@exits_cleanly
+def migrate(ctx: click.Context, job_name: str | None, all_jobs: bool, url: str | None) -> None:
+    """Copy the job's SQLite state file into PostgreSQL (then use sync.state_url).
+
+    Everything moves — bookmarks, digests, identities, dead letters, runs, usage —
+    in one transaction; the file is left as it was.  Refused when the job's
+    schema in PostgreSQL already holds state.
+
+    \b
+    Example:
+      copernica-sync state migrate --to 'postgresql://sync:${PG_PASSWORD}@db/copernica'
+    """
+    import os
+
+    from copernica_sdk._sql import job_location, redact
+    from copernica_sdk.sync.errors import ConfigError
+    from copernica_sdk.sync.lock import lock_for
+    from copernica_sdk.sync.runner import open_state, state_path_for
+    from copernica_sdk.sync.state_copy import copy_state
+
+    for job in selected_jobs(ctx, job_name, all_jobs):
+        target_url = os.path.expandvars(url) if url else job.sync.state_url
+        if not target_url:
+            raise ConfigError([f"jobs.{job.name}.sync.state_url: not set; pass --to URL"])
+        source = state_path_for(job)
+        if not source.exists():
+            click.echo(f"[{job.name}] no state file at {source}; nothing to migrate")
+            continue
+        target = job_location(target_url, job.name)
+        refused = "nothing was migrated; try again when it has finished"
+        with lock_for(source, job.name, refused=refused), \
+                lock_for(target, job.name, refused=refused), \
+                open_state(source) as src, open_state(target) as dst:
+            report = copy_state(src, dst)
+        click.echo(f"[{job.name}] copied {report.total} rows from {source} to {redact(target)} "
+                   f"({', '.join(f'{t} {n}' for t, n in report.rows.items() if n)}); set "
+                   "sync.state_url in the config to use it")

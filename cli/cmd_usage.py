@@ -22,9 +22,9 @@ def _state_paths(ctx: click.Context, state: str | None, job_name: str | None,
                  all_jobs: bool) -> list[tuple[str, str, dict[str, object]]]:
     if state:
         return [("state", state, {})]
-    from copernica_sdk.sync.runner import state_path_for
+    from copernica_sdk.sync.runner import state_location_for
 
-    return [(job.name, str(state_path_for(job)), dict(job.license))
+    return [(job.name, str(state_location_for(job)), dict(job.license))
             for job in selected_jobs(ctx, job_name, all_jobs)]
 
 

@@ -35,6 +35,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
               "Show, export or flush usage recorded for licensed plugins."),
     "partner": ("copernica_sync.cli.cmd_partner:partner",
                 "Partner tools (the [partner] extra): ingest usage, statements, margin."),
+    "worker": ("copernica_sync.cli.cmd_scale:worker", "Run queued jobs (Celery worker; the [scale] extra)."),
+    "scheduler": ("copernica_sync.cli.cmd_scale:scheduler", "Enqueue jobs at their sync.schedule (Celery beat)."),
+    "enqueue": ("copernica_sync.cli.cmd_scale:enqueue", "Queue a run of a job now, for the workers."),
+    "status": ("copernica_sync.cli.cmd_scale:status", "Every job's last run, exit code, records, dead letters, lag."),
     "demo": ("copernica_sync.cli.cmd_demo:demo",
              "Sync a fake WooCommerce shop into a fake Copernica, in-process: no account needed."),
 }

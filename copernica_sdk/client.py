@@ -6,7 +6,8 @@ import logging
 import math
 import os
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -34,7 +35,11 @@ from .redaction import redact
 from .retry import DEFAULT_RETRY, RetryPolicy
 from .values import WireValue
 
-__all__ = ["DEFAULT_ENDPOINT", "ConnectionPool", "CopernicaClient", "Timeout"]
+__all__ = ["DEFAULT_ENDPOINT", "CallGate", "ConnectionPool", "CopernicaClient", "Timeout"]
+
+#: Entered around every SOAP request (each attempt), given the operation name; e.g.
+#: a cap on the calls in flight per account across machines (copernica_sdk.scale).
+CallGate = Callable[[str], AbstractContextManager[Any]]
 
 DEFAULT_ENDPOINT = "https://soap.copernica.com"
 
@@ -152,6 +157,8 @@ class CopernicaClient:
             a text value longer than its field instead of cutting it with a
             :class:`~copernica_sdk.errors.TruncationWarning` (docs/sdk.md,
             "Text lengths").  A key is never cut, whatever this says.
+        call_gate: a :data:`CallGate` every request passes through (retry
+            back-off waits outside it).
     """
 
     def __init__(
@@ -171,6 +178,7 @@ class CopernicaClient:
         field_cache_max_age: float = 60.0,
         max_response_bytes: int = 512 * 1024 * 1024,
         strict_lengths: bool = False,
+        call_gate: CallGate | None = None,
     ) -> None:
         if auth is None:
             if access_token is None:
@@ -189,6 +197,7 @@ class CopernicaClient:
         if not (self._timeout.total > 0 and math.isfinite(self._timeout.total)):
             raise ConfigurationError("timeout.total (the deadline of one call) must be positive")
         self._retry = retry
+        self._gate: CallGate = call_gate or (lambda operation: nullcontext())
         self.page_size = page_size
         self._owns_session = session is None
         self._session = session or _session_for(self._endpoint)
@@ -300,7 +309,8 @@ class CopernicaClient:
     def _send(self, operation: str, params: dict[str, Any]) -> SoapResult:
         call_params, headers = dict(params), dict[str, str]()
         self._auth.apply(call_params, headers, self._ctx)
-        return self._conn.call(operation, call_params, headers)
+        with self._gate(operation):
+            return self._conn.call(operation, call_params, headers)
 
     def _load_field_names(self, kind: str, parent_id: int) -> list[tuple[str, int | None]]:
         # Every page: a name missing from a truncated list would be refused as unknown.

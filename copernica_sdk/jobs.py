@@ -9,14 +9,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import replace
-from pathlib import Path
 
 from .licensing.flush import flush
 from .licensing.preflight import LicenseDecision, preflight
 from .licensing.sinks import HttpCollectorSink
 from .sync.config import JobConfig
 from .sync.engine import CheckpointHook, ProgressListener, SyncEngine, SyncOptions
-from .sync.lock import JobLock
+from .sync.errors import JobLockedError
+from .sync.lock import lock_for
 from .sync.registry import load_connector
 from .sync.report import RunReport
 from .sync.runner import Job, open_job, state_path_for
@@ -27,16 +27,27 @@ log = logging.getLogger("copernica_sdk.sync")
 
 
 def run_job(job: Job, options: SyncOptions, *, hooks: Sequence[CheckpointHook] = (),
-            progress: ProgressListener | None = None) -> RunReport:
+            progress: ProgressListener | None = None, not_before: str | None = None
+            ) -> RunReport:
     """Run ``job`` under its lock (raises JobLockedError if another run holds it).
+
+    ``not_before`` (ISO-8601 UTC, the state's timestamp format): a run that started
+    at or after it already served this schedule tick, so this one is skipped with
+    JobLockedError too — how two schedulers enqueueing the same tick run it once.
 
     The licensing preflight comes first: in enforce mode an invalid license refuses
     the run (LicenseRefusedError) before anything is touched.  Usage is metered in
     the engine's checkpoints and flushed to the partner's collector afterwards, on a
     best-effort basis: a failed flush never fails the run.
     """
-    with JobLock(Path(f"{job.state.path}.lock"), job.config.name):
-        decision = preflight(job.config, type(job.connector), job.state.path)
+    with lock_for(job.state.location, job.config.name):
+        if not_before is not None:
+            last = job.state.runs(limit=1)
+            if last and last[0].started_at >= not_before:
+                raise JobLockedError(f"job {job.config.name!r} already ran for the tick at "
+                                     f"{not_before} (run {last[0].id} started "
+                                     f"{last[0].started_at}); this run is skipped")
+        decision = preflight(job.config, type(job.connector), job.state.location)
         decision.log()
         decision.raise_if_refused()
         names = [s.name for s in job.connector.streams()]
@@ -59,7 +70,7 @@ def run_job(job: Job, options: SyncOptions, *, hooks: Sequence[CheckpointHook] =
         collector = decision.settings.collector_url
         if collector and not options.dry_run:
             try:
-                flush(job.state.path, HttpCollectorSink(collector))
+                flush(job.state.location, HttpCollectorSink(collector))
             except Exception:
                 log.warning("usage flush failed; `copernica-sync usage flush` retries it",
                             exc_info=True)

@@ -14,7 +14,8 @@ sys.dont_write_bytecode = False
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 # The fixture plugins are opt-in (no pytest11 entry points): this suite enables them.
-pytest_plugins = ["copernica_sdk.testing.pytest_plugin", "copernica_sync.connectors.woocommerce.testing"]
+pytest_plugins = ["copernica_sdk.testing.pytest_plugin", "copernica_sync.connectors.woocommerce.testing",
+                  "copernica_sdk.testing.servers"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

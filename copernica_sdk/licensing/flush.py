@@ -11,13 +11,13 @@ from __future__ import annotations
 import logging
 import os
 import random
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from .. import _sql
 from .clock import Clock, SystemClock
-from .ledger import UsageEvent, format_ts, open_ledger, read_events
+from .ledger import UsageEvent, format_ts, has_ledger, open_ledger, read_events
 from .sinks import Outcome, SigningSink, SinkResult, UsageSink
 from .usage_signing import install_key
 
@@ -38,7 +38,7 @@ class FlushReport:
     errors: list[str] = field(default_factory=list)
 
 
-def _pending(conn: sqlite3.Connection, sink: str, now: str) -> list[str]:
+def _pending(conn: _sql.Connection, sink: str, now: str) -> list[str]:
     rows = conn.execute(
         "SELECT e.event_id FROM usage_events e LEFT JOIN usage_deliveries d "
         "ON d.event_id = e.event_id AND d.sink = ? "
@@ -54,11 +54,13 @@ def flush(state_path: str | os.PathLike[str], sink: UsageSink, *, clock: Clock |
     sink trouble (I7): the caller's exit status is not ours to change."""
     clock = clock or SystemClock()
     report = FlushReport(sink.name)
-    if isinstance(sink, SigningSink):
+    if isinstance(sink, SigningSink) and not _sql.is_postgres(state_path):
         key = install_key(state_path)
         assert key is not None
         sink.use_install_key(key)
     with open_ledger(state_path, write=True) as conn:
+        if not has_ledger(conn):  # not a state store (its migrations make the ledger)
+            return report
         ids = _pending(conn, sink.name, format_ts(clock.now()))
         if limit is not None:
             ids = ids[:limit]
@@ -74,7 +76,7 @@ def flush(state_path: str | os.PathLike[str], sink: UsageSink, *, clock: Clock |
     return report
 
 
-def _send(conn: sqlite3.Connection, sink: UsageSink, batch: Sequence[UsageEvent], clock: Clock,
+def _send(conn: _sql.Connection, sink: UsageSink, batch: Sequence[UsageEvent], clock: Clock,
           report: FlushReport) -> None:
     report.sent += len(batch)
     try:
@@ -138,11 +140,10 @@ def parked(state_path: str | os.PathLike[str], sink: str | None = None
     """Events parked as rejected or ambiguous: ``(event_id, sink, state, last_error)``;
     ``usage reconcile`` material."""
     with open_ledger(state_path) as conn:
-        try:
-            rows = conn.execute(
-                "SELECT event_id, sink, state, last_error FROM usage_deliveries "
-                "WHERE state IN ('rejected', 'ambiguous') AND (? IS NULL OR sink = ?) "
-                "ORDER BY event_id", (sink, sink)).fetchall()
-        except sqlite3.OperationalError:  # no ledger yet
+        if not _sql.table_exists(conn, "usage_deliveries"):  # no ledger yet
             return []
+        rows = conn.execute(
+            "SELECT event_id, sink, state, last_error FROM usage_deliveries "
+            "WHERE state IN ('rejected', 'ambiguous') AND (CAST(? AS TEXT) IS NULL OR sink = ?) "
+            "ORDER BY event_id", (sink, sink)).fetchall()
     return [(str(a), str(b), str(c), str(d)) for a, b, c, d in rows]

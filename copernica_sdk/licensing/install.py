@@ -11,10 +11,11 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import re
-import sqlite3
 import uuid
 from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+from .. import _sql
 
 __all__ = ["Install", "environment_of", "is_staging", "normalize_shop", "read_install"]
 
@@ -95,11 +96,10 @@ class Install:
         return cls(str(uuid.uuid4()), shop, environment_of(shop))
 
 
-def read_install(conn: sqlite3.Connection) -> tuple[str, str] | None:
+def read_install(conn: _sql.Connection) -> tuple[str, str] | None:
     """The stored ``(install_id, created_at)``, or None before the first metered run."""
-    try:
-        row = conn.execute("SELECT install_id, created_at FROM license_install "
-                           "WHERE singleton = 1").fetchone()
-    except sqlite3.OperationalError:  # the table does not exist yet
+    if not _sql.table_exists(conn, "license_install"):  # not a state store yet
         return None
+    row = conn.execute("SELECT install_id, created_at FROM license_install "
+                       "WHERE singleton = 1").fetchone()
     return (str(row[0]), str(row[1])) if row else None

@@ -1,10 +1,11 @@
-"""The usage ledger in the job's state file: tables, event ids and reads.
+"""The usage ledger in the job's state (an SQLite file or a PostgreSQL schema):
+event ids and reads.
 
-The tables are created on first use with ``CREATE TABLE IF NOT EXISTS`` inside
-whatever transaction is open (SQLite DDL is transactional), so the state
-file's own migrations need not know about licensing.  Keys make a double insert
-harmless: event ids are primary keys, an install-month is unique per (install,
-month) by a partial unique index.
+The tables are part of the state's versioned migrations
+(``copernica_sdk.sync.state.MIGRATIONS``, version 4): every state store has them
+from the moment it is opened.  Keys make a double insert harmless: event ids are
+primary keys, an install-month is unique per (install, month) by a partial
+unique index.
 """
 
 from __future__ import annotations
@@ -12,20 +13,19 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from .. import _sql
+
 __all__ = [
     "DELIVERY_STATES",
     "INSTALL_MONTH",
     "RECORDS_SYNCED",
-    "SCHEMA",
     "UsageEvent",
-    "ensure_schema",
     "event_id",
     "format_ts",
     "open_ledger",
@@ -35,64 +35,6 @@ __all__ = [
 RECORDS_SYNCED = "records_synced"
 INSTALL_MONTH = "install_month"
 DELIVERY_STATES = ("pending", "delivered", "rejected", "ambiguous")
-
-SCHEMA: tuple[str, ...] = (
-    """CREATE TABLE IF NOT EXISTS license_install (
-        singleton   INTEGER PRIMARY KEY CHECK (singleton = 1),
-        install_id  TEXT NOT NULL,
-        created_at  TEXT NOT NULL,
-        shop        TEXT NOT NULL,
-        environment TEXT NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS license_clock (
-        singleton   INTEGER PRIMARY KEY CHECK (singleton = 1),
-        high_water  TEXT NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS license_runs (
-        run_id        INTEGER PRIMARY KEY,
-        lid           TEXT,
-        license_state TEXT NOT NULL,
-        mode          TEXT NOT NULL,
-        flags         TEXT NOT NULL,
-        checked_at    TEXT NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS usage_events (
-        event_id      TEXT PRIMARY KEY,
-        install_id    TEXT NOT NULL,
-        pid           TEXT NOT NULL,
-        lid           TEXT NOT NULL,
-        customer_ref  TEXT NOT NULL,
-        shop          TEXT NOT NULL,
-        environment   TEXT NOT NULL,
-        metric        TEXT NOT NULL,
-        stream        TEXT NOT NULL,
-        quantity      INTEGER NOT NULL CHECK (quantity >= 0),
-        occurred_at   TEXT NOT NULL,
-        period        TEXT NOT NULL,
-        run_id        INTEGER,
-        seq           INTEGER NOT NULL,
-        license_state TEXT NOT NULL,
-        flags         TEXT NOT NULL,
-        UNIQUE (run_id, metric, stream, seq))""",
-    """CREATE UNIQUE INDEX IF NOT EXISTS usage_one_install_month
-        ON usage_events (install_id, metric, period) WHERE metric = 'install_month'""",
-    """CREATE INDEX IF NOT EXISTS usage_by_period ON usage_events (period, occurred_at, event_id)""",
-    """CREATE TABLE IF NOT EXISTS usage_deliveries (
-        event_id        TEXT NOT NULL REFERENCES usage_events (event_id),
-        sink            TEXT NOT NULL,
-        state           TEXT NOT NULL
-                        CHECK (state IN ('pending', 'delivered', 'rejected', 'ambiguous')),
-        attempts        INTEGER NOT NULL DEFAULT 0,
-        first_attempt_at TEXT,
-        last_attempt_at TEXT,
-        next_attempt_at TEXT,
-        last_error      TEXT NOT NULL DEFAULT '',
-        PRIMARY KEY (event_id, sink)) WITHOUT ROWID""",
-)
-
-
-def ensure_schema(conn: sqlite3.Connection) -> None:
-    """Create the licensing tables if missing, inside the caller's transaction."""
-    for statement in SCHEMA:
-        conn.execute(statement)
-
 
 def format_ts(moment: datetime) -> str:
     """ISO-8601 UTC to the second, ``Z``-suffixed: sorts as text."""
@@ -138,38 +80,37 @@ class UsageEvent:
 _COLUMNS = ", ".join(UsageEvent.fields())
 
 
-def _rows(cursor: sqlite3.Cursor) -> list[UsageEvent]:
+def _rows(cursor: Any) -> list[UsageEvent]:
     return [UsageEvent(*row) for row in cursor.fetchall()]
 
 
 @contextmanager
-def open_ledger(state_path: str | os.PathLike[str], *, write: bool = False) -> Iterator[sqlite3.Connection]:
-    """A connection of our own to a job's state file (for export, flush, show).
+def open_ledger(state_path: str | os.PathLike[str], *, write: bool = False
+                ) -> Iterator[_sql.Connection]:
+    """A connection of our own to a job's state (for export, flush, show): a file
+    path, or a PostgreSQL location (see :mod:`copernica_sdk._sql`).
 
     Autocommit mode: callers open ``BEGIN IMMEDIATE`` when they write, so they
     serialise with a running sync's checkpoints (busy timeout 30 s).
     """
-    conn = sqlite3.connect(state_path, timeout=30.0, isolation_level=None)
+    conn = _sql.connect(state_path, readonly=not write and _sql.is_postgres(state_path))
     try:
-        conn.execute("PRAGMA busy_timeout = 30000")
-        if write:
-            conn.execute("PRAGMA synchronous = FULL")
-            conn.execute("BEGIN IMMEDIATE")
-            ensure_schema(conn)
-            conn.execute("COMMIT")
-        else:
-            conn.execute("PRAGMA query_only = ON")
+        if not _sql.is_postgres(state_path):
+            conn.execute("PRAGMA busy_timeout = 30000")
+            if write:
+                conn.execute("PRAGMA synchronous = FULL")
+            else:
+                conn.execute("PRAGMA query_only = ON")
         yield conn
     finally:
         conn.close()
 
 
-def has_ledger(conn: sqlite3.Connection) -> bool:
-    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
-                        "AND name = 'usage_events'").fetchone() is not None
+def has_ledger(conn: _sql.Connection) -> bool:
+    return _sql.table_exists(conn, "usage_events")
 
 
-def read_events(conn: sqlite3.Connection, *, period: str | None = None,
+def read_events(conn: _sql.Connection, *, period: str | None = None,
                 event_ids: Sequence[str] | None = None) -> list[UsageEvent]:
     """Events in export order ``(occurred_at, event_id)``; all periods when None."""
     if not has_ledger(conn):

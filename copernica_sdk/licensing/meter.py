@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from .. import _sql
 from .clock import Clock, SystemClock
 from .install import Install
-from .ledger import INSTALL_MONTH, RECORDS_SYNCED, ensure_schema, event_id, format_ts
+from .ledger import INSTALL_MONTH, RECORDS_SYNCED, event_id, format_ts
 from .usage_signing import database_path, install_key
 
 __all__ = ["MeterContext", "UsageMeter", "high_water_cap"]
@@ -44,13 +45,14 @@ class MeterContext:
 
 class Checkpoint(Protocol):
     """What the meter needs of a sync checkpoint (``copernica_sdk.sync.state.Checkpoint``
-    is one): the open SQLite transaction its rows join, and the run they belong to.
+    is one): the open transaction its rows join (SQLite or PostgreSQL, see
+    ``copernica_sdk._sql``), and the run they belong to.
 
     A protocol, so licensing does not import the sync framework.
     """
 
     @property
-    def connection(self) -> sqlite3.Connection: ...
+    def connection(self) -> _sql.Connection: ...
 
     @property
     def run_id(self) -> int | None: ...
@@ -61,7 +63,7 @@ class UsageMeter:
 
     Example::
 
-        decision = preflight(job.config, type(job.connector), job.state.path)
+        decision = preflight(job.config, type(job.connector), job.state.location)
         engine = SyncEngine(..., hooks=decision.hooks())
 
     (:func:`copernica_sdk.jobs.run_job` does this for a configured job.)
@@ -77,11 +79,11 @@ class UsageMeter:
         conn = checkpoint.connection
         ctx = self.context
         now = self.clock.now()
-        ensure_schema(conn)
         if not self._keyed:
             # The install's own signing key, made at its first metered run (beside
-            # the state file, 0600); exports and flushes are signed with it.
-            path = database_path(conn)
+            # the state file, 0600); exports and flushes are signed with it.  State in
+            # PostgreSQL has no file to keep it beside: docs/scale-out.md, "Usage".
+            path = database_path(conn) if isinstance(conn, sqlite3.Connection) else ""
             if path:
                 install_key(path)
             self._keyed = True
@@ -95,8 +97,9 @@ class UsageMeter:
         if ctx.high_water_cap is not None:
             mark = format_ts(min(now, ctx.high_water_cap))
             conn.execute("INSERT INTO license_clock (singleton, high_water) VALUES (1, ?) "
-                         "ON CONFLICT (singleton) DO UPDATE SET high_water = "
-                         "max(high_water, excluded.high_water)", (mark,))
+                         "ON CONFLICT (singleton) DO UPDATE SET high_water = CASE WHEN "
+                         "excluded.high_water > license_clock.high_water THEN "
+                         "excluded.high_water ELSE license_clock.high_water END", (mark,))
         occurred, period = format_ts(now), now.strftime("%Y-%m")
         base = (ctx.plugin_id, install_id)
         common = (install_id, ctx.plugin_id, ctx.lid, ctx.customer_ref, shop, environment)

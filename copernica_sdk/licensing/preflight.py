@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import logging
 import os
-import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
+from .. import _sql
 from ..license_config import LicenseTable
 from .clock import Clock, SystemClock
 from .errors import LicenseKeyError, LicenseRefusedError
@@ -213,17 +213,15 @@ def _shop(settings: LicenseSettings, job: LicensedJob) -> str:
     return ""
 
 
-def _read_state(state_path: Path) -> tuple[tuple[str, str] | None, datetime | None]:
+def _read_state(state_path: Path | str) -> tuple[tuple[str, str] | None, datetime | None]:
     """(install id, created_at) and the clock high-water mark; never writes."""
-    if not state_path.exists():
+    if not _sql.is_postgres(state_path) and not Path(state_path).exists():
         return None, None
-    conn = sqlite3.connect(f"{state_path.resolve().as_uri()}?mode=ro", uri=True, timeout=30.0)
+    conn = _sql.connect(state_path, readonly=True)
     try:
         install = read_install(conn)
-        try:
-            row = conn.execute("SELECT high_water FROM license_clock").fetchone()
-        except sqlite3.OperationalError:
-            row = None
+        row = conn.execute("SELECT high_water FROM license_clock").fetchone() \
+            if _sql.table_exists(conn, "license_clock") else None
     finally:
         conn.close()
     high = datetime.fromisoformat(row[0].replace("Z", "+00:00")) if row else None
@@ -244,7 +242,8 @@ def preflight(job_config: LicensedJob, connector_class: type, state_path: str | 
     settings = LicenseSettings.from_table(job_config.license)
     plugin_id: str | None = getattr(connector_class, "license_plugin_id", None)
     gates: Mapping[str, str] = dict(getattr(connector_class, "license_gates", {}) or {})
-    stored, high_water = _read_state(Path(state_path))
+    stored, high_water = _read_state(
+        os.fspath(state_path) if _sql.is_postgres(state_path) else Path(state_path))
     shop = normalize_shop(_shop(settings, job_config))
     if stored is not None:
         install = Install(stored[0], shop, environment_of(shop), stored[1])

@@ -19,6 +19,8 @@ Shape::
     concurrency = 8
     lookback_minutes = 5
     # state_path = "/var/lib/copernica-sync/shop.sqlite3"
+    # state_url = "postgresql://sync:${PG_PASSWORD}@db.internal/copernica"  # shared state
+    # schedule = "*/10 * * * *"      # cron syntax, for `copernica-sync scheduler`
 
 A partner's file can hold many shops as ``[jobs.NAME]`` tables with the same
 keys; top-level tables are shared defaults under every job.  ``${VAR}`` is
@@ -132,6 +134,35 @@ class SyncSettings(Table):
         5, description="a number of minutes from 0 to 525600 (a year)")
     state_path: str | None = Field(
         None, description='a file path as text, e.g. "/var/lib/copernica-sync/shop.sqlite3"')
+    #: PostgreSQL for the shared state (scale-out); None: the SQLite ``state_path``.
+    state_url: str | None = Field(
+        None, json_schema_extra=_SECRET, repr=False,
+        description='a PostgreSQL URL as text, e.g. '
+                    '"postgresql://sync:${PG_PASSWORD}@db.internal/copernica"')
+    #: When ``copernica-sync scheduler`` enqueues the job (cron syntax); None: never.
+    schedule: str | None = Field(
+        None, description='a cron expression as text (minute hour day month weekday), '
+                          'e.g. "*/10 * * * *"')
+
+    @field_validator("state_url")
+    @classmethod
+    def _postgres_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and not value.startswith(("postgresql://", "postgres://")):
+            raise problem("expected a PostgreSQL URL starting with postgresql:// (or leave it "
+                          "out to keep the SQLite state_path)")
+        if value is not None and info.data.get("state_path") is not None:
+            raise problem("set either state_url (PostgreSQL) or state_path (SQLite), not both")
+        return value
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        fields = (value or "").split()
+        if value is not None and (len(fields) != 5 or not all(
+                re.fullmatch(r"[0-9A-Za-z*/,\-]+", f) for f in fields)):
+            raise problem(f"{value!r} is not a cron expression; expected five fields (minute "
+                          'hour day-of-month month day-of-week), e.g. "*/10 * * * *"')
+        return value
 
 
 #: The models of the job-level tables (``[source]`` is the connector's spec,
@@ -363,6 +394,8 @@ def _shared_state_paths(jobs: Mapping[str, JobConfig]) -> list[str]:
     owners: dict[Path, str] = {}
     problems = []
     for name, job in jobs.items():
+        if job.sync.state_url:
+            continue  # a schema of its own per job name
         try:
             path = resolve_state_path(job.sync.state_path, name)
         except ConfigError:

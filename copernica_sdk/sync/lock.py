@@ -20,11 +20,15 @@ import pathlib
 from contextlib import suppress
 from datetime import UTC, datetime
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from .errors import JobLockedError
 from .state_files import StateError
 
-__all__ = ["JobLock"]
+if TYPE_CHECKING:
+    from .pg_lock import PgJobLock
+
+__all__ = ["JobLock", "lock_for"]
 
 
 class JobLock:
@@ -104,6 +108,19 @@ class JobLock:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.release()
+
+
+def lock_for(location: str | os.PathLike[str], job: str, *,
+             refused: str = "this run exits without doing anything") -> JobLock | PgJobLock:
+    """The job's lock for its state ``location``: the ``flock`` beside an SQLite file
+    (``<file>.lock``), or a PostgreSQL advisory lock for a shared state."""
+    from .._sql import is_postgres
+
+    if is_postgres(location):
+        from .pg_lock import PgJobLock
+
+        return PgJobLock(str(location), job, refused=refused)
+    return JobLock(f"{os.fspath(location)}.lock", job, refused=refused)
 
 
 def _read_holder(fd: int) -> str:

@@ -15,8 +15,9 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
+from .. import _sql
 from ..auth import AccessTokenAuth, Auth, BearerAuth, LoginAuth
-from ..client import ConnectionPool, CopernicaClient, Timeout
+from ..client import CallGate, ConnectionPool, CopernicaClient, Timeout
 from ..schema import CollectionSchema, DatabaseSchema, FieldSchema
 from .config import CopernicaSettings, JobConfig
 from .connector import Connector
@@ -26,11 +27,13 @@ from .registry import load_connector
 from .state import StateStore
 from .state_files import resolve_state_path
 
-__all__ = ["Job", "build_client", "open_job", "schema_for", "state_path_for"]
+__all__ = ["Job", "build_client", "open_job", "schema_for", "state_location_for",
+           "state_path_for"]
 
 
 def build_client(settings: CopernicaSettings, *, pool: ConnectionPool | None = None,
-                 max_connections: int | None = None) -> CopernicaClient:
+                 max_connections: int | None = None,
+                 call_gate: CallGate | None = None) -> CopernicaClient:
     """A client for the ``[copernica]`` settings of a job.
 
     ``max_connections``: the keep-alive connections of its own pool; a job passes
@@ -50,7 +53,7 @@ def build_client(settings: CopernicaSettings, *, pool: ConnectionPool | None = N
                            timeout=Timeout(connect=min(10.0, settings.timeout),
                                            read=settings.timeout, total=settings.deadline),
                            page_size=settings.page_size, pool=pool,
-                           max_connections=max_connections)
+                           max_connections=max_connections, call_gate=call_gate)
 
 
 def _field(spec: FieldSpec) -> FieldSchema:
@@ -71,6 +74,15 @@ def state_path_for(job: JobConfig) -> Path:
     """The job's state file, resolved (``~``, ``$VAR``, relative parts, symlinks):
     one file, one lock, however the path was written."""
     return resolve_state_path(job.sync.state_path, job.name)
+
+
+def state_location_for(job: JobConfig) -> Path | str:
+    """Where the job's state lives: its SQLite file (:func:`state_path_for`), or —
+    with ``sync.state_url`` — the job's own schema in that PostgreSQL database
+    (a URL; see :func:`copernica_sdk._sql.job_location`)."""
+    if job.sync.state_url:
+        return _sql.job_location(job.sync.state_url, job.name)
+    return state_path_for(job)
 
 
 @dataclass
@@ -94,8 +106,9 @@ class Job:
 
 
 @contextmanager
-def open_state(path: Path) -> Iterator[StateStore]:
-    """Open the state file at ``path`` and check all of it for damage first.
+def open_state(path: Path | str) -> Iterator[StateStore]:
+    """Open the state at ``path`` (a file, or a PostgreSQL location) and check all of
+    it for damage first.
 
     Every command that reads or changes a state file opens it here, so that a
     corrupt page is reported (:class:`StateError`, exit 6) before anything is
@@ -108,11 +121,11 @@ def open_state(path: Path) -> Iterator[StateStore]:
 
 @contextmanager
 def open_job(config: JobConfig, *, pool: ConnectionPool | None = None,
-             dry_run: bool = False) -> Iterator[Job]:
+             dry_run: bool = False, call_gate: CallGate | None = None) -> Iterator[Job]:
     """Validate the source config and mapping, then build client, connector and state.
 
     ``dry_run``: a job that never ran gets a throw-away state file, so trying a
-    config leaves nothing behind.
+    config leaves nothing behind.  ``call_gate``: see :class:`CopernicaClient`.
     """
     connector_cls = load_connector(config.connector)
     connector = connector_cls({k: v for k, v in config.source.items() if k != "connector"})
@@ -121,11 +134,11 @@ def open_job(config: JobConfig, *, pool: ConnectionPool | None = None,
         # One keep-alive connection per writer (a shared ``pool`` is sized by its owner).
         client = build_client(config.copernica, pool=pool,
                               max_connections=None if pool is not None
-                              else max(10, config.sync.concurrency))
-        path = state_path_for(config)
+                              else max(10, config.sync.concurrency), call_gate=call_gate)
+        path = state_location_for(config)
         try:
             with ExitStack() as stack:
-                if dry_run and not path.exists():
+                if dry_run and isinstance(path, Path) and not path.exists():
                     path = Path(stack.enter_context(TemporaryDirectory())) / path.name
                 state = stack.enter_context(open_state(path))
                 yield Job(config, client, connector, target, state)

@@ -23,7 +23,7 @@ from pathlib import Path
 from ..errors import CopernicaError
 from .errors import ConfigError
 
-__all__ = ["MOVE_ASIDE", "StateError", "resolve_state_path", "state_error"]
+__all__ = ["MOVE_ASIDE", "StateError", "resolve_state_path", "state_error", "unreachable_error"]
 
 # ``$NAME`` or ``${NAME}`` (the config file's own ``${VAR}`` is replaced earlier).
 _VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
@@ -39,7 +39,7 @@ class StateError(CopernicaError):
     """The job's state file cannot be used: damaged, not a database, a directory,
     not readable or writable, or the disk is full.  Exit code 6."""
 
-    def __init__(self, path: Path, problem: str, fix: str) -> None:
+    def __init__(self, path: Path | str, problem: str, fix: str) -> None:
         self.path, self.problem, self.fix = path, problem, fix
         super().__init__(f"{path}: {problem}. {fix}")
 
@@ -117,4 +117,32 @@ def state_error(path: Path, exc: BaseException) -> StateError | None:
     if isinstance(exc, OSError):
         return StateError(path, f"cannot be used ({exc.strerror or exc})",
                           "Check the file and its directory, then run again")
+    return None
+
+
+def unreachable_error(location: str, exc: BaseException) -> StateError | None:
+    """What an error from PostgreSQL means for a job's state there (``state_url``);
+    None for an error that says nothing about the database (a bug: let it propagate).
+
+    The server down, unreachable, refusing the login, or the connection lost in
+    the middle of a run: exit 6 like a state file that cannot be used; what was
+    committed before stays committed, and the next run resumes from it.
+    """
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - a PostgreSQL location needs it installed
+        return None
+    from .._sql import redact
+
+    where = redact(location)
+    if isinstance(exc, psycopg.OperationalError):
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return StateError(where, f"the PostgreSQL state cannot be reached or used ({detail})",
+                          "Check that the server runs and accepts this user, and the "
+                          "sync.state_url setting, then run again: the run resumes from its "
+                          "last checkpoint")
+    if isinstance(exc, psycopg.errors.InsufficientPrivilege):
+        return StateError(where, f"the PostgreSQL user may not use the job's schema ({exc})",
+                          "Grant the user CREATE on the database (or on the job's schema), "
+                          "then run again")
     return None

@@ -181,6 +181,8 @@ class CliJob:
         }
         for name, values in (extra or {}).items():
             tables.setdefault(name, {}).update(values)
+        if "state_url" in tables["sync"]:
+            del tables["sync"]["state_path"]  # the shared state (PostgreSQL) instead
         job.config.write_text(toml_text(tables), encoding="utf-8")
         return job
 

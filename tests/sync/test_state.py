@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from copernica_sdk._sql import job_location
 from copernica_sdk.sync import state as state_module
 from copernica_sdk.sync.errors import ConfigError
 from copernica_sdk.sync.state import Identity, StateStore, StateVersionError
@@ -28,10 +29,17 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "state" / "job.sqlite3"
 
 
-@pytest.fixture
-def store(db_path: Path) -> Iterator[StateStore]:
-    with StateStore(db_path) as s:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, db_path: Path) -> Iterator[StateStore]:
+    """The store on each engine: the same semantics on both."""
+    with StateStore(location(request, db_path)) as s:
         yield s
+
+
+def location(request: pytest.FixtureRequest, db_path: Path) -> str | Path:
+    if request.param == "sqlite":
+        return db_path
+    return job_location(request.getfixturevalue("postgres_url"), "job")
 
 
 def write_everything(store: StateStore, tag: str) -> None:
@@ -61,7 +69,12 @@ def test_opening_creates_missing_parent_directories(tmp_path: Path) -> None:
     assert path.is_file()
 
 
-def test_file_is_in_wal_mode_with_full_sync_and_foreign_keys(store: StateStore) -> None:
+def test_file_is_in_wal_mode_with_full_sync_and_foreign_keys(db_path: Path) -> None:
+    with StateStore(db_path) as store:
+        check_sqlite_settings(store)
+
+
+def check_sqlite_settings(store: StateStore) -> None:
     conn = store._conn
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
@@ -469,7 +482,12 @@ def test_dead_letter_payload_keeps_unicode_and_stringifies_odd_types(
 
 
 def test_dead_letter_of_an_unknown_run_is_refused(store: StateStore) -> None:
-    with pytest.raises(sqlite3.IntegrityError), store.checkpoint() as cp:
+    refused: type[Exception] = sqlite3.IntegrityError
+    if store.postgres:
+        import psycopg
+
+        refused = psycopg.IntegrityError
+    with pytest.raises(refused), store.checkpoint() as cp:
         cp.add_dead_letter(run_id=404, stream="s", record_key="k", reason="r", payload={})
 
 

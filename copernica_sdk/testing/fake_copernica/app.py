@@ -9,6 +9,7 @@ a hung connection.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import gzip
 import logging
@@ -16,7 +17,7 @@ import random
 import threading
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
@@ -116,6 +117,10 @@ class FakeApp:
         self._latency_rng = random.Random(seed)
         self._lock = threading.Lock()
         self._calls: Counter[str] = Counter()
+        # SOAP calls in flight per account now, and the most there ever were at once
+        # (the scale-out tests check a per-account cap across workers with it).
+        self._in_flight: Counter[str] = Counter()
+        self._max_in_flight: Counter[str] = Counter()
         self._wsdl: tuple[str, bytes] | None = None
 
     # ------------------------------------------------------------------- counters
@@ -127,6 +132,35 @@ class FakeApp:
     def reset_calls(self) -> None:
         with self._lock:
             self._calls.clear()
+            self._max_in_flight.clear()
+
+    def max_in_flight(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._max_in_flight)
+
+    @contextlib.contextmanager
+    def _flight(self, account: str) -> Iterator[None]:
+        with self._lock:
+            self._in_flight[account] += 1
+            self._max_in_flight[account] = max(self._max_in_flight[account],
+                                               self._in_flight[account])
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._in_flight[account] -= 1
+
+    def _caller(self, environ: WSGIEnvironment, parsed: etree._Element | None) -> str:
+        """The account a request is for, as far as can be told before handling it
+        ("" when it cannot: the handler then faults)."""
+        scheme, _, credentials = environ.get("HTTP_AUTHORIZATION", "").strip().partition(" ")
+        if scheme.lower() == "bearer":
+            return self.auth.account_for_jwt(credentials) or ""
+        for element in parsed.iter() if parsed is not None else ():
+            if isinstance(element.tag, str) and etree.QName(element).localname == "access_token":
+                return self.auth.account_for_token((element.text or "").strip()) or ""
+        session = parse_cookie(environ.get("HTTP_COOKIE", "")).get(SESSION_COOKIE)
+        return (self.auth.account_for_session(session) or "") if session else ""
 
     # ------------------------------------------------------------------------ WSGI
 
@@ -218,6 +252,11 @@ class FakeApp:
         if operation in self.schema.operations:
             with self._lock:
                 self._calls[operation] += 1
+        with self._flight(self._caller(environ, parsed)):
+            return self._answer(environ, operation, parsed, parse_error)
+
+    def _answer(self, environ: WSGIEnvironment, operation: str | None,
+                parsed: etree._Element | None, parse_error: SoapFault | None) -> Reply:
         injection = self.faults.next()
         self._sleep_latency()
         if injection is not None and injection.when == "before":

@@ -186,8 +186,14 @@ class FakeCopernica(Inspector):
         return MappingProxyType(self.app.calls())
 
     def reset_calls(self) -> None:
-        """Zero the call counters."""
+        """Zero the call counters (and :attr:`max_in_flight`)."""
         self.app.reset_calls()
+
+    @property
+    def max_in_flight(self) -> Mapping[str, int]:
+        """Account -> the most SOAP calls that were in flight for it at once (since the
+        fake was made or :meth:`reset_calls`); latency and held requests count."""
+        return MappingProxyType(self.app.max_in_flight())
 
     @property
     def connections_opened(self) -> int:
