@@ -54,7 +54,7 @@ def flush(state_path: str | os.PathLike[str], sink: UsageSink, *, clock: Clock |
     sink trouble (I7): the caller's exit status is not ours to change."""
     clock = clock or SystemClock()
     report = FlushReport(sink.name)
-    if isinstance(sink, SigningSink) and not _sql.is_postgres(state_path):
+    if isinstance(sink, SigningSink):
         key = install_key(state_path)
         assert key is not None
         sink.use_install_key(key)

@@ -81,9 +81,10 @@ class UsageMeter:
         now = self.clock.now()
         if not self._keyed:
             # The install's own signing key, made at its first metered run (beside
-            # the state file, 0600); exports and flushes are signed with it.  State in
-            # PostgreSQL has no file to keep it beside: docs/scale-out.md, "Usage".
-            path = database_path(conn) if isinstance(conn, sqlite3.Connection) else ""
+            # the state file, 0600; in the job's schema on PostgreSQL); exports and
+            # flushes are signed with it.
+            path = (database_path(conn) if isinstance(conn, sqlite3.Connection)
+                    else getattr(conn, "location", ""))
             if path:
                 install_key(path)
             self._keyed = True

@@ -37,6 +37,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from .. import _sql
 from .errors import LicenseError, LicenseKeyError
 
 __all__ = [
@@ -88,7 +89,11 @@ def database_path(conn: sqlite3.Connection) -> str:
 def install_key(state_path: str | os.PathLike[str], *, create: bool = True
                 ) -> Ed25519PrivateKey | None:
     """The install's private key, made (mode 0600, never overwritten) when missing and
-    ``create``; None when missing and not ``create``."""
+    ``create``; None when missing and not ``create``.  State in PostgreSQL keeps it
+    in the job's own schema instead (whoever can read the state can read the key, as
+    with the file)."""
+    if _sql.is_postgres(state_path):
+        return _key_in_database(os.fspath(state_path), create=create)
     path = install_key_path(state_path)
     if not path.exists():
         if not create:
@@ -115,6 +120,29 @@ def install_key(state_path: str | os.PathLike[str], *, create: bool = True
     loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
     if not isinstance(loaded, Ed25519PrivateKey):
         raise LicenseKeyError(f"{path} is not an Ed25519 private key")
+    return loaded
+
+
+def _key_in_database(location: str, *, create: bool) -> Ed25519PrivateKey | None:
+    conn = _sql.connect(location)
+    try:
+        rows = conn.execute("SELECT pem FROM install_key WHERE id = 1").fetchall()
+        if not rows:
+            if not create:
+                return None
+            pem = Ed25519PrivateKey.generate().private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption())
+            # Two workers racing: one insert wins, both then read the winner's key.
+            conn.execute("INSERT INTO install_key (id, pem) VALUES (1, ?) "
+                         "ON CONFLICT (id) DO NOTHING", (pem.decode(),))
+            rows = conn.execute("SELECT pem FROM install_key WHERE id = 1").fetchall()
+    finally:
+        conn.close()
+    loaded = serialization.load_pem_private_key(str(rows[0][0]).encode(), password=None)
+    if not isinstance(loaded, Ed25519PrivateKey):
+        raise LicenseKeyError(f"the install key in {_sql.redact(location)} is not an Ed25519 "
+                              "private key")
     return loaded
 
 

@@ -197,6 +197,14 @@ MIGRATIONS: list[str] = [
         last_error      TEXT NOT NULL DEFAULT '',
         PRIMARY KEY (event_id, sink)) WITHOUT ROWID;
     """,
+    # 5: the install's usage-signing key when the state is in PostgreSQL, so every
+    # worker that runs the job signs as the same install (with SQLite it is a 0600
+    # file beside the state: copernica_sdk.licensing.usage_signing).
+    """
+    CREATE TABLE IF NOT EXISTS install_key (
+        id  INTEGER PRIMARY KEY CHECK (id = 1),
+        pem TEXT NOT NULL);
+    """,
 ]
 
 

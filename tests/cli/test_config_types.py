@@ -73,7 +73,7 @@ JOB_KEYS = [(section, key) for section, model in SECTION_MODELS.items()
 @pytest.mark.parametrize(("section", "key"), JOB_KEYS, ids=[f"{s}.{k}" for s, k in JOB_KEYS])
 def test_every_job_setting_refuses_wrong_types_and_special_numbers(
         project: Project, section: str, key: str) -> None:
-    assert len(JOB_KEYS) == 20  # every key of [copernica], [sync] and [license]
+    assert len(JOB_KEYS) == 22  # every key of [copernica], [sync] and [license]
     for value in wrong_values(setting_kind(section, key)):
         project.write(project.tables(**{section: {key: value}}))
         assert_config_error(project.invoke("config", "show"), f"{section}.{key}", value)

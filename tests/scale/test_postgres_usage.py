@@ -73,3 +73,17 @@ def test_usage_on_postgres_is_counted_once_rolled_back_with_its_page_and_flushed
     period = (T0 + timedelta(days=1)).strftime("%Y-%m")
     exported = export_period(location, period, tmp_path / "out", "jsonl")
     assert exported.event_count >= 2
+
+
+def test_an_install_on_postgres_keeps_one_signing_key_in_its_schema_for_every_worker(
+        postgres_url: str) -> None:
+    from copernica_sdk.licensing.usage_signing import install_key, public_text
+
+    location = job_location(postgres_url, "keyed")
+    StateStore(location).close()  # the job's schema, migrated
+    assert install_key(location, create=False) is None
+    first = install_key(location)
+    assert first is not None
+    # Another worker (another connection) signs as the same install; no file is made.
+    again = install_key(location, create=False)
+    assert again is not None and public_text(again) == public_text(first)
