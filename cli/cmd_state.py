@@ -140,6 +140,7 @@ def migrate(ctx: click.Context, job_name: str | None, all_jobs: bool, url: str |
     import os
 
     from copernica_sdk._sql import job_location, redact
+    from copernica_sdk.licensing.usage_signing import move_install_key
     from copernica_sdk.sync.errors import ConfigError
     from copernica_sdk.sync.lock import lock_for
     from copernica_sdk.sync.runner import open_state, state_path_for
@@ -159,6 +160,7 @@ def migrate(ctx: click.Context, job_name: str | None, all_jobs: bool, url: str |
                 lock_for(target, job.name, refused=refused), \
                 open_state(source) as src, open_state(target) as dst:
             report = copy_state(src, dst)
+        move_install_key(source, target)
         click.echo(f"[{job.name}] copied {report.total} rows from {source} to {redact(target)} "
                    f"({', '.join(f'{t} {n}' for t, n in report.rows.items() if n)}); set "
                    "sync.state_url in the config to use it")

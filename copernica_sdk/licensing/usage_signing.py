@@ -123,6 +123,24 @@ def install_key(state_path: str | os.PathLike[str], *, create: bool = True
     return loaded
 
 
+def move_install_key(state_file: str | os.PathLike[str], location: str) -> bool:
+    """Put the key of an install whose SQLite state was copied into PostgreSQL
+    (``state migrate``) into that state, so its usage stays signed by the key the
+    partner pinned.  False when the install had no key yet."""
+    key = install_key(state_file, create=False)
+    if key is None:
+        return False
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    conn = _sql.connect(location)
+    try:
+        conn.execute("INSERT INTO install_key (id, pem) VALUES (1, ?) "
+                     "ON CONFLICT (id) DO NOTHING", (pem.decode(),))
+    finally:
+        conn.close()
+    return True
+
+
 def _key_in_database(location: str, *, create: bool) -> Ed25519PrivateKey | None:
     conn = _sql.connect(location)
     try:

@@ -155,8 +155,15 @@ def test_state_migrate_moves_a_jobs_sqlite_state_into_postgres_exactly(
     job = CliJob.create(tmp_path, shop, fake)
     assert (r := job.run("run")).returncode == 0, describe(r)
     before = job.run("state", "show").stdout.splitlines()[1:]
+    from copernica_sdk._sql import job_location
+    from copernica_sdk.licensing.usage_signing import install_key, public_text
+    signing = install_key(job.state_path)  # as a metered run makes it
+    assert signing is not None
     moved = job.run("state", "migrate", "--to", postgres_url)
     assert moved.returncode == 0, describe(moved)
+    # The install keeps signing its usage with the key the partner pinned.
+    kept = install_key(job_location(postgres_url, "default"), create=False)
+    assert kept is not None and public_text(kept) == public_text(signing)
     assert "copied" in moved.stdout and "set sync.state_url" in moved.stdout
     use_state_url(job, postgres_url)
     after = job.run("state", "show")
