@@ -49,8 +49,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
-from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
-from pydantic_settings.sources.utils import parse_env_vars
 
 from ..configuration import Table, kind_of, problem, problems_of, read_text_as, validate
 from ..license_config import HTTP_URL, LicenseTable
@@ -219,30 +217,6 @@ class _Job(Table):
         return value
 
 
-class _Overrides(BaseSettings):
-    """``COPERNICA_SYNC__SECTION__KEY`` variables, read by pydantic-settings."""
-
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_nested_delimiter="__",
-                                      case_sensitive=False, extra="ignore")
-    copernica: dict[str, str] = {}
-    source: dict[str, str] = {}
-    target: dict[str, str] = {}
-    sync: dict[str, str] = {}
-    license: dict[str, str] = {}
-
-
-class _GivenEnv(EnvSettingsSource):
-    """pydantic-settings' environment source over a given mapping (``load_config(env=)``)."""
-
-    def __init__(self, env: Mapping[str, str]) -> None:
-        self._given = env
-        super().__init__(_Overrides)
-
-    def _load_env_vars(self) -> Mapping[str, str | None]:
-        return parse_env_vars(self._given, self.case_sensitive, self.env_ignore_empty,
-                              self.env_parse_none_str)
-
-
 @dataclass(frozen=True)
 class JobConfig:
     """One job: one source into one Copernica account."""
@@ -329,8 +303,12 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str] = os.enviro
     shared = {s: getattr(shape, s, {}) for s in SECTIONS}
     # Only well-formed names reach pydantic-settings (it would fail on, e.g.,
     # COPERNICA_SYNC__COPERNICA=x as a whole table); the others are problems below.
-    overrides = _GivenEnv({var: value for var, value in env.items()
-                           if _is_override(var)})()
+    given = {var: value for var, value in env.items() if _is_override(var)}
+    overrides: dict[str, Any] = {}
+    if given:  # pydantic-settings is imported only when there is something to read
+        from ._env_overrides import read_overrides
+
+        overrides = read_overrides(given)
     jobs: dict[str, JobConfig] = {}
     for name, table in job_tables.items():
         prefix = "" if "jobs" not in raw else f"jobs.{name}."

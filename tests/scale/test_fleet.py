@@ -93,6 +93,8 @@ def test_a_sigkilled_worker_s_job_is_redelivered_resumes_and_ends_exact_counting
         f.assert_never_overlapped(job_name(0))
 
 
+@pytest.mark.slow  # ~8 s of CPU (three Celery workers); tests/scale/test_fairness.py covers the
+# semaphore itself against a real Redis in the default run
 def test_the_per_account_cap_holds_across_workers(tmp_path: Path, postgres_url: str,
                                                   redis_url: str) -> None:
     """3 workers x 4 writer threads could put 12 calls in flight on the one account;
