@@ -28,7 +28,7 @@ STATE = 6  # docs/cli.md: the state file cannot be used
 
 #: Enough records that a full refresh writes well over the file size limits of the
 #: full-disk test; the other tests need only a few pages of state, and a smaller shop.
-LARGE_SHOP = {"customers": 120, "orders": 240}
+LARGE_SHOP = {"customers": 50, "orders": 100}
 SMALL_SHOP = {"customers": 12, "orders": 24}
 
 

@@ -8,7 +8,7 @@ import threading
 from copernica_sdk.testing.fake_copernica import FakeCopernica
 
 THREADS = 16
-PER_THREAD = 500
+PER_THREAD = 150  # 2,400 concurrent upserts: enough interleaving to find a race
 ACTION = '"http://soap.copernica.com/pom#Database_updateProfiles"'
 
 
