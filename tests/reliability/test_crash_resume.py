@@ -28,6 +28,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -58,6 +59,13 @@ _RNG = random.Random(20240601)
 #: covers start, middle and end), and shop requests (each right after a commit).
 CALL_POINTS = [round(_RNG.uniform(i / 8, (i + 1) / 8), 3) for i in range(8)]
 SHOP_POINTS = [2, 3, 4, 6, 8]
+
+
+def _every_other_slow(points: list[Any], ids: list[str]) -> list[Any]:
+    """Half the kill points run in the default suite (spread over the whole run), the
+    other half with ``pytest -m slow``: CI runs both, so every point is proved."""
+    return [pytest.param(p, id=i, marks=() if n % 2 == 0 else pytest.mark.slow)
+            for n, (p, i) in enumerate(zip(points, ids, strict=True))]
 
 
 class Gate:
@@ -167,7 +175,8 @@ def test_an_uninterrupted_licensed_run_counts_every_record_once(world: World) ->
     assert world.soap_calls > 50
 
 
-@pytest.mark.parametrize("fraction", CALL_POINTS, ids=[f"call@{f:.2f}" for f in CALL_POINTS])
+@pytest.mark.parametrize("fraction", _every_other_slow(
+    CALL_POINTS, [f"call@{f:.2f}" for f in CALL_POINTS]))
 def test_killed_during_a_soap_call_a_rerun_ends_exact_without_duplicates_counting_once(
         tmp_path: Path, world: World, fraction: float) -> None:
     with make_copernica() as fake:
@@ -183,7 +192,8 @@ def test_killed_during_a_soap_call_a_rerun_ends_exact_without_duplicates_countin
         _assert_resumed(job, world, fake)
 
 
-@pytest.mark.parametrize("request_no", SHOP_POINTS, ids=[f"shop@{n}" for n in SHOP_POINTS])
+@pytest.mark.parametrize("request_no", _every_other_slow(
+    SHOP_POINTS, [f"shop@{n}" for n in SHOP_POINTS]))
 def test_killed_right_after_a_commit_a_rerun_ends_exact_without_duplicates_counting_once(
         tmp_path: Path, world: World, request_no: int) -> None:
     with make_copernica() as fake:
