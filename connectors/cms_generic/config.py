@@ -11,6 +11,7 @@ frozen dataclasses the streams read.  Secret values never appear in messages.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
@@ -169,6 +170,28 @@ def _path(text: str, *, one: bool = False) -> str:
 def _one_path(text: str) -> str:
     """A path that names one value (a record's key or cursor): no ``[*]``."""
     return _path(text, one=True)
+
+
+#: Text with a space and none of the path grammar's punctuation: a CSV header's own
+#: spelling of a column ("Customer ID"), which the path grammar would refuse.
+_SPACED_COLUMN = re.compile(r"[^.\[\]'\"$|{}]*\s[^.\[\]'\"$|{}]*")
+
+
+def column_path(text: str) -> Path:
+    """A CSV stream's key or cursor column: a column named as the header spells it
+    (``Customer ID``), or a path (``['Customer ID']``, ``id``)."""
+    text = text.strip()
+    if _SPACED_COLUMN.fullmatch(text):
+        return parse_path(f"['{text}']", one=True)
+    return parse_path(text, one=True)
+
+
+def _column(text: str) -> str:
+    try:
+        column_path(text)
+    except PathError as exc:
+        raise problem(str(exc)) from None
+    return text
 
 
 def _text_of(value: Any) -> str:
@@ -413,6 +436,9 @@ class CsvStreamTable(_StreamTable):
     """``[source.streams.NAME]`` with ``type = "csv"``."""
 
     type: Literal["csv"]
+    primary_key: Annotated[str, AfterValidator(_column)] = Field(
+        description=_PATH_TEXT, json_schema_extra=_hint(
+            "the column that identifies a row, e.g. id or Customer ID"))
     path: Annotated[Any, AfterValidator(_file_paths)] | None = Field(None, description="a path")
     paths: Annotated[Any, AfterValidator(_file_paths)] | None = Field(
         None, validate_default=True, description="a path")
@@ -469,7 +495,7 @@ class CsvStreamTable(_StreamTable):
     def build(self, name: str) -> CsvStreamConfig:
         return CsvStreamConfig(
             name, (*(self.path or ()), *(self.paths or ())), self.primary_key,
-            parse_path(self.primary_key, one=True), self.delimiter, self.quotechar, self.encoding,
+            column_path(self.primary_key), self.delimiter, self.quotechar, self.encoding,
             dict(self.columns), self.incremental.build() if self.incremental else None,
             dict(self.types),
             ValueFormats(self.date_format or (), self.decimal_comma,
