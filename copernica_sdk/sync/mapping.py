@@ -194,6 +194,9 @@ class AggregateSpec:
         return FieldSpec(self.name, self.source or "'count'", self.type)
 
 
+_NUMBER_TYPES = frozenset({"integer", "float"})
+
+
 @dataclass(frozen=True)
 class AggregateMapping:
     """Aggregates of a stream.  ``include_when`` maps an expression to the values a
@@ -215,7 +218,11 @@ class AggregateMapping:
                 total = sum((Decimal(v) for v in values), Decimal(0))
                 out[spec.name] = to_wire(total, field=spec.name)
             elif values:
-                out[spec.name] = min(values) if spec.function == "min" else max(values)
+                pick = min if spec.function == "min" else max
+                # Numbers by value ("10" > "9"); dates and times written as
+                # YYYY-MM-DD hh:mm:ss, and text, compare as text.
+                out[spec.name] = (pick(values, key=Decimal) if spec.type in _NUMBER_TYPES
+                                  else pick(values))
             elif spec.type not in _NEVER_EMPTY:
                 out[spec.name] = ""
         return out

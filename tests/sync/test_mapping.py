@@ -817,3 +817,19 @@ def test_a_bad_field_table_and_a_bad_expression_are_reported_in_one_go():
     keys = [problem.split(":")[0] for problem in error.value.problems]
     assert keys == ["target.streams.orders.collections.Orders.fields.placed.type",
                     "target.streams.orders.profile.fields.total"]
+
+
+@pytest.mark.parametrize(("kind", "values", "low", "high"), [
+    ("integer", ["9", "10", "100"], "9", "100"),
+    ("float", ["9.5", "10.25", "-2"], "-2", "10.25"),
+    ("datetime", ["2024-05-01 10:00:00", "2023-12-31 23:59:59"],
+     "2023-12-31 23:59:59", "2024-05-01 10:00:00"),
+])
+def test_aggregate_min_and_max_compare_numbers_by_value_and_times_as_text(
+        kind: str, values: list[str], low: str, high: str) -> None:
+    from copernica_sdk.sync.mapping import AggregateMapping, AggregateSpec
+
+    aggregates = AggregateMapping((AggregateSpec("low", "min", "x", kind),
+                                   AggregateSpec("high", "max", "x", kind)))
+    rows = [{"low": v, "high": v} for v in values]
+    assert aggregates.combine(rows) == {"low": low, "high": high}

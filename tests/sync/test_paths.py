@@ -93,11 +93,13 @@ def test_cms_generic_selects_records_keys_cursors_and_next_links_with_the_mappin
     assert [(r["id"], r["_cursor"]) for r in records] == [(r["id"], r["_cursor"]) for r in plain]
 
 
-def test_a_csv_column_with_spaces_is_a_config_error_that_shows_the_quoted_form() -> None:
+def test_a_json_key_with_spaces_is_a_config_error_that_shows_the_quoted_form() -> None:
+    # (A CSV stream's primary_key names a column as its header spells it, spaces and all:
+    # tests/connectors/cms_generic/test_csv_column_names.py.)
     with pytest.raises(ConfigError) as error:
         GenericCmsConnector.validate_config(
-            {"streams": {"contacts": {"type": "csv", "path": "/x/*.csv",
-                                      "primary_key": "Customer ID"}}})
-    assert "source.streams.contacts.primary_key: unexpected ' ID' in path 'Customer ID' " \
+            {"base_url": "https://cms.example.com",
+             "streams": {"users": {"path": "users", "primary_key": "Customer ID"}}})
+    assert "source.streams.users.primary_key: unexpected ' ID' in path 'Customer ID' " \
         "(a name with spaces is quoted: ['Customer ID'])" in error.value.problems
     assert parse_path("['Customer ID']").get({"Customer ID": "7"}) == "7"
