@@ -1,18 +1,20 @@
-"""CSV streams: files by path or glob, a ledger of processed files, bad rows dead-lettered.
+"""CSV streams: files by path or glob, processed files in the stream state, bad rows
+dead-lettered.
 
 Replication value (``_cursor``): the cursor column when ``incremental`` names
 one, else the time the file's content was first seen (its modification time,
-or the ledger's record of it) — so every CSV stream is incremental.
+or the record of it) — so every CSV stream is incremental.
 
-The ledger (a small JSON file, see :class:`Ledger`) remembers each processed
-file by the SHA-256 of its content with the highest cursor value it held.  A
-file is skipped only when its content is in the ledger *and* the framework
-asks for records after that cursor value — i.e. the framework's own bookmark
-says the file was synced.  A fresh state or ``--full-refresh`` (start ``None``)
-therefore re-reads everything, and a ledger entry written by a dry run (which
-moves no bookmark) cannot hide a file.  A file is entered only after all its
-pages were handed over and the generator was resumed, which the engine does
-only after committing the last page.
+The stream's own state (:attr:`~copernica_sdk.sync.connector.Stream.state`,
+key ``files``) remembers each processed file by the SHA-256 of its content with
+the highest cursor value it held.  A file is skipped only when its content is
+recorded *and* the framework asks for records after that cursor value — i.e.
+the framework's own bookmark says the file was synced.  A fresh state or
+``--full-refresh`` (start ``None``) therefore re-reads everything.  A file is
+entered just before its last page is yielded, so the engine commits the entry
+in that page's checkpoint, in one transaction with its bookmark; a dry run
+commits nothing.  The JSON :class:`Ledger` of older releases is read once, for a
+stream whose state has no record yet, and taken over.
 
 Bad rows (wrong number of columns, empty primary key, unreadable cursor or
 typed value, a row the CSV parser cannot read) are yielded as
@@ -93,11 +95,12 @@ def content_digest(content: bytes) -> str:
 
 
 class Ledger:
-    """Processed CSV files of a job: ``{stream: {sha256: {path, cursor, settings,
-    seen_at}}}`` in JSON, keyed by the SHA-256 of the file's content; ``settings``
-    is the fingerprint of the stream settings the file was read with.
-
-    Written atomically (temp file + rename) so a crash never leaves half a ledger.
+    """The JSON file of older releases that recorded processed CSV files:
+    ``{stream: {sha256: {path, cursor, settings, seen_at}}}``, keyed by the SHA-256
+    of the file's content; ``settings`` is the fingerprint of the stream settings
+    the file was read with.  Only read now, to take a stream's entries over into
+    its state (see :meth:`CsvStream._processed`).  Beside it: the
+    ``mark_missing_as_deleted`` snapshots, written atomically (temp file + rename).
     """
 
     def __init__(self, path: Path) -> None:
