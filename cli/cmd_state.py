@@ -80,7 +80,8 @@ def _show_license(job: JobConfig) -> None:
 @exits_cleanly
 def reset(ctx: click.Context, job_name: str | None, all_jobs: bool, stream: str | None,
           yes: bool) -> None:
-    """Forget bookmarks and change digests, so the next run resends everything.
+    """Forget bookmarks, streams' own state and change digests, so the next run
+    resends everything.
 
     Copernica is not touched, and the resend is harmless (upserts by key).
     Dead letters and run history are kept.

@@ -68,8 +68,10 @@ class GenericCmsConnector(Connector):
         ConfigField("verify_tls", "bool", default=True,
                     description="verify the site's TLS certificate"),
         ConfigField("ledger_path", required=False,
-                    description="JSON file remembering processed CSV files (default: in the "
-                                "user state directory, one per set of CSV streams)"),
+                    description="JSON file of older releases remembering processed CSV "
+                                "files, taken over once into the stream state; the "
+                                "mark_missing_as_deleted snapshot is kept beside it (default: "
+                                "in the user state directory, one per set of CSV streams)"),
     )
 
     @classmethod

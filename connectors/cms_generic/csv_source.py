@@ -1,18 +1,20 @@
-"""CSV streams: files by path or glob, a ledger of processed files, bad rows dead-lettered.
+"""CSV streams: files by path or glob, processed files in the stream state, bad rows
+dead-lettered.
 
 Replication value (``_cursor``): the cursor column when ``incremental`` names
 one, else the time the file's content was first seen (its modification time,
-or the ledger's record of it) — so every CSV stream is incremental.
+or the record of it) — so every CSV stream is incremental.
 
-The ledger (a small JSON file, see :class:`Ledger`) remembers each processed
-file by the SHA-256 of its content with the highest cursor value it held.  A
-file is skipped only when its content is in the ledger *and* the framework
-asks for records after that cursor value — i.e. the framework's own bookmark
-says the file was synced.  A fresh state or ``--full-refresh`` (start ``None``)
-therefore re-reads everything, and a ledger entry written by a dry run (which
-moves no bookmark) cannot hide a file.  A file is entered only after all its
-pages were handed over and the generator was resumed, which the engine does
-only after committing the last page.
+The stream's own state (:attr:`~copernica_sdk.sync.connector.Stream.state`,
+key ``files``) remembers each processed file by the SHA-256 of its content with
+the highest cursor value it held.  A file is skipped only when its content is
+recorded *and* the framework asks for records after that cursor value — i.e.
+the framework's own bookmark says the file was synced.  A fresh state or
+``--full-refresh`` (start ``None``) therefore re-reads everything.  A file is
+entered just before its last page is yielded, so the engine commits the entry
+in that page's checkpoint, in one transaction with its bookmark; a dry run
+commits nothing.  The JSON :class:`Ledger` of older releases is read once, for a
+stream whose state has no record yet, and taken over.
 
 Bad rows (wrong number of columns, empty primary key, unreadable cursor or
 typed value, a row the CSV parser cannot read) are yielded as
@@ -60,6 +62,8 @@ _GLOB_CHARS = frozenset("*?[")
 #: Key every CSV record carries: the file it was read from, so ``dlq retry`` can
 #: tell when the file holds newer data for a dead-lettered row.
 FILE_KEY = "_file"
+#: The key of :attr:`Stream.state` holding the processed files.
+FILES_STATE = "files"
 #: Set on rows the stream could not read (their payload is the raw row).
 UNREAD_KEY = "_unread"
 #: With ``mark_missing_as_deleted``: ``""``, or when the row left the export.
@@ -75,17 +79,28 @@ def _write_json(path: Path, data: Any) -> None:
     os.replace(tmp, path)
 
 
+def _enter(files: dict[str, Any], digest: str, path: str, cursor: str | None,
+           settings: str) -> None:
+    """Record a processed file (newest last; the oldest dropped past the limit)."""
+    files.pop(digest, None)
+    files[digest] = {"path": path, "cursor": cursor, "settings": settings,
+                     "seen_at": datetime.now(UTC).strftime(timestamps.FORMAT)}
+    while len(files) > LEDGER_LIMIT:
+        files.pop(next(iter(files)))
+
+
 def content_digest(content: bytes) -> str:
     """The ledger's key of a file: SHA-256 of its bytes."""
     return hashlib.sha256(content).hexdigest()
 
 
 class Ledger:
-    """Processed CSV files of a job: ``{stream: {sha256: {path, cursor, settings,
-    seen_at}}}`` in JSON, keyed by the SHA-256 of the file's content; ``settings``
-    is the fingerprint of the stream settings the file was read with.
-
-    Written atomically (temp file + rename) so a crash never leaves half a ledger.
+    """The JSON file of older releases that recorded processed CSV files:
+    ``{stream: {sha256: {path, cursor, settings, seen_at}}}``, keyed by the SHA-256
+    of the file's content; ``settings`` is the fingerprint of the stream settings
+    the file was read with.  Only read now, to take a stream's entries over into
+    its state (see :meth:`CsvStream._processed`).  Beside it: the
+    ``mark_missing_as_deleted`` snapshots, written atomically (temp file + rename).
     """
 
     def __init__(self, path: Path) -> None:
@@ -105,20 +120,13 @@ class Ledger:
             self._data = raw if isinstance(raw, dict) else {}
         return self._data
 
-    def get(self, stream: str, digest: str) -> dict[str, Any] | None:
-        entry = self._load().get(stream, {}).get(digest)
-        return entry if isinstance(entry, dict) else None
-
-    def add(self, stream: str, digest: str, path: str, cursor: str | None,
-            settings: str | None = None) -> None:
-        data = self._load()
-        entries = data.setdefault(stream, {})
-        entries.pop(digest, None)
-        entries[digest] = {"path": path, "cursor": cursor, "settings": settings,
-                           "seen_at": datetime.now(UTC).strftime(timestamps.FORMAT)}
-        while len(entries) > LEDGER_LIMIT:
-            entries.pop(next(iter(entries)))
-        _write_json(self.path, data)
+    def entries(self, stream: str) -> dict[str, Any]:
+        """The processed files this file recorded for ``stream`` (read to take them
+        over into the stream state; never written any more)."""
+        entries = self._load().get(stream)
+        if not isinstance(entries, dict):
+            return {}
+        return {k: dict(v) for k, v in entries.items() if isinstance(v, dict)}
 
 
     def _rows_path(self, stream: str) -> Path:
@@ -166,7 +174,7 @@ class CsvStream(ConfiguredStream):
     def read(self, start: str | None, until: str) -> Iterator[list[PageItem]]:
         begin = self._start(start, self.config.incremental)
         floor = timestamps.to_utc(start) if start is not None else None
-        ledger = self.connector.ledger
+        done = self._processed()
         settings = self.settings_digest()
         deletions = self.config.mark_missing_as_deleted
         present: dict[str, Record | None] = {}  # key → row (None: unreadable this time)
@@ -177,7 +185,8 @@ class CsvStream(ConfiguredStream):
             except OSError as exc:
                 raise SourceError(f"{self.name}: cannot read {path}: {exc.strerror}") from None
             digest = content_digest(content)
-            entry = ledger.get(self.name, digest)
+            entry = done.get(digest)
+            entry = entry if isinstance(entry, dict) else None
             seen = entry.get("cursor") if entry else None
             if begin is not None and isinstance(seen, str) and seen < begin and not deletions \
                     and entry is not None and entry.get("settings") == settings:
@@ -190,6 +199,7 @@ class CsvStream(ConfiguredStream):
             highest: str | None = None
             bad = 0
             page: list[PageItem] = []
+            full: list[PageItem] | None = None  # held back: it may be the file's last
             for item in self._rows(path, content, file_cursor):
                 rejected = isinstance(item, Rejected)
                 record = item.record if isinstance(item, Rejected) else item
@@ -209,21 +219,38 @@ class CsvStream(ConfiguredStream):
                         record[DELETED_KEY] = ""
                 page.append(item if rejected else self._skip_missing(record))
                 if len(page) >= PAGE_ROWS:
-                    yield page
-                    page = []
-            if page:
-                yield page
-            # Reached only after the engine committed the file's last page.  A file
-            # with unreadable rows is not entered: it is read again every run (its
-            # dead letters updated, not duplicated) until the file or the stream's
-            # settings are fixed, and then its rows sync.
+                    if full is not None:
+                        yield full
+                    full, page = page, []
+            last = page or full
+            if page and full is not None:
+                yield full
+            # The file is entered in the stream state before its last page is
+            # yielded: the engine commits the entry with that page, in one
+            # transaction.  A file with unreadable rows is not entered: it is read
+            # again every run (its dead letters updated, not duplicated) until the
+            # file or the stream's settings are fixed, and then its rows sync.
             if bad:
                 log.warning("%s: %s has %d unreadable row(s), dead-lettered; the file is read "
                             "again next run", self.name, path, bad)
             else:
-                ledger.add(self.name, digest, str(path), highest, settings)
+                _enter(done, digest, str(path), highest, settings)
+            if last:
+                yield last
         if deletions:
             yield from self._mark_deleted(present, until)
+
+    def _processed(self) -> dict[str, Any]:
+        """The processed files in :attr:`state` (``files``), taken over once from the
+        JSON ledger of releases before the stream state (if it has this stream)."""
+        files = self.state.get(FILES_STATE)
+        if not isinstance(files, dict):
+            files = self.connector.ledger.entries(self.name)
+            if files:
+                log.info("%s: took over %d processed file(s) from %s; the file is no longer "
+                         "used for them", self.name, len(files), self.connector.ledger.path)
+            self.state[FILES_STATE] = files
+        return files
 
     def _mark_deleted(self, present: dict[str, Record | None], until: str
                       ) -> Iterator[list[PageItem]]:

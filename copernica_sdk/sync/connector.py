@@ -417,6 +417,13 @@ class Stream(ABC):
     #: so the bookmark may advance after each page.  Unsorted streams promote
     #: their bookmark only when the stream completes.
     is_sorted: bool = False
+    #: The stream's own small state (JSON-serialisable: text keys, plain values),
+    #: e.g. which export files it has processed.  The engine sets it to what was
+    #: last committed before calling :meth:`read`, and writes what it holds when a
+    #: page is yielded in that page's checkpoint, with the bookmark: change it
+    #: *before* yielding the page it belongs with, never for records not yet
+    #: yielded.  A dry run writes nothing; ``state reset`` clears it.
+    state: dict[str, Any]
 
     def __init__(self, connector: Connector, *, name: str | None = None,
                  primary_key: str | None = None,
@@ -424,6 +431,7 @@ class Stream(ABC):
                  is_sorted: bool | None = None) -> None:
         """Settings given here override the class's; those not given keep it."""
         self.connector = connector
+        self.state = {}
         if name is not None:
             self.name = name
         if primary_key is not None:

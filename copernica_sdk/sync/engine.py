@@ -17,6 +17,7 @@ next run picks it up.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -283,12 +284,18 @@ class SyncEngine:
         report.bookmark = bookmark
         highest: str | None = None
         completed = False
+        # The stream's own state: what it holds when it yields a page commits with it.
+        stream.state = self.state.stream_state(stream.name)
+        committed = _state_text(stream.state)
         try:
             for page in stream.read(start, until):
+                whole = len(page)
                 if self.options.limit is not None:
                     page = page[: max(0, self.options.limit - report.read)]
                 if not page:
                     break
+                # A page cut short by --limit may not carry state meant for all of it.
+                own = _state_text(stream.state) if len(page) == whole else committed
                 outcomes = self._write_page(stream, mapping, page, report)
                 if report.exit_code in (ExitCode.UNAVAILABLE, ExitCode.AUTH):
                     return report  # nothing of this page is committed: the next run redoes it
@@ -296,7 +303,9 @@ class SyncEngine:
                 new_bookmark = None
                 if stream.is_sorted and highest is not None:
                     new_bookmark = min_ts(highest, until)
-                self._commit(stream, outcomes, run_id, bookmark=new_bookmark, report=report)
+                self._commit(stream, outcomes, run_id, bookmark=new_bookmark, report=report,
+                             stream_state=stream.state if own != committed else None)
+                committed = own
                 if self.progress is not None:
                     self.progress.on_page(report)
                 if self.options.limit is not None and report.read >= self.options.limit:
@@ -311,9 +320,13 @@ class SyncEngine:
             if isinstance(exc, ListingInconsistentError) and stream.is_sorted:
                 self._restore_bookmark(stream, saved, report)
             return report
-        if completed and not stream.is_sorted and highest is not None:
-            # Unsorted streams promote their bookmark only once every page is in.
-            self._commit(stream, [], run_id, bookmark=min_ts(highest, until), report=report)
+        final = min_ts(highest, until) if not stream.is_sorted and highest is not None else None
+        changed = _state_text(stream.state) != committed
+        if completed and (final is not None or changed):
+            # Unsorted streams promote their bookmark only once every page is in; state
+            # changed after the last page (e.g. its file done) commits here too.
+            self._commit(stream, [], run_id, bookmark=final, report=report,
+                         stream_state=stream.state if changed else None)
         return report
 
     def _restore_bookmark(self, stream: Stream, saved: str | None, report: StreamReport) -> None:
@@ -656,7 +669,8 @@ class SyncEngine:
     # -- checkpoint ---------------------------------------------------------------
 
     def _commit(self, stream: Stream, outcomes: Iterable[_Outcome], run_id: int | None, *,
-                bookmark: str | None, report: StreamReport) -> None:
+                bookmark: str | None, report: StreamReport,
+                stream_state: Mapping[str, Any] | None = None) -> None:
         if self.options.dry_run:
             return
         outcomes = list(outcomes)
@@ -711,6 +725,8 @@ class SyncEngine:
             if bookmark is not None:
                 cp.set_bookmark(stream.name, bookmark)
                 report.bookmark = bookmark
+            if stream_state is not None:
+                cp.set_stream_state(stream.name, stream_state)
             for hook in self.hooks:
                 hook.on_checkpoint(cp, job=self.job, stream=stream.name, records_synced=synced)
 
@@ -719,6 +735,11 @@ class _Aborted(APIError):
     """A write not attempted because another write of the page failed first."""
 
     retryable = True
+
+
+def _state_text(state: Mapping[str, Any]) -> str:
+    """A stream's own state as compared between pages (and as stored)."""
+    return json.dumps(state, sort_keys=True, default=str)
 
 
 def _facts_scope(stream: Stream) -> str:

@@ -205,6 +205,14 @@ MIGRATIONS: list[str] = [
         id  INTEGER PRIMARY KEY CHECK (id = 1),
         pem TEXT NOT NULL);
     """,
+    # 6: a stream's own state (Stream.state, JSON), committed with its bookmark.
+    """
+    CREATE TABLE stream_state (
+        stream      TEXT    PRIMARY KEY,
+        value       TEXT    NOT NULL,
+        updated_at  TEXT    NOT NULL
+    ) WITHOUT ROWID;
+    """,
 ]
 
 
@@ -417,6 +425,16 @@ class Checkpoint:
             "ON CONFLICT (stream) DO UPDATE SET value = excluded.value, "
             "updated_at = excluded.updated_at",
             (_text(stream), _text(value), _now()),
+        )
+
+    def set_stream_state(self, stream: str, value: Mapping[str, Any]) -> None:
+        """Keep ``stream``'s own state (:attr:`Stream.state`, JSON-serialisable)
+        with this checkpoint: it commits, or rolls back, with the bookmark."""
+        self._db().execute(
+            "INSERT INTO stream_state (stream, value, updated_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (stream) DO UPDATE SET value = excluded.value, "
+            "updated_at = excluded.updated_at",
+            (_text(stream), _dump_payload(value), _now()),
         )
 
     def clear_bookmark(self, stream: str) -> None:
@@ -844,6 +862,13 @@ class StateStore:
             "SELECT stream, value FROM bookmarks ORDER BY stream").fetchall()
         return {str(s): str(v) for s, v in rows}
 
+    def stream_state(self, stream: str) -> dict[str, Any]:
+        """``stream``'s own state as last committed (``{}`` when it has none)."""
+        row = self._read().execute("SELECT value FROM stream_state WHERE stream = ?",
+                                   (_text(stream),)).fetchone()
+        value = {} if row is None else json.loads(row[0])
+        return value if isinstance(value, dict) else {}
+
     def hashes(self, scope: str, keys: Iterable[str]) -> dict[str, str]:
         """The stored content hash of each of ``keys`` that has one."""
         scope = _text(scope)
@@ -1036,9 +1061,10 @@ class StateStore:
         return {name: int(db.execute(sql).fetchone()[0]) for name, sql in queries.items()}
 
     def reset(self, stream: str | None = None, *, hashes: bool = True) -> None:
-        """Forget bookmarks — of ``stream`` or of every stream — and, unless
-        ``hashes=False``, the matching content hashes, so a full refresh resends
-        everything.  Profile ids, identities, dead letters and runs are kept.
+        """Forget bookmarks and streams' own state (:attr:`Stream.state`) — of
+        ``stream`` or of every stream — and, unless ``hashes=False``, the matching
+        content hashes, so a full refresh resends everything.  Profile ids,
+        identities, dead letters and runs are kept.
 
         For one stream, bookmarks and hash scopes named ``stream`` or
         ``stream:<anything>`` (e.g. a per-shop partition ``orders:shop2``) go.
@@ -1046,11 +1072,14 @@ class StateStore:
         with self._transaction():
             if stream is None:
                 self._conn.execute("DELETE FROM bookmarks")
+                self._conn.execute("DELETE FROM stream_state")
                 if hashes:
                     self._conn.execute("DELETE FROM hashes")
                 return
             s = _text(stream)
             self._conn.execute(f"DELETE FROM bookmarks WHERE {_stream_range('stream')}",
+                               (s, s, s))
+            self._conn.execute(f"DELETE FROM stream_state WHERE {_stream_range('stream')}",
                                (s, s, s))
             if hashes:
                 self._conn.execute(f"DELETE FROM hashes WHERE {_stream_range('scope')}",

@@ -21,7 +21,7 @@ __all__ = ["TABLES", "CopyReport", "copy_state"]
 TABLES: tuple[str, ...] = (
     "runs", "bookmarks", "hashes", "profile_ids", "identities", "profile_owners", "facts",
     "dead_letters", "license_install", "license_clock", "license_runs", "usage_events",
-    "usage_deliveries",
+    "usage_deliveries", "stream_state",
 )
 
 #: Tables whose ``id`` comes from a sequence on PostgreSQL (moved past the copied ids).

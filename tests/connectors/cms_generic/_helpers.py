@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from copernica_sdk.retry import RetryPolicy
+from copernica_sdk.sync.state import StateStore
 from copernica_sync.connectors.cms_generic import GenericCmsConnector
 from copernica_sync.connectors.cms_generic import testing as fake
 
@@ -39,8 +40,16 @@ def connector(config: dict[str, Any]) -> GenericCmsConnector:
 
 def read_all(conn: GenericCmsConnector, name: str, start: str | None = None,
              until: str = "2999-01-01T00:00:00") -> list[dict[str, Any]]:
+    """Every record of ``name`` in one read.  Like the engine, it loads the stream's
+    own state before reading and commits it after (in a state file beside the
+    connector's ledger), so consecutive reads see what earlier ones processed."""
     stream = next(s for s in conn.streams() if s.name == name)
-    return [r for page in stream.read(start, until) for r in page]
+    with StateStore(conn.ledger.path.with_name("read_all.sqlite3")) as state:
+        stream.state = state.stream_state(name)
+        records = [r for page in stream.read(start, until) for r in page]
+        with state.checkpoint() as cp:
+            cp.set_stream_state(name, stream.state)
+    return records
 
 
 def write_csv(path: Path, rows: list[tuple[Any, ...]]) -> Path:

@@ -16,7 +16,7 @@ from copernica_sdk.sync.report import ExitCode, RunReport
 from copernica_sdk.sync.runner import schema_for
 from copernica_sdk.sync.state import DeadLetter, StateStore
 from copernica_sdk.testing.fake_copernica import FakeCopernica
-from copernica_sync.connectors.cms_generic import GenericCmsConnector
+from copernica_sync.connectors.cms_generic import GenericCmsConnector, csv_source
 
 from ._helpers import connector, preset, preset_source, read_all, write_csv
 
@@ -82,13 +82,16 @@ def test_a_changed_file_is_reread_in_full(tmp_path: Path) -> None:
         ("1", True), ("2", False), ("3", False)]
 
 
-def test_a_file_is_recorded_only_after_its_last_page_was_handed_over(tmp_path: Path) -> None:
+def test_a_file_is_recorded_only_after_its_last_page_was_handed_over(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(csv_source, "PAGE_ROWS", 2)
     write_csv(tmp_path / "contacts-1.csv", ROWS)
-    conn = _conn(tmp_path)
-    pages = conn.streams()[0].read("2024-01-01T00:00:00", "2999-01-01T00:00:00")
-    next(pages)
+    stream = _conn(tmp_path).streams()[0]
+    pages = stream.read("2024-01-01T00:00:00", "2999-01-01T00:00:00")
+    assert len(next(pages)) == 2  # not the file's last page
     pages.close()  # the run stopped before the engine asked for more
-    assert not (tmp_path / "ledger.json").exists()
+    assert stream.state["files"] == {}
+    assert not (tmp_path / "ledger.json").exists()  # the JSON ledger is no longer written
 
 
 def test_bad_rows_are_dead_lettered_with_their_line_number(tmp_path: Path) -> None:
