@@ -37,14 +37,6 @@ TOKEN = "cop-token-S3CRET-7f3a9e1b5c"
 TOKEN_B = "cop-token-S3CRET-b-20d4c8aa"
 EXECUTABLE = Path(sys.executable).parent / "copernica-sync"
 
-# Variables that would change what the CLI reads; tests set what they need.
-
-
-
-
-
-
-
 
 def closed_port() -> int:
     """A loopback port nobody listens on (bound, then released)."""

@@ -150,12 +150,6 @@ def reference_snapshot(shop: FakeShop, tmp: Path) -> Snapshot:
 
 # -- the real command --------------------------------------------------------------------
 
-
-
-
-
-
-
 @dataclass
 class CliJob:
     """A config file for one job on the fakes, and the real ``copernica-sync`` on it."""
