@@ -143,6 +143,7 @@ def report_error(exc: BaseException, *, prefix: str = "", resumes: bool = False)
         TransportError,
         UnsafeRequestError,
     )
+    from copernica_sdk.jobs import exit_code_for
     from copernica_sdk.licensing.errors import LicenseRefusedError
     from copernica_sdk.sync.errors import ConfigError, JobLockedError, SourceAuthError, SourceError
     from copernica_sdk.sync.state_files import StateError
@@ -152,41 +153,43 @@ def report_error(exc: BaseException, *, prefix: str = "", resumes: bool = False)
     def say(text: str) -> None:
         click.echo(prefix + REDACTOR.redact(text), err=True)
 
+    code = int(exit_code_for(exc))  # the message below; the code, one mapping for all
+
     if isinstance(exc, ConfigError):
         say("Configuration problem" + ("s:" if len(exc.problems) > 1 else ":"))
         for problem in exc.problems:
             say(f"  - {problem}")
-        return 2
+        return code
     if isinstance(exc, JobLockedError):
         say(str(exc))
-        return 75
+        return code
     if isinstance(exc, StateError):
         say(f"State file problem: {exc}")
-        return 6
+        return code
     if isinstance(exc, LicenseRefusedError):
         say(str(exc))
-        return 3
+        return code
     if isinstance(exc, AuthenticationError):
         say(f"Authentication failed: Copernica refused the credentials ({exc.message}). "
             "Check copernica.access_token (Copernica → Admin → Access tokens; the token must "
             "belong to this account), or username/password when auth = \"login\".")
-        return 4
+        return code
     if isinstance(exc, SourceAuthError):
         say(f"Authentication failed: {exc}")
-        return 4
+        return code
     if isinstance(exc, ConfigurationError):  # the client's settings (an http endpoint…)
         say(f"Configuration problem: {exc}")
-        return 2
+        return code
     if isinstance(exc, UnsafeRequestError | RedirectRefusedError):
         say(f"Refused: {exc}")  # fix the configuration (a field, the endpoint): exit 2
-        return 2
+        return code
     if isinstance(exc, TransportError | HTTPStatusError | SourceError):
         say(f"Unavailable: {exc}" + (" — nothing was lost; the next run resumes where this "
                                      "one stopped" if resumes else "; try again later"))
-        return 5
+        return code
     if isinstance(exc, CopernicaError):
         say(f"Error: {exc}")
-        return 5
+        return code
     if isinstance(exc, click.ClickException | click.exceptions.Exit | click.exceptions.Abort):
         return None  # click's own: usage errors and exits keep their codes
     # A bug (ours or a connector's): one line, not a traceback, and the code the run
@@ -196,7 +199,7 @@ def report_error(exc: BaseException, *, prefix: str = "", resumes: bool = False)
     logging.getLogger("copernica_sync").debug("internal error", exc_info=exc)
     say(f"Internal error (a bug; please report it with the output of `copernica-sync -vv "
         f"…`): {type(exc).__name__}: {exc}. Nothing committed is lost; the next run resumes.")
-    return 5
+    return code
 
 
 def exits_cleanly(func: F) -> F:

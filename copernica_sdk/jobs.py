@@ -18,12 +18,39 @@ from .sync.engine import CheckpointHook, ProgressListener, SyncEngine, SyncOptio
 from .sync.errors import JobLockedError
 from .sync.lock import lock_for
 from .sync.registry import load_connector
-from .sync.report import RunReport
+from .sync.report import ExitCode, RunReport
 from .sync.runner import Job, open_job, state_path_for
 
-__all__ = ["Job", "license_decision", "open_job", "run_job"]
+__all__ = ["Job", "exit_code_for", "license_decision", "open_job", "run_job"]
 
 log = logging.getLogger("copernica_sdk.sync")
+
+
+def exit_code_for(exc: BaseException) -> ExitCode:
+    """The documented exit code (docs/cli.md) of a run that ends with ``exc``: the CLI
+    exits with it, a worker's task returns it."""
+    from .errors import (
+        AuthenticationError,
+        ConfigurationError,
+        RedirectRefusedError,
+        UnsafeRequestError,
+    )
+    from .licensing.errors import LicenseRefusedError
+    from .sync.errors import ConfigError, SourceAuthError
+    from .sync.state_files import StateError
+
+    if isinstance(exc, ConfigError | ConfigurationError | UnsafeRequestError
+                  | RedirectRefusedError):
+        return ExitCode.CONFIG
+    if isinstance(exc, JobLockedError):
+        return ExitCode.LOCKED
+    if isinstance(exc, StateError):
+        return ExitCode.STATE
+    if isinstance(exc, LicenseRefusedError):
+        return ExitCode.LICENSE
+    if isinstance(exc, AuthenticationError | SourceAuthError):
+        return ExitCode.AUTH
+    return ExitCode.UNAVAILABLE  # the source or Copernica unavailable, or a bug (logged)
 
 
 def run_job(job: Job, options: SyncOptions, *, hooks: Sequence[CheckpointHook] = (),

@@ -14,42 +14,19 @@ from typing import Any
 
 from ..client import CallGate
 from ..errors import (
-    AuthenticationError,
-    ConfigurationError,
     CopernicaError,
-    RedirectRefusedError,
-    UnsafeRequestError,
 )
-from ..jobs import open_job, run_job
-from ..licensing.errors import LicenseRefusedError
+from ..jobs import exit_code_for, open_job, run_job
 from ..sync.config import CopernicaSettings, load_config
-from ..sync.errors import ConfigError, JobLockedError, SourceAuthError
 from ..sync.report import ExitCode
-from ..sync.state_files import StateError
 from .schedule import last_tick
 
-__all__ = ["exit_code_for", "run_configured"]
+__all__ = ["run_configured"]
 
 log = logging.getLogger("copernica_sdk.scale")
 
 #: Makes the call gate for a job's Copernica account (None: no cap).
 GateFactory = Callable[[CopernicaSettings], CallGate | None]
-
-
-def exit_code_for(exc: BaseException) -> ExitCode:
-    """The documented exit code (docs/cli.md) a run ending with ``exc`` has."""
-    if isinstance(exc, ConfigError | ConfigurationError | UnsafeRequestError
-                  | RedirectRefusedError):
-        return ExitCode.CONFIG
-    if isinstance(exc, JobLockedError):
-        return ExitCode.LOCKED
-    if isinstance(exc, StateError):
-        return ExitCode.STATE
-    if isinstance(exc, LicenseRefusedError):
-        return ExitCode.LICENSE
-    if isinstance(exc, AuthenticationError | SourceAuthError):
-        return ExitCode.AUTH
-    return ExitCode.UNAVAILABLE  # the source or Copernica unavailable, or a bug (logged)
 
 
 def run_configured(config_path: str, job_name: str, *, scheduled: bool = False,
