@@ -46,11 +46,12 @@ class WooCommerceConnector(Connector):
         ConfigField("query_string_auth", "bool", default=False,
                     description="send the keys as query parameters (for hosts that strip the "
                                 "Authorization header; https only)"),
-        ConfigField("timeout", "int", default=60, description="read timeout per request, seconds"),
-        ConfigField("deadline", "int", default=120,
+        ConfigField("timeout", "int", default=60, minimum=1,
+                    description="read timeout per request, seconds"),
+        ConfigField("deadline", "int", default=120, minimum=1,
                     description="most seconds one whole request may take (a shop that trickles "
                                 "its answer is cut off; the retry policy then decides)"),
-        ConfigField("per_page", "int", default=MAX_PER_PAGE,
+        ConfigField("per_page", "int", default=MAX_PER_PAGE, minimum=1, maximum=MAX_PER_PAGE,
                     description="records per request (max 100; halved automatically on timeouts)"),
         ConfigField("role", default=DEFAULT_ROLES,
                     description="account roles to read, comma-separated: the default is the "
@@ -93,13 +94,8 @@ class WooCommerceConnector(Connector):
 
     @classmethod
     def config_problems(cls, config: Mapping[str, Any]) -> list[str]:
+        # (Ranges are the ConfigFields' minimum/maximum; what they cannot say is here.)
         problems = []
-        if not 1 <= config["per_page"] <= MAX_PER_PAGE:
-            problems.append(f"per_page: must be between 1 and {MAX_PER_PAGE}")
-        if config["timeout"] < 1:
-            problems.append("timeout: must be at least 1 second")
-        if config["deadline"] < 1:
-            problems.append("deadline: must be at least 1 second")
         if config.get("start_date"):
             try:
                 to_utc(config["start_date"], epoch_numbers=False)

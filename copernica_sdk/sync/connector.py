@@ -296,12 +296,18 @@ class Connector(ABC):
         except ConfigError as exc:
             problems = exc.problems
             out = {}
-        # Range and format checks need every setting typed; unknown keys do not matter.
-        field_keys = {f"{prefix}.{f.name}" for f in cls.config_spec}
-        if not any(problem.split(":", 1)[0] in field_keys for problem in problems):
-            if not out:
-                out = {f.name: given.get(f.name, f.default) for f in cls.config_spec}
-            problems += [f"{prefix}.{problem}" for problem in cls.config_problems(out)]
+        # The connector's own checks run too, so every problem comes at once: over the
+        # typed settings, a setting that failed its type or range taken at its default
+        # (and its own problem not repeated).  Not when a required setting without a
+        # default is wrong: the checks may rely on it.
+        bad = {problem.split(":", 1)[0].removeprefix(f"{prefix}.").split(".")[0]
+               for problem in problems}
+        if not any(f.name in bad and f.required and f.default is None
+                   for f in cls.config_spec):
+            typed = out or {f.name: f.default if f.name in bad else given.get(f.name, f.default)
+                            for f in cls.config_spec}
+            problems += [f"{prefix}.{problem}" for problem in cls.config_problems(typed)
+                         if problem.split(":", 1)[0] not in bad]
         if problems:
             raise ConfigError(problems)
         return out
