@@ -250,6 +250,16 @@ def new_session() -> requests.Session:
     return session
 
 
+
+def _limits(deadline: float, timeout: tuple[float, float]) -> tuple[float, _Urllib3Timeout]:
+    """When a call with ``deadline`` must end (monotonic clock), and urllib3's timeouts
+    for it: (connect, read) capped by the deadline, which is also the total."""
+    if not (deadline > 0 and math.isfinite(deadline)):
+        raise ValueError(f"deadline must be a positive number of seconds, not {deadline!r}")
+    connect, read = timeout
+    return time.monotonic() + deadline, _Urllib3Timeout(
+        connect=min(connect, deadline), read=min(read, deadline), total=deadline)
+
 def request(session: requests.Session, method: str, url: str, *, deadline: float,
             timeout: tuple[float, float], max_bytes: int | None = None,
             **kwargs: Any) -> requests.Response:
@@ -261,12 +271,7 @@ def request(session: requests.Session, method: str, url: str, *, deadline: float
     read (``.content`` works as usual).  Raises :class:`DeadlineExceeded`,
     :class:`BodyTooLarge` or the usual ``requests`` exceptions.
     """
-    if not (deadline > 0 and math.isfinite(deadline)):
-        raise ValueError(f"deadline must be a positive number of seconds, not {deadline!r}")
-    end = time.monotonic() + deadline
-    connect, read = timeout
-    total = _Urllib3Timeout(connect=min(connect, deadline), read=min(read, deadline),
-                            total=deadline)
+    end, total = _limits(deadline, timeout)
     call = _Call(end)
     _current.call = call
     try:
@@ -362,12 +367,7 @@ class DirectPost:
              max_bytes: int | None = None) -> Answer:
         """Send ``body`` and read the whole answer within ``deadline`` seconds; raises
         what :func:`request` raises for the same failure."""
-        if not (deadline > 0 and math.isfinite(deadline)):
-            raise ValueError(f"deadline must be a positive number of seconds, not {deadline!r}")
-        end = time.monotonic() + deadline
-        connect, read = timeout
-        total = _Urllib3Timeout(connect=min(connect, deadline), read=min(read, deadline),
-                                total=deadline)
+        end, total = _limits(deadline, timeout)
         pool = self._pool_of(adapter, verify)
         call = _Call(end, whole=True)
         handle = _WATCHDOG.schedule(end, call.expire)
