@@ -638,18 +638,9 @@ class StateStore:
                 os.close(os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
         # One write connection, shared under a lock: SQLite serialises writers
         # anyway.  isolation_level=None: transactions are ours to begin and end.
-        self._lock = threading.RLock()
         self._conn = sqlite3.connect(self.path, timeout=5.0, isolation_level=None,
                                      check_same_thread=False)
-        self._current_run = None
-        # The thread inside checkpoint(), if any; only the writer sets it.
-        self._writer = None
-        self._local = threading.local()
-        # Weak: a reader connection lives as long as its thread; close() closes
-        # the ones still alive.
-        self._readers = weakref.WeakSet()
-        self._readers_lock = threading.Lock()
-        self._closed = False
+        self._init_shared()
         try:
             self._conn.execute("PRAGMA busy_timeout = 5000")
             self._conn.execute("PRAGMA journal_mode = WAL")
@@ -661,15 +652,22 @@ class StateStore:
             self._conn.close()
             raise
 
-    def _open_pg(self, location: str) -> None:
+    def _init_shared(self) -> None:
+        """What both engines' stores hold besides the write connection."""
         self._lock = threading.RLock()
-        self._conn = _sql.PgConnection.open(location)
         self._current_run = None
+        # The thread inside checkpoint(), if any; only the writer sets it.
         self._writer = None
         self._local = threading.local()
+        # Weak: a reader connection lives as long as its thread; close() closes
+        # the ones still alive.
         self._readers = weakref.WeakSet()
         self._readers_lock = threading.Lock()
         self._closed = False
+
+    def _open_pg(self, location: str) -> None:
+        self._conn = _sql.PgConnection.open(location)
+        self._init_shared()
         try:
             self._migrate_pg(_sql.schema_of(location))
         except BaseException:
