@@ -189,6 +189,9 @@ class FakeHTTPServer(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default backlog is 5: a client opening a pool of 16 or 64
+    # connections at once would wait out SYN retries (or worse) on the overflow.
+    request_queue_size = 128
 
     def __init__(
         self, address: tuple[str, int], app: WsgiApp, body_limit: Callable[[], int]
