@@ -30,11 +30,14 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
+
+T = TypeVar("T")
 
 __all__ = ["PostgresServer", "RedisServer", "Unavailable", "postgres_server", "postgres_url",
            "redis_server", "redis_url", "running_postgres", "running_redis"]
@@ -183,11 +186,10 @@ def running_postgres() -> Iterator[PostgresServer]:
             _stop(proc)
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    """A PostgreSQL server for the session (see the module docstring)."""
+def _for_the_session(server: AbstractContextManager[T]) -> Iterator[T]:
+    """Run ``server`` for as long as the fixture lives; without its binaries, skip
+    (or fail under CI=true: see :func:`_unavailable`)."""
     try:
-        server = running_postgres()
         started = server.__enter__()
     except Unavailable as exc:
         _unavailable(str(exc))
@@ -195,6 +197,12 @@ def postgres_server() -> Iterator[PostgresServer]:
         yield started
     finally:
         server.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL server for the session (see the module docstring)."""
+    yield from _for_the_session(running_postgres())
 
 
 def _pg_ready(port: int) -> bool:
@@ -245,15 +253,7 @@ def running_redis() -> Iterator[RedisServer]:
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisServer]:
     """A Redis server for the session (see the module docstring)."""
-    try:
-        server = running_redis()
-        started = server.__enter__()
-    except Unavailable as exc:
-        _unavailable(str(exc))
-    try:
-        yield started
-    finally:
-        server.__exit__(None, None, None)
+    yield from _for_the_session(running_redis())
 
 
 @pytest.fixture
