@@ -20,6 +20,7 @@ __all__ = [
     "fit_lengths",
     "id_of",
     "parent_id",
+    "retrieve_by_id",
     "set_fields",
     "to_requirements",
     "upserted",
@@ -109,6 +110,17 @@ def upserted(page: Page[T], search: Callable[[], Page[T]], *, what: str, where: 
         raise NotFoundError(f"upsert of {dict(key)!r} left no {what} behind",
                             operation=operation)
     return page.items[0]
+
+
+def retrieve_by_id(client: ClientCore, operation: str, model: type[T], obj: IdLike,
+                   what: str) -> T:
+    """The ``model`` that ``operation`` (an ``X_retrieve``) returns for ``obj``'s id;
+    :class:`NotFoundError` naming it when there is none."""
+    object_id = id_of(obj, what)
+    found = client._call(operation, {"id": object_id}).entity(model)
+    if found is None:
+        raise NotFoundError(f"no {what} with id {object_id}", operation=operation)
+    return found
 
 
 def parent_id(client: ClientCore, obj: IdLike, object_id: int, *, attribute: str,

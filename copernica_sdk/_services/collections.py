@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from .._paging import auto_paging
 from ..errors import NotFoundError
 from ..models import Collection, Page
-from ._common import ClientCore, IdLike, id_of
+from ._common import ClientCore, IdLike, id_of, retrieve_by_id
 
 __all__ = ["CollectionsService"]
 
@@ -45,13 +45,8 @@ class CollectionsService:
 
     def retrieve(self, collection: IdLike) -> Collection:
         """A collection by id (``Collection_retrieve``); :class:`NotFoundError` if none."""
-        collection_id = id_of(collection, "collection")
-        found = self._client._call("Collection_retrieve",
-                                   {"id": collection_id}).entity(Collection)
-        if found is None:
-            raise NotFoundError(f"no collection with id {collection_id}",
-                                operation="Collection_retrieve")
-        return found
+        return retrieve_by_id(self._client, "Collection_retrieve", Collection, collection,
+                              "collection")
 
     def create(self, database: IdLike, name: str) -> Collection:
         """Create a collection.  Example: ``client.collections.create(db, "Orders")``."""

@@ -9,7 +9,7 @@ from .._paging import auto_paging
 from ..errors import NotFoundError, UnsafeRequestError
 from ..models import Callback, Database, Page
 from ..values import WireValue
-from ._common import ClientCore, IdLike, encode_fields, id_of
+from ._common import ClientCore, IdLike, encode_fields, id_of, retrieve_by_id
 
 __all__ = ["DatabasesService"]
 
@@ -53,12 +53,7 @@ class DatabasesService:
 
     def retrieve(self, database: IdLike) -> Database:
         """A database by id (``Database_retrieve``); :class:`NotFoundError` if there is none."""
-        database_id = id_of(database, "database")
-        found = self._client._call("Database_retrieve", {"id": database_id}).entity(Database)
-        if found is None:
-            raise NotFoundError(f"no database with id {database_id}",
-                                operation="Database_retrieve")
-        return found
+        return retrieve_by_id(self._client, "Database_retrieve", Database, database, "database")
 
     def update(self, database: IdLike, *, name: str | None = None,
                description: str | None = None,

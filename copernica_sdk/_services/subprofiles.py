@@ -21,6 +21,7 @@ from ._common import (
     fit_lengths,
     id_of,
     parent_id,
+    retrieve_by_id,
     set_fields,
     to_requirements,
     upserted,
@@ -99,13 +100,8 @@ class SubprofilesService:
 
     def retrieve(self, subprofile: IdLike) -> Subprofile:
         """A subprofile by id alone (``SubProfile_retrieve``); :class:`NotFoundError` if none."""
-        subprofile_id = id_of(subprofile, "subprofile")
-        found = self._client._call("SubProfile_retrieve",
-                                   {"id": subprofile_id}).entity(Subprofile)
-        if found is None:
-            raise NotFoundError(f"no subprofile with id {subprofile_id}",
-                                operation="SubProfile_retrieve")
-        return found
+        return retrieve_by_id(self._client, "SubProfile_retrieve", Subprofile, subprofile,
+                              "subprofile")
 
     def create(self, profile: IdLike, collection: IdLike,
                fields: Mapping[str, WireValue], *,
