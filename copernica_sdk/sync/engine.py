@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -28,16 +27,12 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import (
-    APIError,
     AuthenticationError,
-    ConstraintError,
     CopernicaError,
-    NotFoundError,
-    UnsafeRequestError,
-    ValidationError,
 )
 from ._bookmarks import format_ts, max_ts, min_ts, minus, replication_max, replication_problem
 from ._field_check import check_target_fields
+from ._page_writer import Aborted, PageWriter
 from .connector import Connector, PageItem, Record, Rejected, Skipped, Stream
 from .errors import (
     ConfigError,
@@ -55,7 +50,7 @@ from .identity import (
     resolve_precedence,
     staying_claimants,
 )
-from .mapping import MappedRecord, ProfileWrite, StreamMapping, TargetMapping
+from .mapping import MappedRecord, ProfileWrite, StreamMapping, SubprofileWrite, TargetMapping
 from .report import ExitCode, RunReport, StreamReport, Terminated
 from .state import Checkpoint, ProfileOwner, StateStore
 
@@ -66,10 +61,6 @@ if TYPE_CHECKING:
 __all__ = ["CheckpointHook", "ProgressListener", "SyncEngine", "SyncOptions"]
 
 log = logging.getLogger("copernica_sdk.sync")
-
-# Errors that condemn one record, not the run: the same call would fail again.
-_RECORD_ERRORS = (ConstraintError, ValidationError, UnsafeRequestError, MappingError, ValueError)
-
 
 @dataclass(frozen=True)
 class SyncOptions:
@@ -147,7 +138,6 @@ class SyncEngine:
         self.hooks = tuple(hooks)
         self.progress = progress
         self._clock = clock
-        self._stop = threading.Event()
         self._targets: _Targets | None = None
         self._pool: ThreadPoolExecutor | None = None
 
@@ -367,21 +357,20 @@ class SyncEngine:
         todo = [o for o in mapped if not o.skipped]
         report.unchanged += len(mapped) - len(todo)
         if todo and not self.options.dry_run:
-            self._stop.clear()
             groups: dict[str, list[_Outcome]] = {}
             for outcome in todo:
                 assert outcome.mapped is not None
                 groups.setdefault(outcome.mapped.profile.key, []).append(outcome)
             if self._pool is None:  # replaying dead letters outside run()
                 with ThreadPoolExecutor(max_workers=max(1, self.options.concurrency)) as pool:
-                    list(pool.map(self._write_group, groups.values()))
+                    self._page_writer(pool).write(list(groups.values()))
             else:
-                list(self._pool.map(self._write_group, groups.values()))
+                self._page_writer(self._pool).write(list(groups.values()))
         elif self.options.dry_run:
             report.written += len(todo)
         for outcome in outcomes:
             if outcome.failure is not None:
-                if isinstance(outcome.failure, _Aborted) and report.error is not None:
+                if isinstance(outcome.failure, Aborted) and report.error is not None:
                     continue  # report the failure that stopped the page, not its echoes
                 auth = isinstance(outcome.failure, AuthenticationError)
                 report.exit_code = ExitCode.AUTH if auth else ExitCode.UNAVAILABLE
@@ -586,69 +575,22 @@ class SyncEngine:
 
     # -- writing ------------------------------------------------------------------
 
+    def _page_writer(self, pool: ThreadPoolExecutor) -> PageWriter:
+        return PageWriter(pool, self._upsert_profile, self._upsert_subprofile)
+
     @property
     def _database(self) -> Database:
         assert self._targets is not None, "targets are resolved at the start of a run"
         return self._targets.database
 
-    def _write_group(self, outcomes: list[_Outcome]) -> None:
-        """Write the records of one profile key, in order (the pool runs groups in parallel).
+    def _upsert_subprofile(self, profile_id: int, sub: SubprofileWrite) -> None:
+        assert self._targets is not None
+        self.client.subprofiles.upsert(profile_id, self._targets.collections[sub.collection],
+                                       key={sub.key_field: sub.key}, fields=sub.fields)
 
-        They share one profile write (see :meth:`_apply_precedence`): once it is
-        done, the others only need its id.
-        """
-        profile_id: int | None = None
-        for outcome in outcomes:
-            if self._stop.is_set():
-                outcome.failure = outcome.failure or _Aborted("stopped after an earlier failure")
-                continue
-            if profile_id is not None:
-                outcome.profile_id, outcome.profile_unchanged = profile_id, True
-            try:
-                self._write_record(outcome)
-                profile_id = outcome.profile_id
-            except _RECORD_ERRORS as exc:
-                outcome.dead_letter = str(exc)
-            except CopernicaError as exc:
-                outcome.failure = exc
-                self._stop.set()  # the page will not be committed; don't pile on more writes
-
-    def _write_record(self, outcome: _Outcome) -> None:
-        assert outcome.mapped is not None and self._targets is not None
-        profile = outcome.mapped.profile
-        database = self._targets.database
-        known_id = outcome.profile_id
-        if outcome.profile_id is None or not outcome.profile_unchanged:
-            outcome.profile_id = self._upsert_profile(database, profile, outcome.rekey_from)
-            outcome.wrote_profile = True
-        # Subprofiles Copernica already holds unchanged (an order's lines when only its
-        # status changed) are skipped, unless the profile is not the one they were on.
-        skip = outcome.unchanged_subprofiles if outcome.profile_id == known_id else frozenset()
-        try:
-            self._write_subprofiles(outcome, skip)
-        except NotFoundError:
-            if outcome.wrote_profile:
-                raise
-            # The cached profile was removed in Copernica: create it again, with
-            # every subprofile, once.
-            outcome.profile_id = self._upsert_profile(database, profile)
-            outcome.wrote_profile = True
-            outcome.subprofiles_written = 0
-            self._write_subprofiles(outcome, frozenset())
-
-    def _write_subprofiles(self, outcome: _Outcome, skip: frozenset[str]) -> None:
-        assert outcome.mapped is not None and self._targets is not None
-        assert outcome.profile_id is not None, "the profile is written first"
-        for sub in outcome.mapped.subprofiles:
-            if f"{sub.collection}\x1f{sub.key}" in skip:
-                continue
-            self.client.subprofiles.upsert(outcome.profile_id, self._targets.collections[
-                sub.collection], key={sub.key_field: sub.key}, fields=sub.fields)
-            outcome.subprofiles_written += 1
-
-    def _upsert_profile(self, database: Database, profile: ProfileWrite,
-                        rekey_from: str | None = None) -> int:
+    def _upsert_profile(self, profile: ProfileWrite, rekey_from: str | None = None) -> int:
         """Upsert by key; re-key the profile of a person whose e-mail (key) changed."""
+        database = self._database
         if rekey_from is not None:
             key_field = profile.key_field
             taken = self.client.profiles.find_one(database, {key_field: profile.key})
@@ -729,12 +671,6 @@ class SyncEngine:
                 cp.set_stream_state(stream.name, stream_state)
             for hook in self.hooks:
                 hook.on_checkpoint(cp, job=self.job, stream=stream.name, records_synced=synced)
-
-
-class _Aborted(APIError):
-    """A write not attempted because another write of the page failed first."""
-
-    retryable = True
 
 
 def _state_text(state: Mapping[str, Any]) -> str:
