@@ -122,6 +122,7 @@ class _WooStream(Stream):
     connector: WooCommerceConnector
     primary_key = "id"
     replication_key = REPLICATION_KEY
+    read_ahead = True  # reading is all a read does: the next page may come early
 
     @property
     def client(self) -> WooClient:

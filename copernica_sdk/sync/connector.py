@@ -423,6 +423,13 @@ class Stream(ABC):
     #: so the bookmark may advance after each page.  Unsorted streams promote
     #: their bookmark only when the stream completes.
     is_sorted: bool = False
+    #: True when :meth:`read` may be asked for its next page before the engine has
+    #: committed the current one: the engine then reads and maps the next page in
+    #: a thread while the current one is written.  Leave it False when ``read``
+    #: does something after a ``yield`` that must wait for that page's checkpoint
+    #: (e.g. writes a snapshot of what it has read).  :attr:`state` is taken as it
+    #: is when each page is yielded, whichever way.
+    read_ahead: bool = False
     #: The stream's own small state (JSON-serialisable: text keys, plain values),
     #: e.g. which export files it has processed.  The engine sets it to what was
     #: last committed before calling :meth:`read`, and writes what it holds when a

@@ -20,8 +20,9 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -33,6 +34,7 @@ from ..errors import (
 from ._bookmarks import format_ts, max_ts, min_ts, minus, replication_max, replication_problem
 from ._field_check import check_target_fields
 from ._page_writer import Aborted, PageWriter
+from ._read_ahead import read_ahead
 from .connector import Connector, PageItem, Record, Rejected, Skipped, Stream
 from .errors import (
     ConfigError,
@@ -105,6 +107,23 @@ class _Outcome:
     dead_letter: str | None = None
     failure: CopernicaError | None = None
     skipped: bool = False
+
+
+@dataclass
+class _Page:
+    """One page read from a stream: its items, each mapped (``None`` for a
+    :class:`Skipped`), and the stream's state (as text) when it was yielded."""
+
+    items: list[PageItem]
+    outcomes: list[_Outcome | None]
+    state: str
+    whole: bool = True
+
+    def first(self, n: int) -> _Page:
+        """The page cut to its first ``n`` items (``--limit``)."""
+        if n >= len(self.items):
+            return self
+        return _Page(self.items[:n], self.outcomes[:n], self.state, whole=False)
 
 
 @dataclass
@@ -277,31 +296,33 @@ class SyncEngine:
         # The stream's own state: what it holds when it yields a page commits with it.
         stream.state = self.state.stream_state(stream.name)
         committed = _state_text(stream.state)
+        pages = self._pages(stream, mapping, start, until)
         try:
-            for page in stream.read(start, until):
-                whole = len(page)
-                if self.options.limit is not None:
-                    page = page[: max(0, self.options.limit - report.read)]
-                if not page:
-                    break
-                # A page cut short by --limit may not carry state meant for all of it.
-                own = _state_text(stream.state) if len(page) == whole else committed
-                outcomes = self._write_page(stream, mapping, page, report)
-                if report.exit_code in (ExitCode.UNAVAILABLE, ExitCode.AUTH):
-                    return report  # nothing of this page is committed: the next run redoes it
-                highest = max_ts(highest, replication_max(stream, page, until))
-                new_bookmark = None
-                if stream.is_sorted and highest is not None:
-                    new_bookmark = min_ts(highest, until)
-                self._commit(stream, outcomes, run_id, bookmark=new_bookmark, report=report,
-                             stream_state=stream.state if own != committed else None)
-                committed = own
-                if self.progress is not None:
-                    self.progress.on_page(report)
-                if self.options.limit is not None and report.read >= self.options.limit:
-                    break
-            else:
-                completed = True
+            with read_ahead(pages) if stream.read_ahead else nullcontext(pages) as ahead:
+                for page in ahead:
+                    if self.options.limit is not None:
+                        page = page.first(max(0, self.options.limit - report.read))
+                    if not page.items:
+                        break
+                    outcomes = self._write_page(stream, mapping, page.items, report,
+                                                premapped=page.outcomes)
+                    if report.exit_code in (ExitCode.UNAVAILABLE, ExitCode.AUTH):
+                        return report  # nothing of this page is committed: the next run redoes it
+                    highest = max_ts(highest, replication_max(stream, page.items, until))
+                    new_bookmark = None
+                    if stream.is_sorted and highest is not None:
+                        new_bookmark = min_ts(highest, until)
+                    # A page cut short by --limit may not carry state meant for all of it.
+                    own = page.state if page.whole else committed
+                    self._commit(stream, outcomes, run_id, bookmark=new_bookmark, report=report,
+                                 stream_state=json.loads(own) if own != committed else None)
+                    committed = own
+                    if self.progress is not None:
+                        self.progress.on_page(report)
+                    if self.options.limit is not None and report.read >= self.options.limit:
+                        break
+                else:
+                    completed = True
         except SourceAuthError as exc:
             report.error, report.exit_code = str(exc), ExitCode.AUTH
             return report
@@ -318,6 +339,15 @@ class SyncEngine:
             self._commit(stream, [], run_id, bookmark=final, report=report,
                          stream_state=stream.state if changed else None)
         return report
+
+    def _pages(self, stream: Stream, mapping: StreamMapping, start: str | None,
+               until: str) -> Iterator[_Page]:
+        """The stream's pages, each mapped, with the stream's state as it was yielded."""
+        for items in stream.read(start, until):
+            state = _state_text(stream.state)
+            outcomes = [None if isinstance(item, Skipped) else self._map(stream, mapping, item)
+                        for item in items]
+            yield _Page(list(items), outcomes, state)
 
     def _restore_bookmark(self, stream: Stream, saved: str | None, report: StreamReport) -> None:
         """Put a sorted stream's bookmark back where the run found it.
@@ -340,15 +370,24 @@ class SyncEngine:
                     saved or "(none)")
 
     def _write_page(self, stream: Stream, mapping: StreamMapping, records: Sequence[PageItem],
-                    report: StreamReport, *, force: bool = False) -> list[_Outcome]:
+                    report: StreamReport, *, force: bool = False,
+                    premapped: Sequence[_Outcome | None] | None = None) -> list[_Outcome]:
+        """Write one page (``premapped``: its records mapped already, see :meth:`_pages`)."""
         report.read += len(records)
+        if premapped is None:
+            premapped = [None if isinstance(item, Skipped) else self._map(stream, mapping, item)
+                         for item in records]
         outcomes = []
-        for item in records:
+        for item, outcome in zip(records, premapped, strict=True):
             if isinstance(item, Skipped):
                 report.skipped += 1
                 report.skip_reasons[item.reason] = report.skip_reasons.get(item.reason, 0) + 1
-            else:
-                outcomes.append(self._map(stream, mapping, item, report))
+                continue
+            assert outcome is not None
+            outcomes.append(outcome)
+            for warning in outcome.mapped.warnings if outcome.mapped is not None else ():
+                report.warnings += 1
+                log.warning("%s record %s: %s", stream.name, outcome.record_key, warning)
         mapped = [o for o in outcomes if o.mapped is not None]
         self._resolve_identities(stream, mapping, mapped, report)
         self._apply_aggregates(stream, mapping, mapped)
@@ -385,8 +424,9 @@ class SyncEngine:
                 report.subprofiles_written += outcome.subprofiles_written
         return outcomes
 
-    def _map(self, stream: Stream, mapping: StreamMapping, item: Record | Rejected,
-             report: StreamReport) -> _Outcome:
+    def _map(self, stream: Stream, mapping: StreamMapping, item: Record | Rejected) -> _Outcome:
+        """Map one record (no state needed: a page may be mapped while another is
+        written)."""
         record = item.record if isinstance(item, Rejected) else item
         raw_key = record.get(stream.primary_key) if isinstance(record, Mapping) else None
         key = "" if raw_key is None else str(raw_key)
@@ -418,9 +458,6 @@ class SyncEngine:
             outcome.dead_letter = (f"{stream.name} record {key}: a value nests too deeply to "
                                    "be mapped; flatten it in the source")
             return outcome
-        for warning in outcome.mapped.warnings:
-            report.warnings += 1
-            log.warning("%s record %s: %s", stream.name, key, warning)
         return outcome
 
     def _resolve_identities(self, stream: Stream, mapping: StreamMapping,

@@ -73,6 +73,7 @@ class RestStream(Stream):
       then the primary key).
     """
 
+    read_ahead = True  # reading is all a read does: the next page may come early
     path: str = ""
     params: Mapping[str, Any] = {}
     records_path: str | Path = ""
