@@ -31,6 +31,13 @@ from ..errors import (
     AuthenticationError,
     CopernicaError,
 )
+from ._aggregates import (
+    aggregates_digest,
+    flush_aggregates,
+    own_fields_digest,
+    pending_scope,
+    written_scope,
+)
 from ._bookmarks import format_ts, max_ts, min_ts, minus, replication_max, replication_problem
 from ._field_check import check_target_fields
 from ._page_writer import Aborted, PageWriter
@@ -96,6 +103,12 @@ class _Outcome:
     mapped: MappedRecord | None = None
     profile_id: int | None = None
     profile_unchanged: bool = False
+    #: Digests of what the profile write holds besides the aggregates, and of its
+    #: aggregates (streams with aggregates); whether only the aggregates changed,
+    #: which leaves them to the stream's flush (:mod:`._aggregates`).
+    profile_digest: str = ""
+    aggregates_digest: str | None = None
+    aggregates_pending: bool = False
     unchanged_subprofiles: frozenset[str] = frozenset()
     rekey_from: str | None = None
     #: Field precedence (see identity.py): who this record is, and the owner row
@@ -338,6 +351,7 @@ class SyncEngine:
             # changed after the last page (e.g. its file done) commits here too.
             self._commit(stream, [], run_id, bookmark=final, report=report,
                          stream_state=stream.state if changed else None)
+        self._flush_aggregates(stream, mapping, report)
         return report
 
     def _pages(self, stream: Stream, mapping: StreamMapping, start: str | None,
@@ -392,7 +406,7 @@ class SyncEngine:
         self._resolve_identities(stream, mapping, mapped, report)
         self._apply_aggregates(stream, mapping, mapped)
         self._apply_precedence(stream, mapping, mapped)
-        self._skip_unchanged(stream, mapped, force=force or self.options.full_refresh)
+        self._skip_unchanged(stream, mapping, mapped, force=force or self.options.full_refresh)
         todo = [o for o in mapped if not o.skipped]
         report.unchanged += len(mapped) - len(todo)
         if todo and not self.options.dry_run:
@@ -551,8 +565,7 @@ class SyncEngine:
             candidates.append(Candidate(profile, Claim(rank, normalise_recency(recency),
                                                        outcome.claimant)))
         keys = {c.profile.key for c in candidates}
-        aggregates = frozenset(spec.name for spec in mapping.aggregates.fields) \
-            if mapping.aggregates is not None else frozenset()
+        aggregates = _aggregate_names(mapping)
         resolved = resolve_precedence(
             candidates, stream=stream.name, aggregates=aggregates,
             owners=self.state.profile_owners(keys),
@@ -581,15 +594,19 @@ class SyncEngine:
             fields = {**profile.fields, **totals[profile.key]}
             outcome.mapped = replace(outcome.mapped, profile=replace(profile, fields=fields))
 
-    def _skip_unchanged(self, stream: Stream, outcomes: list[_Outcome], *, force: bool) -> None:
-        """Mark records whose every write has the digest stored last time."""
+    def _skip_unchanged(self, stream: Stream, mapping: StreamMapping, outcomes: list[_Outcome],
+                        *, force: bool) -> None:
+        """Mark records whose every write has the digest stored last time; a profile
+        whose aggregates alone changed is left to the stream's flush."""
         if not outcomes:
             return
         database_id = self._database.id
         profile_scope = f"{stream.name}:profile"
+        names = _aggregate_names(mapping)
         keys = {o.mapped.profile.key for o in outcomes if o.mapped}
         known_ids = self.state.profile_ids(database_id, keys)
         digests = self.state.hashes(profile_scope, keys)
+        sent = self.state.hashes(written_scope(stream.name), keys) if names else {}
         sub_keys: dict[str, set[str]] = {}
         for outcome in outcomes:
             assert outcome.mapped is not None
@@ -600,15 +617,48 @@ class SyncEngine:
         for outcome in outcomes:
             assert outcome.mapped is not None
             profile = outcome.mapped.profile
+            outcome.profile_digest = own_fields_digest(profile, names)
+            if names:
+                outcome.aggregates_digest = aggregates_digest(
+                    {k: v for k, v in profile.fields.items() if k in names})
             outcome.profile_id = known_ids.get(profile.key)
             if force or outcome.profile_id is None:
                 continue
-            outcome.profile_unchanged = digests.get(profile.key) == profile.digest()
+            # A write that only attaches (key and aggregates: an order of a known
+            # customer) has nothing of its own to send once the profile exists.
+            attaches = names and not (profile.fields.keys() - names - {profile.key_field})
+            outcome.profile_unchanged = bool(attaches) or \
+                digests.get(profile.key) == outcome.profile_digest
+            outcome.aggregates_pending = outcome.profile_unchanged and bool(names) and \
+                sent.get(profile.key) != outcome.aggregates_digest
             outcome.unchanged_subprofiles = frozenset(
                 f"{s.collection}\x1f{s.key}" for s in outcome.mapped.subprofiles
                 if stored_subs[s.collection].get(s.key) == s.digest())
             outcome.skipped = outcome.profile_unchanged and \
                 len(outcome.unchanged_subprofiles) == len(outcome.mapped.subprofiles)
+
+    def _flush_aggregates(self, stream: Stream, mapping: StreamMapping,
+                          report: StreamReport) -> None:
+        """Write the final aggregates of the profiles the stream left pending."""
+        if mapping.aggregates is None or self.options.dry_run:
+            return
+        assert self._pool is not None
+        key_field = self.target.profile_key
+
+        def write(key: str, values: Mapping[str, str]) -> None:
+            self.client.profiles.upsert(self._database, key={key_field: key},
+                                        fields={key_field: key, **values})
+
+        result = flush_aggregates(self.state, self._pool, stream=stream.name,
+                                  facts_scope=_facts_scope(stream),
+                                  aggregates=mapping.aggregates, write=write)
+        report.profiles_written += result.written
+        report.warnings += result.warnings
+        if result.failure is not None:
+            auth = isinstance(result.failure, AuthenticationError)
+            report.exit_code = ExitCode.AUTH if auth else ExitCode.UNAVAILABLE
+            report.error = (f"writing the aggregates of {stream.name}: {result.failure} "
+                            "(they are written next run)")
 
     # -- writing ------------------------------------------------------------------
 
@@ -655,6 +705,8 @@ class SyncEngine:
         outcomes = list(outcomes)
         database_id = self._database.id
         profile_digests: dict[str, str] = {}
+        sent: dict[str, str] = {}
+        pending: dict[str, str] = {}
         sub_digests: dict[str, dict[str, str]] = {}
         ids: dict[str, int] = {}
         facts: dict[str, tuple[str, Mapping[str, str]]] = {}
@@ -678,7 +730,11 @@ class SyncEngine:
                     facts[o.record_key] = (profile.key, o.mapped.facts)
                 if o.profile_id is not None:
                     ids[profile.key] = o.profile_id
-                    profile_digests[profile.key] = profile.digest()
+                    profile_digests[profile.key] = o.profile_digest
+                    if o.aggregates_pending:
+                        pending[profile.key] = ""
+                    elif o.aggregates_digest is not None:
+                        sent[profile.key] = o.aggregates_digest
                     if owner and profile.source_id is not None:
                         cp.set_identity(self.connector.name, profile.source_id, profile.key,
                                         o.profile_id)
@@ -691,6 +747,8 @@ class SyncEngine:
                 for sub in o.mapped.subprofiles:
                     sub_digests.setdefault(sub.collection, {})[sub.key] = sub.digest()
             cp.set_hashes(f"{stream.name}:profile", profile_digests)
+            cp.set_hashes(written_scope(stream.name), sent)
+            cp.set_hashes(pending_scope(stream.name), pending)
             for collection, digests in sub_digests.items():
                 cp.set_hashes(f"{stream.name}:subprofile:{collection}", digests)
             cp.set_profile_ids(database_id, ids)
@@ -713,6 +771,12 @@ class SyncEngine:
 def _state_text(state: Mapping[str, Any]) -> str:
     """A stream's own state as compared between pages (and as stored)."""
     return json.dumps(state, sort_keys=True, default=str)
+
+
+def _aggregate_names(mapping: StreamMapping) -> frozenset[str]:
+    if mapping.aggregates is None:
+        return frozenset()
+    return frozenset(spec.name for spec in mapping.aggregates.fields)
 
 
 def _facts_scope(stream: Stream) -> str:

@@ -32,8 +32,9 @@ replication key, normalised to UTC.
 key gets the same write (the winner's fields, or key and aggregates), and the
 digest the engine compares is the same whoever wins in a page: when a key is
 *contested* (several claimants of one stream), the digest stands for "winner X
-with fields hash H and these aggregates" rather than for the fields sent, so a
-page holding only losers compares equal to the page holding the winner.
+with fields hash H" rather than for the fields sent, so a page holding only
+losers compares equal to the page holding the winner.  Aggregates are compared
+on their own (:mod:`copernica_sdk.sync._aggregates`).
 
 **Identities.**  An account whose key changes is re-keyed in Copernica (its
 profile follows the new address) only when no other identity still claims the old
@@ -160,7 +161,7 @@ def resolve_precedence(candidates: Sequence[Candidate], *, stream: str,
             digest = fields_hash(best.profile, aggregates)
             owner = ProfileOwner(best.claim.rank, best.claim.recency, best.claim.claimant,
                                  digest, contested)
-            basis = ("fields", owner.claimant, digest, agg) if contested else None
+            basis = ("fields", owner.claimant, digest) if contested else None
             decided[key] = (replace(best.profile, basis=basis), owner)
             continue
         attach = {best.profile.key_field: key, **dict(agg)}
@@ -168,7 +169,7 @@ def resolve_precedence(candidates: Sequence[Candidate], *, stream: str,
             # The key's fields come from a record of this stream not in the page:
             # compare as that record would, so neither page looks changed.
             owner = replace(rival, contested=True)
-            basis = ("fields", rival.claimant, rival.fields_hash, agg)
+            basis = ("fields", rival.claimant, rival.fields_hash)
             decided[key] = (replace(best.profile, fields=attach, basis=basis), owner)
         else:
             decided[key] = (replace(best.profile, fields=attach, basis=None), None)

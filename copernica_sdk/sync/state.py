@@ -450,6 +450,13 @@ class Checkpoint:
             ((scope, _text(k), _text(h)) for k, h in hashes.items()),
         )
 
+    def clear_hashes(self, scope: str, keys: Iterable[str]) -> None:
+        """Forget the stored hash of each of ``keys`` in ``scope``."""
+        scope = _text(scope)
+        for chunk in _chunks(keys):
+            self._db().execute(f"DELETE FROM hashes WHERE scope = ? AND key IN "
+                               f"({_marks(len(chunk))})", (scope, *map(_text, chunk)))
+
     def set_facts(self, scope: str, facts: Mapping[str, tuple[str, Mapping[str, str]]]) -> None:
         """Remember each record's contribution to its profile's aggregates:
         ``record_key`` → ``(profile_key, {aggregate: value})``; a record that moved
@@ -877,6 +884,14 @@ class StateStore:
                 f"AND key IN ({_marks(len(chunk))})", (scope, *chunk)).fetchall()
             out.update((back.get(k, k), h) for k, h in rows)
         return out
+
+    def hash_keys(self, scope: str, *, after: str | None = None, limit: int = _CHUNK) -> list[str]:
+        """Up to ``limit`` keys that have a hash in ``scope``, in key order, after
+        ``after`` (``None``: from the first)."""
+        rows = self._read().execute(
+            "SELECT key FROM hashes WHERE scope = ? AND key > ? ORDER BY key LIMIT ?",
+            (_text(scope), "" if after is None else _text(after), limit)).fetchall()
+        return [str(k) for (k,) in rows]
 
     def facts(self, scope: str, profile_keys: Iterable[str]) -> dict[str, dict[str, dict[str, str]]]:
         """Stored aggregate contributions per profile key: ``{profile_key: {record_key:

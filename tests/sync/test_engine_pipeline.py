@@ -1,0 +1,172 @@
+"""The engine's write plan: aggregates written once per run, pages read ahead."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from copernica_sdk.sync._aggregates import pending_scope
+from copernica_sdk.sync.connector import Record, Stream
+from copernica_sdk.sync.errors import SourceUnavailableError
+from copernica_sdk.sync.report import ExitCode
+from copernica_sdk.testing.fake_copernica import FakeCopernica
+
+from .memory_source import MemoryConnector, MemoryStream
+from .test_engine import Harness
+
+
+@pytest.fixture
+def h(copernica_fake: FakeCopernica, tmp_path: Path) -> Iterator[Harness]:
+    harness = Harness(copernica_fake, tmp_path / "state.sqlite3")
+    yield harness
+    harness.state.close()
+    harness.client.close()
+
+
+def people_and_orders(h: Harness, owners: Sequence[int]) -> None:
+    """Two people; order ``100 + n`` belongs to person ``owners[n]`` (pages of 5)."""
+    for n in range(2):
+        h.source.put("people", id=n + 1, email=f"p{n}@example.com", name=f"Person {n}", age=30)
+    for n, person in enumerate(owners):
+        h.source.put("orders", id=100 + n, person_id=person, email=f"p{person - 1}@example.com",
+                     name=f"Person {person - 1}", status="processing", total="1.50")
+
+
+def profile_writes(h: Harness) -> int:
+    return h.fake.calls.get("Database_updateProfiles", 0)
+
+
+def test_a_profile_with_orders_on_many_pages_is_written_once_more_with_its_final_totals(
+        h: Harness) -> None:
+    people_and_orders(h, [1, 2, 1, 2, 1, 1, 2, 1, 2, 1])  # both people on both pages
+    report = h.run()
+    assert report.exit_code is ExitCode.OK  # type: ignore[attr-defined]
+    # Each person: once by the people stream, once with the orders' final totals
+    # (not once per page holding one of their orders).
+    assert profile_writes(h) == 4
+    profiles = h.profiles()
+    assert (profiles["p0@example.com"]["orders_count"], profiles["p0@example.com"]["total_spent"],
+            profiles["p0@example.com"]["last_order"]) == ("6", "9", "109")
+    assert profiles["p1@example.com"]["orders_count"] == "4"
+    assert profiles["p0@example.com"]["name"] == "Person 0"
+
+
+def test_totals_changed_on_several_pages_cost_the_subprofiles_and_one_write_per_profile(
+        h: Harness) -> None:
+    people_and_orders(h, [1, 2, 1, 2, 1, 1, 2, 1])
+    h.run()
+    # Read back from the bookmark: [last order, 100, 101, 103, 106] then [107];
+    # person 1's totals change on both pages, person 2's on the first.
+    for order_id in (100, 101, 103, 106, 107):
+        h.source.put("orders", id=order_id, total="4.00")
+    h.run(lookback=timedelta(0))
+    writes = {op: n for op, n in h.fake.calls.items()
+              if op in ("Database_updateProfiles", "Profile_updateSubProfiles")}
+    assert writes == {"Profile_updateSubProfiles": 5, "Database_updateProfiles": 2}
+    assert h.profiles()["p0@example.com"]["total_spent"] == "12.5"  # 100, 107 at 4; three at 1.5
+    assert h.profiles()["p1@example.com"]["total_spent"] == "12"
+
+
+def test_totals_left_by_a_run_that_stopped_are_written_by_the_next(h: Harness) -> None:
+    # Person 2's orders are all on the first page; the second page fails to load.
+    people_and_orders(h, [2, 2, 1, 1, 1, 1, 1, 1])
+    h.source.fail_after["orders"] = (1, SourceUnavailableError("shop down"))
+    first = h.run()
+    assert first.exit_code is ExitCode.UNAVAILABLE  # type: ignore[attr-defined]
+    assert h.profiles()["p1@example.com"].get("orders_count", "0") == "0"  # not yet
+    assert h.state.hash_keys(pending_scope("orders")) == ["p0@example.com", "p1@example.com"]
+    del h.source.fail_after["orders"]
+    h.run(lookback=timedelta(0))  # resumes after page 1: person 2's orders are not read again
+    assert h.profiles()["p1@example.com"]["orders_count"] == "2"
+    assert h.profiles()["p0@example.com"]["orders_count"] == "6"
+    assert h.state.hash_keys(pending_scope("orders")) == []
+
+
+class _Logged(MemoryStream):
+    """A memory stream that logs when it is asked for each page."""
+
+    def __init__(self, connector: MemoryConnector, name: str, log: list[str],
+                 ahead: bool) -> None:
+        super().__init__(connector, name)
+        self.log = log
+        self.read_ahead = ahead
+
+    def read(self, start: str | None, until: str) -> Iterator[list[Record]]:
+        for number, page in enumerate(super().read(start, until)):
+            self.log.append(f"read {self.name} {number + 1}")
+            yield page
+
+
+class _Source(MemoryConnector):
+    def __init__(self, ahead: bool) -> None:
+        super().__init__()
+        self.log: list[str] = []
+        self.ahead = ahead
+
+    def streams(self) -> Sequence[Stream]:
+        return [_Logged(self, "people", self.log, self.ahead)]
+
+
+class _Hook:
+    def __init__(self, log: list[str]) -> None:
+        self.log = log
+        self.pages = 0
+
+    def on_checkpoint(self, checkpoint: Any, *, job: str, stream: str,
+                      records_synced: int) -> None:
+        self.pages += 1
+        self.log.append(f"commit {stream} {self.pages}")
+
+
+def run_logged(h: Harness, ahead: bool) -> list[str]:
+    from copernica_sdk.sync.engine import SyncEngine
+
+    source = _Source(ahead)
+    for n in range(10):
+        source.put("people", id=n + 1, email=f"p{n}@example.com", name=f"P {n}", age=30)
+    engine = SyncEngine(h.client, source, h.target, h.state, job="t",
+                        hooks=[_Hook(source.log)])
+    h.fake.latency = 0.05  # the writes of a page take a while: the reader is not waited for
+    try:
+        assert engine.run().exit_code is ExitCode.OK
+    finally:
+        h.fake.latency = 0.0
+    return source.log
+
+
+def test_a_stream_that_allows_it_reads_its_next_page_while_the_current_one_is_written(
+        h: Harness) -> None:
+    log = run_logged(h, ahead=True)
+    assert log.index("read people 2") < log.index("commit people 1")
+    assert log[-1] == "commit people 2"
+
+
+def test_a_stream_that_does_not_allow_it_is_asked_for_a_page_only_after_the_last_commit(
+        h: Harness) -> None:
+    log = run_logged(h, ahead=False)
+    assert log == ["read people 1", "commit people 1", "read people 2", "commit people 2"]
+
+
+def test_a_source_failure_read_ahead_still_lands_after_the_pages_before_it(
+        h: Harness) -> None:
+    people_and_orders(h, [1, 2] * 6)
+    h.source.fail_after["orders"] = (2, SourceUnavailableError("shop down"))
+
+    class Ahead(MemoryConnector):
+        def streams(self) -> Sequence[Stream]:
+            streams = list(super().streams())
+            for stream in streams:
+                stream.read_ahead = True
+            return streams
+
+    ahead = Ahead()
+    ahead.tables, ahead.fail_after, ahead.page_size = h.source.tables, h.source.fail_after, 5
+    h.source = ahead
+    report = h.run()
+    assert report.exit_code is ExitCode.UNAVAILABLE  # type: ignore[attr-defined]
+    assert sorted(h.orders()) == [str(100 + n) for n in range(10)]  # pages 1 and 2 only
+    assert h.state.bookmark("orders") is not None
