@@ -149,12 +149,12 @@ def _counts(fake: Any, database: str, profile_key: str,
 
 def entities(snap: Snapshot) -> int:
     """Profiles plus subprofiles of an end state (a snapshot or its counts)."""
-    return int(snap["profile_count"]) + sum(snap["subprofile_count"].values())
+    return int(snap["profile_count"]) + sum(int(n) for n in snap["subprofile_count"].values())
 
 
 def duplicate_count(snap: Snapshot) -> int:
     """Profiles and subprofiles beyond the first with the same key."""
-    return int(snap["duplicates"]) + sum(snap["subprofile_duplicates"].values())
+    return int(snap["duplicates"]) + sum(int(n) for n in snap["subprofile_duplicates"].values())
 
 
 def compare(mine: Snapshot, theirs: Snapshot, skip_fields: set[str],
