@@ -50,8 +50,8 @@ class _Info:
         self.info = info
 
 
-def peak_rss_kib() -> int:
-    """This process's peak resident set so far, KiB.
+def peak_rss_kib(pid: int | str = "self") -> int:
+    """The peak resident set so far of this process (or of ``pid``), KiB.
 
     ``VmHWM`` where Linux has it: ``ru_maxrss`` of a process started by
     ``subprocess`` also holds the peak of the process that spawned it (Linux keeps
@@ -59,12 +59,12 @@ def peak_rss_kib() -> int:
     is its parent's), so it would report this benchmark's own RSS, not the engine's.
     """
     try:
-        for line in Path("/proc/self/status").read_text().splitlines():
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
                 return int(line.split()[1])
     except OSError:
         pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss if pid == "self" else 0
 
 
 def child(copernica: dict[str, object], shop: dict[str, object], concurrency: int) -> None:
@@ -99,6 +99,9 @@ def measure(customers: int, orders: int, concurrency: int, seed: int) -> dict[st
             check=True, capture_output=True, text=True).stdout
         result: dict[str, float] = json.loads(out.strip().splitlines()[-1])
         result["calls"] = sum(copernica.call("calls").values())
+        # Before the counts, which build every entity's fields in the fake.
+        result["shop_kib"] = peak_rss_kib(shop.proc.pid)
+        result["copernica_kib"] = peak_rss_kib(copernica.proc.pid)
         target = target_mapping(shop)
         counts = copernica.call("counts", target.database, target.profile_key,
                                 collection_keys(target))
@@ -142,8 +145,11 @@ def main() -> None:
                 f"{int(r['dead_lettered'])} dead-lettered"
                 for (c, o), r in zip(sizes, results, strict=True)
                 if r["duplicates"] or r["dead_lettered"]]
-    print("fakes' start-up per size (shop generation, schema): "
-          + ", ".join(f"{r['setup']:.1f} s" for r in results))
+    print("fakes per size: start-up (shop generation, schema) "
+          + ", ".join(f"{r['setup']:.1f} s" for r in results)
+          + "; peak RSS shop " + ", ".join(f"{r['shop_kib'] / 1024:.0f}" for r in results)
+          + " MiB, Copernica " + ", ".join(f"{r['copernica_kib'] / 1024:.0f}" for r in results)
+          + " MiB")
     print("end states: 0 duplicates, 0 dead-lettered" if not problems
           else "PROBLEMS: " + "; ".join(problems))
     ratio = results[1]["peak_kib"] / results[0]["peak_kib"]
