@@ -4,8 +4,10 @@ The fakes (Copernica and the WooCommerce shop) run as separate processes so they
 do not share the benchmark's GIL.  Each child serves over loopback HTTP like
 ``python -m copernica_sdk.testing.fake_copernica`` does, and also answers small
 JSON requests on stdin (``calls``, ``reset_calls``, ``update_order``, a
-``snapshot`` of the end state) so a benchmark can count calls, edit the shop
-and compare end states without reaching into another process's memory.
+``snapshot`` of the end state, or only its ``counts`` for large runs) so a
+benchmark can count calls, edit the shop and compare end states without
+reaching into another process's memory.  ``run_engine`` is one initial sync by
+our engine into a fresh fake; ``compare`` says how two end states differ.
 
 Run as a child only: ``python bench/_harness.py copernica|shop '<json options>'``.
 """
@@ -26,6 +28,9 @@ from pathlib import Path
 from typing import Any
 
 Snapshot = dict[str, Any]
+
+#: The fake shop's frozen clock: the generated data is the same whatever day a bench runs.
+SHOP_NOW = "2025-06-01T12:00:00+00:00"
 
 
 def machine() -> str:
@@ -127,6 +132,56 @@ def _snapshot(fake: Any, database: str, profile_key: str,
     return out
 
 
+def _counts(fake: Any, database: str, profile_key: str,
+            collections: Mapping[str, str]) -> Snapshot:
+    """The end state's sizes and duplicate counts, without its fields (for large runs)."""
+    out: Snapshot = {
+        "profile_count": len(fake.profiles(database)),
+        "duplicates": sum(len(ids) - 1 for ids in fake.duplicates(database, profile_key).values()),
+        "subprofile_count": {}, "subprofile_duplicates": {},
+    }
+    for name, key_field in collections.items():
+        out["subprofile_count"][name] = len(fake.subprofiles(name))
+        dups = fake.subprofile_duplicates(name, key_field)
+        out["subprofile_duplicates"][name] = sum(len(ids) - 1 for ids in dups.values())
+    return out
+
+
+def entities(snap: Snapshot) -> int:
+    """Profiles plus subprofiles of an end state (a snapshot or its counts)."""
+    return int(snap["profile_count"]) + sum(int(n) for n in snap["subprofile_count"].values())
+
+
+def duplicate_count(snap: Snapshot) -> int:
+    """Profiles and subprofiles beyond the first with the same key."""
+    return int(snap["duplicates"]) + sum(int(n) for n in snap["subprofile_duplicates"].values())
+
+
+def compare(mine: Snapshot, theirs: Snapshot, skip_fields: set[str],
+            sides: tuple[str, str] = ("ours", "naive")) -> list[str]:
+    """Differences between two end states (duplicates, keys on one side only, and
+    fields other than ``skip_fields`` by key); empty when they are the same."""
+    problems: list[str] = []
+    for side, snap in zip(sides, (mine, theirs), strict=True):
+        if duplicate_count(snap):
+            problems.append(f"{side}: duplicates {snap['duplicates']} profiles, "
+                            f"{snap['subprofile_duplicates']} subprofiles")
+    pairs = [("profiles", mine["profiles"], theirs["profiles"])]
+    pairs += [(name, mine["subprofiles"][name], theirs["subprofiles"][name])
+              for name in theirs["subprofiles"]]
+    for kind, left, right in pairs:
+        if left.keys() != right.keys():
+            only = sorted(left.keys() ^ right.keys())
+            problems.append(f"{kind}: {len(only)} keys on one side only, e.g. {only[:3]}")
+        for key in sorted(left.keys() & right.keys()):
+            a = {k: v for k, v in left[key].items() if k not in skip_fields}
+            b = {k: v for k, v in right[key].items() if k not in skip_fields}
+            if a != b:
+                diff = {k: (a.get(k), b.get(k)) for k in a.keys() | b.keys() if a.get(k) != b.get(k)}
+                problems.append(f"{kind} {key!r}: {diff}")
+    return problems
+
+
 def _child(kind: str, options: dict[str, Any]) -> None:
     """Serve one fake and answer JSON requests on stdin until stdin closes."""
     fake: Any
@@ -148,8 +203,9 @@ def _child(kind: str, options: dict[str, Any]) -> None:
     for line in sys.stdin:
         request = json.loads(line)
         try:
-            if request["method"] == "snapshot":
-                result: Any = _snapshot(fake, *request["args"], **request["kwargs"])
+            if request["method"] in ("snapshot", "counts"):
+                inspect = _snapshot if request["method"] == "snapshot" else _counts
+                result: Any = inspect(fake, *request["args"], **request["kwargs"])
             else:
                 attr = getattr(fake, request["method"])
                 result = attr(*request["args"], **request["kwargs"]) if callable(attr) else attr
@@ -225,6 +281,47 @@ class Engine:
             self._tmp.cleanup()
 
 
+@dataclass
+class Result:
+    """What one side did: records read, SOAP calls made, wall time, connections."""
+
+    name: str
+    records: int
+    calls: int
+    seconds: float
+    concurrency: int
+    skipped: int = 0
+    connections: int = 0
+    setup_calls: int = 0
+
+
+def run_engine(shop: Served, latency_ms: float, *, concurrency: int,
+               seed: int = 1) -> tuple[Result, Snapshot, dict[str, int]]:
+    """One initial sync by our engine into a fresh fake Copernica (schema created first,
+    outside the counts); its result, the end-state snapshot and the calls by operation.
+    ``setup_calls`` are the run's non-write calls (lookups of the database, collections
+    and fields)."""
+    with fake_copernica(latency_ms, seed=seed) as copernica:
+        engine = Engine(copernica, shop, concurrency=concurrency)
+        try:
+            engine.create_schema()
+            copernica.call("reset_calls")
+            copernica.call("reset_connections")
+            run = engine.run()
+        finally:
+            engine.close()
+        calls: dict[str, int] = copernica.call("calls")
+        writes: int = copernica.call("write_calls")
+        connections: int = copernica.call("connections_opened")
+        target = target_mapping(shop)
+        snap: Snapshot = copernica.call("snapshot", target.database, target.profile_key,
+                                        collection_keys(target))
+    total = sum(calls.values())
+    result = Result("ours", run.totals["read"], total, run.seconds, concurrency,
+                    run.totals["dead_lettered"], connections, total - writes)
+    return result, snap, calls
+
+
 def target_mapping(shop: Served) -> Any:
     """The connector's default target mapping for this shop (database, streams, keys)."""
     from copernica_sdk.sync.mapping import parse_target
@@ -241,6 +338,11 @@ def target_mapping(shop: Served) -> Any:
 def collection_keys(target: Any) -> dict[str, str]:
     """Collection name -> its key field, over every stream of ``target``."""
     return {c.name: c.key_field for s in target.streams.values() for c in s.collections}
+
+
+def aggregate_fields(target: Any) -> set[str]:
+    """The profile fields our engine aggregates (a naive loop does not write them)."""
+    return {a.name for s in target.streams.values() if s.aggregates for a in s.aggregates.fields}
 
 
 if __name__ == "__main__":
