@@ -22,7 +22,6 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -41,7 +40,7 @@ from ._aggregates import (
 from ._bookmarks import format_ts, max_ts, min_ts, minus, replication_max, replication_problem
 from ._field_check import check_target_fields
 from ._page_writer import Aborted, PageWriter
-from ._read_ahead import read_ahead
+from ._read_ahead import read_ahead, sequential
 from .connector import Connector, PageItem, Record, Rejected, Skipped, Stream
 from .errors import (
     ConfigError,
@@ -70,6 +69,12 @@ if TYPE_CHECKING:
 __all__ = ["CheckpointHook", "ProgressListener", "SyncEngine", "SyncOptions"]
 
 log = logging.getLogger("copernica_sdk.sync")
+
+#: Pages a stream that allows it (:attr:`Stream.read_ahead`) is read ahead of the
+#: page being written, and how many records per writer a batch of pages read
+#: already may hold (one checkpoint for the batch).
+_READ_AHEAD_PAGES = 4
+_BATCH_RECORDS_PER_WRITER = 25
 
 @dataclass(frozen=True)
 class SyncOptions:
@@ -131,6 +136,11 @@ class _Page:
     outcomes: list[_Outcome | None]
     state: str
     whole: bool = True
+
+    def joined(self, later: _Page) -> _Page:
+        """This page and the one read after it, as one (committed together)."""
+        return _Page(self.items + later.items, self.outcomes + later.outcomes, later.state,
+                     whole=self.whole and later.whole)
 
     def first(self, n: int) -> _Page:
         """The page cut to its first ``n`` items (``--limit``)."""
@@ -311,8 +321,15 @@ class SyncEngine:
         committed = _state_text(stream.state)
         pages = self._pages(stream, mapping, start, until)
         try:
-            with read_ahead(pages) if stream.read_ahead else nullcontext(pages) as ahead:
+            ahead_or_not = read_ahead(pages, depth=_READ_AHEAD_PAGES) if stream.read_ahead \
+                else sequential(pages)
+            with ahead_or_not as ahead:
                 for page in ahead:
+                    # Pages read already join this one: fewer waits for a batch's
+                    # last write, while the writers could be busy with the next.
+                    batch = _BATCH_RECORDS_PER_WRITER * max(1, self.options.concurrency)
+                    while len(page.items) < batch and (more := ahead.ready()) is not None:
+                        page = page.joined(more)
                     if self.options.limit is not None:
                         page = page.first(max(0, self.options.limit - report.read))
                     if not page.items:
