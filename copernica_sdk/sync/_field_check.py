@@ -12,6 +12,7 @@ value without a word.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from concurrent.futures import Executor
 from typing import TYPE_CHECKING
 
 from .errors import ConfigError
@@ -25,21 +26,28 @@ __all__ = ["check_target_fields"]
 
 
 def check_target_fields(client: CopernicaClient, target: TargetMapping, database: Database,
-                        collections: Mapping[str, Collection]) -> None:
-    """Revalidate the field lists of ``database`` and ``collections``; raise
-    :class:`ConfigError` listing every mapped field that is missing."""
+                        collections: Mapping[str, Collection], *,
+                        pool: Executor | None = None) -> None:
+    """Revalidate the field lists of ``database`` and ``collections`` (at the same
+    time, through ``pool`` when given); raise :class:`ConfigError` listing every
+    mapped field that is missing."""
+    wanted = sorted(name for name in target.collections() if name in collections)
+
+    def read(name: str | None) -> set[str]:
+        found = client.fields.revalidate(database=database) if name is None else \
+            client.fields.revalidate(collection=collections[name])
+        return {n.casefold() for n in found}
+
+    lists = list((pool.map if pool is not None else map)(read, [None, *wanted]))
     problems: list[str] = []
-    have = {n.casefold() for n in client.fields.revalidate(database=database)}
+    have = lists[0]
     for spec in target.database_fields():
         if spec.name.casefold() not in have:
             problems.append(f"target: database {database.name!r} has no field {spec.name!r}; "
                             "run `copernica-sync schema apply`")
-    for name, specs in sorted(target.collections().items()):
-        collection = collections.get(name)
-        if collection is None:
-            continue  # reported by the caller
-        have = {n.casefold() for n in client.fields.revalidate(collection=collection)}
-        for spec in specs:
+    specs_of = target.collections()
+    for name, have in zip(wanted, lists[1:], strict=True):
+        for spec in specs_of[name]:
             if spec.name.casefold() not in have:
                 problems.append(f"target: collection {name!r} has no field {spec.name!r}; "
                                 "run `copernica-sync schema apply`")

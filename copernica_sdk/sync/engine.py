@@ -200,11 +200,11 @@ class SyncEngine:
         report.run_id = None if self.options.dry_run else self.state.start_run(self.job)
         exit_code: int | None = None
         try:
-            self._targets = self._resolve_targets()
             # One pool for the whole run: writers are reused from page to page.
             self._pool = ThreadPoolExecutor(max_workers=max(1, self.options.concurrency),
                                             thread_name_prefix="copernica-writer")
             try:
+                self._targets = self._resolve_targets()
                 for stream in self._selected_streams():
                     report.streams.append(self._sync_stream(stream, report.run_id, run_start))
                     if report.streams[-1].exit_code in (ExitCode.AUTH, ExitCode.UNAVAILABLE):
@@ -271,26 +271,29 @@ class SyncEngine:
     # -- setup --------------------------------------------------------------------
 
     def _resolve_targets(self) -> _Targets:
-        """Find the database and collections; missing ones are a configuration problem."""
+        """Find the database and collections; missing ones are a configuration problem.
+        The lookups after the database's go at the same time (through the pool)."""
         database = self.client.databases.find(self.target.database)
         if database is None:
             raise ConfigError(f"target.database: Copernica has no database "
                               f"{self.target.database!r}; run `copernica-sync schema apply`")
         targets = _Targets(database)
-        wanted = {c.name for m in self.target.streams.values() for c in m.collections}
+        wanted = sorted({c.name for m in self.target.streams.values() for c in m.collections})
+        lookup = self._pool.map if self._pool is not None else map
+        found = lookup(lambda name: self.client.collections.find(database, name), wanted)
         missing = []
-        for name in sorted(wanted):
-            found = self.client.collections.find(database, name)
-            if found is None:
+        for name, collection in zip(wanted, found, strict=True):
+            if collection is None:
                 missing.append(f"target: database {database.name!r} has no collection {name!r}; "
                                "run `copernica-sync schema apply`")
             else:
-                targets.collections[name] = found
+                targets.collections[name] = collection
         if missing:
             raise ConfigError(missing)
         # Never trust field lists cached before this run: a renamed key field would
         # make every upsert match every profile.
-        check_target_fields(self.client, self.target, database, targets.collections)
+        check_target_fields(self.client, self.target, database, targets.collections,
+                            pool=self._pool)
         return targets
 
     def _selected_streams(self) -> list[Stream]:
