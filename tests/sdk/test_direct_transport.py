@@ -71,7 +71,7 @@ def test_request_headers_are_validated_once_per_header_set_not_per_call(
 
 def test_a_compressed_answer_is_still_read_and_decoded_by_urllib3(
         database: tuple[CopernicaClient, Any], monkeypatch: pytest.MonkeyPatch) -> None:
-    client, db = database  # the fake gzips the answers to reads (they ask for gzip)
+    client, _ = database  # the fake gzips the answers to reads (they ask for gzip)
     built = counting(monkeypatch, urllib3.HTTPResponse, "__init__")
     assert [d.name for d in client.databases.list()] == ["Direct"]
     assert len(built) == 1
