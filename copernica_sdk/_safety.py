@@ -87,6 +87,11 @@ class FieldNameCache:
         """
         key = (kind, parent_id)
         wanted = list(dict.fromkeys(names))
+        # The common case (a fresh list that holds every name) reads without the lock:
+        # entries are replaced whole, never changed, and a dict read is atomic.
+        entry = self._names.get(key)
+        if entry is not None and self._fresh(entry) and _all_in(wanted, entry[0]):
+            return []
         with self._lock:
             entry = self._names.get(key)
             loading = self._loading.setdefault(key, threading.Lock())
@@ -113,8 +118,7 @@ class FieldNameCache:
     def limits(self, kind: str, parent_id: int) -> Mapping[str, int]:
         """Casefolded field name → maximum text length, from a list at most ``max_age`` old."""
         self.missing(kind, parent_id, ())  # loads once however many threads ask at once
-        with self._lock:
-            return self._limits.get((kind, parent_id), {})
+        return self._limits.get((kind, parent_id), {})  # replaced whole, never changed
 
     def revalidate(self, kind: str, parent_id: int) -> tuple[str, ...]:
         """Read the field list again now (whatever its age); returns the names."""

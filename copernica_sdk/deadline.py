@@ -515,7 +515,7 @@ def _exchange(pool: Any, path: str, head: _Head, body: bytes, total: _Urllib3Tim
     ``HTTPResponse`` wrapper, which is only built for an answer that needs it
     (chunked, compressed, or without ``Content-Length``).
     """
-    timeout = total.clone()
+    timeout = total  # made for this call by _limits (urlopen would clone it)
     conn = None
     try:
         conn = pool._get_conn(timeout=None)

@@ -242,19 +242,27 @@ def _write(out: list[str], node: _Node, value: Any, path: str) -> None:
     mark = len(out)
     out.append(f"<{local}>")
     for child in node.children:
-        child_value = value.get(child.local)
-        child_path = f"{path}.{child.local}" if path else child.local
+        name = child.local
+        child_value = value.get(name)
         if child_value is None:
             if child.required and not child.many:
-                raise TypeError(f"{child_path} is required")
+                raise TypeError(f"{path}.{name} is required" if path else f"{name} is required")
             continue
+        scalar = child.scalar
         if child.many:
+            child_path = f"{path}.{name}" if path else name
             if not isinstance(child_value, list | tuple):
                 raise TypeError(f"{child_path}: expected a list")
             for index, item in enumerate(child_value):
                 _write(out, child, item, f"{child_path}[{index}]")
+        elif scalar is not None:  # what _write does for a scalar, without the call
+            try:
+                text = scalar(child_value)
+            except TypeError as exc:
+                raise TypeError(f"{f'{path}.{name}' if path else name}: {exc}") from None
+            out.append(f"<{name}>{_text(text)}</{name}>")
         else:
-            _write(out, child, child_value, child_path)
+            _write(out, child, child_value, f"{path}.{name}" if path else name)
     if len(out) == mark + 1:
         out[mark] = f"<{local}/>"  # no children: lxml writes an empty element
     else:
