@@ -154,7 +154,10 @@ class FieldNameCache:
 
 
 def _all_in(wanted: Sequence[str], names: Mapping[str, str]) -> bool:
-    return all(n.casefold() in names for n in wanted)
+    for n in wanted:  # noqa: SIM110 (a loop, not all(<generator>): runs several times a call)
+        if n.casefold() not in names:
+            return False
+    return True
 
 
 def _unknown_field_error(cache: FieldNameCache, kind: str, parent_id: int, name: str,
@@ -233,8 +236,13 @@ def check_lengths(cache: FieldNameCache, kind: str, parent_id: int,
     requirement's value) is never cut: the stored key would differ from the one
     searched for, and the next upsert would create a duplicate.
     """
-    longest = max((len(v) for v in fields.values() if isinstance(v, str)), default=0)
-    longest = max([longest, *(len(r.value) for r in requirements if r.is_equality)])
+    longest = 0  # loops, not generators: this runs on every write
+    for v in fields.values():
+        if isinstance(v, str) and len(v) > longest:
+            longest = len(v)
+    for r in requirements:
+        if r.is_equality and len(r.value) > longest:
+            longest = len(r.value)
     if longest == 0:
         return fields
     limits = cache.limits(kind, parent_id)
