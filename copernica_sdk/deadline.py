@@ -687,6 +687,8 @@ class _Headers(Mapping[str, str]):
         values = self._msg.get_all(name)
         if not values:
             raise KeyError(name)
+        if len(values) == 1 and "\r\n" not in values[0]:
+            return values[0]  # what the join below gives for one unfolded value
         return ", ".join(urllib3.connection._normalize_header_value(v) for v in values)
 
     def get(self, name: str, default: Any = None) -> Any:

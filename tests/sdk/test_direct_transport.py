@@ -5,6 +5,8 @@ headers once, not per call.  Everything a caller can see stays as it was."""
 
 from __future__ import annotations
 
+import http.client
+import io
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -130,3 +132,16 @@ def test_a_connection_the_server_closed_is_replaced_not_reported(
     copernica_fake.reset_connections()
     upserts(client, db, 2, start=5)
     assert copernica_fake.connections_opened == 1
+
+
+def test_answer_headers_read_as_urllib3_would_show_them() -> None:
+    raw = (b"Content-Type: text/xml\r\nSet-Cookie: a=1\r\nset-cookie: b=2\r\n"
+           b"X-Folded: one\r\n two\r\nRetry-After: 3\r\n\r\n")
+    message = http.client.parse_headers(io.BytesIO(raw))
+    ours = _deadline._Headers(message)
+    theirs = urllib3.HTTPHeaderDict(urllib3.connection._normalize_header_values(
+        http.client.parse_headers(io.BytesIO(raw))))
+    for name in ("content-type", "SET-COOKIE", "X-Folded", "Retry-After", "Location"):
+        assert ours.get(name) == theirs.get(name), name
+    assert len(ours) == len(theirs)
+    assert sorted(n.lower() for n in ours) == sorted(n.lower() for n in theirs)
