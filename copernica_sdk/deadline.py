@@ -25,7 +25,6 @@ a sync share one implementation.  ``DeadlineExceeded`` subclasses
 from __future__ import annotations
 
 import contextlib
-import copy
 import errno
 import heapq
 import http.client
@@ -332,6 +331,14 @@ class DirectPost:
     ``requests`` exceptions for the same failures (the adapter's mapping of
     urllib3's errors is mirrored in :meth:`post`).  Use it only for sessions
     :meth:`adapter_for` accepts: ones that would add nothing but their headers.
+
+    The pool's connections are driven through ``http.client`` directly
+    (:func:`_exchange`): urllib3 still connects, does TLS and keeps the pool, but
+    its per-call header validation (done once per set of headers), its ``Retry``
+    and ``HTTPHeaderDict`` objects and its ``HTTPResponse`` (built only for a
+    chunked, compressed or close-delimited answer) are not paid per call.
+    Callers whose headers set the framing (``Content-Length``,
+    ``Transfer-Encoding``) are sent through ``urlopen`` as before.
     """
 
     def __init__(self, url: str) -> None:
@@ -397,9 +404,8 @@ class DirectPost:
         if "content-length" in names or "transfer-encoding" in names:
             return None
         # urllib3's own putrequest/putheader (the same validation and SKIP_HEADER rules)
-        # on an unconnected copy of one of the pool's connections: the same Host line.
-        scratch = copy.copy(pool.ConnectionCls(host=pool.host, port=pool.port))
-        scratch._buffer = []
+        # on an unconnected connection of the pool's class and address: the same Host line.
+        scratch = pool.ConnectionCls(host=pool.host, port=pool.port)
         scratch.putrequest("POST", self._path, skip_host="host" in names,
                            skip_accept_encoding="accept-encoding" in names)
         before = list(scratch._buffer)
