@@ -145,3 +145,17 @@ def test_answer_headers_read_as_urllib3_would_show_them() -> None:
         assert ours.get(name) == theirs.get(name), name
     assert len(ours) == len(theirs)
     assert sorted(n.lower() for n in ours) == sorted(n.lower() for n in theirs)
+
+
+def test_headers_that_set_the_framing_are_sent_through_urlopen_as_before(
+        database: tuple[CopernicaClient, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    client, db = database
+    upserts(client, db, 1)
+    direct = client._conn._direct
+    assert direct is not None
+    body = b"<not-soap/>"
+    opened = counting(monkeypatch, type(direct._pool), "urlopen")
+    answer = direct.post(direct._adapter, True, body,  # type: ignore[arg-type]
+                         {"Content-Type": "text/xml", "Content-Length": str(len(body))},
+                         deadline=5, timeout=(2, 5))
+    assert len(opened) == 1 and answer.status_code >= 400
