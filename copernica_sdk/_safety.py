@@ -87,6 +87,11 @@ class FieldNameCache:
         """
         key = (kind, parent_id)
         wanted = list(dict.fromkeys(names))
+        # The common case (a fresh list that holds every name) reads without the lock:
+        # entries are replaced whole, never changed, and a dict read is atomic.
+        entry = self._names.get(key)
+        if entry is not None and self._fresh(entry) and _all_in(wanted, entry[0]):
+            return []
         with self._lock:
             entry = self._names.get(key)
             loading = self._loading.setdefault(key, threading.Lock())
@@ -113,8 +118,7 @@ class FieldNameCache:
     def limits(self, kind: str, parent_id: int) -> Mapping[str, int]:
         """Casefolded field name → maximum text length, from a list at most ``max_age`` old."""
         self.missing(kind, parent_id, ())  # loads once however many threads ask at once
-        with self._lock:
-            return self._limits.get((kind, parent_id), {})
+        return self._limits.get((kind, parent_id), {})  # replaced whole, never changed
 
     def revalidate(self, kind: str, parent_id: int) -> tuple[str, ...]:
         """Read the field list again now (whatever its age); returns the names."""
@@ -150,7 +154,10 @@ class FieldNameCache:
 
 
 def _all_in(wanted: Sequence[str], names: Mapping[str, str]) -> bool:
-    return all(n.casefold() in names for n in wanted)
+    for n in wanted:  # noqa: SIM110 (a loop, not all(<generator>): runs several times a call)
+        if n.casefold() not in names:
+            return False
+    return True
 
 
 def _unknown_field_error(cache: FieldNameCache, kind: str, parent_id: int, name: str,
@@ -229,8 +236,13 @@ def check_lengths(cache: FieldNameCache, kind: str, parent_id: int,
     requirement's value) is never cut: the stored key would differ from the one
     searched for, and the next upsert would create a duplicate.
     """
-    longest = max((len(v) for v in fields.values() if isinstance(v, str)), default=0)
-    longest = max([longest, *(len(r.value) for r in requirements if r.is_equality)])
+    longest = 0  # loops, not generators: this runs on every write
+    for v in fields.values():
+        if isinstance(v, str) and len(v) > longest:
+            longest = len(v)
+    for r in requirements:
+        if r.is_equality and len(r.value) > longest:
+            longest = len(r.value)
     if longest == 0:
         return fields
     limits = cache.limits(kind, parent_id)

@@ -25,13 +25,18 @@ a sync share one implementation.  ``DeadlineExceeded`` subclasses
 from __future__ import annotations
 
 import contextlib
+import errno
 import heapq
+import http.client
 import itertools
+import logging
 import math
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from ssl import CertificateError
+from ssl import SSLError as BaseSSLError
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -47,6 +52,7 @@ from urllib3.exceptions import (
     ClosedPoolError,
     ConnectTimeoutError,
     DecodeError,
+    HeaderParsingError,
     MaxRetryError,
     NewConnectionError,
     ProtocolError,
@@ -55,6 +61,7 @@ from urllib3.exceptions import (
 )
 from urllib3.exceptions import InvalidHeader as Urllib3InvalidHeader
 from urllib3.util import Timeout as _Urllib3Timeout
+from urllib3.util.response import assert_header_parsing
 
 __all__ = ["DEFAULT_DEADLINE", "Answer", "BodyTooLarge", "DeadlineAdapter", "DeadlineExceeded",
            "DirectPost", "new_session", "request"]
@@ -324,6 +331,14 @@ class DirectPost:
     ``requests`` exceptions for the same failures (the adapter's mapping of
     urllib3's errors is mirrored in :meth:`post`).  Use it only for sessions
     :meth:`adapter_for` accepts: ones that would add nothing but their headers.
+
+    The pool's connections are driven through ``http.client`` directly
+    (:func:`_exchange`): urllib3 still connects, does TLS and keeps the pool, but
+    its per-call header validation (done once per set of headers), its ``Retry``
+    and ``HTTPHeaderDict`` objects and its ``HTTPResponse`` (built only for a
+    chunked, compressed or close-delimited answer) are not paid per call.
+    Callers whose headers set the framing (``Content-Length``,
+    ``Transfer-Encoding``) are sent through ``urlopen`` as before.
     """
 
     def __init__(self, url: str) -> None:
@@ -333,6 +348,7 @@ class DirectPost:
         self._lock = threading.Lock()
         self._adapter: DeadlineAdapter | None = None
         self._pool: Any = None
+        self._heads: dict[tuple[Any, ...], _Head] = {}
 
     def adapter_for(self, session: requests.Session) -> DeadlineAdapter | None:
         """The session's adapter for the URL when a direct call sends what the session
@@ -376,15 +392,48 @@ class DirectPost:
         finally:
             _WATCHDOG.cancel(handle)
 
+    def _head(self, pool: Any, headers: Mapping[str, str | bytes]) -> _Head | None:
+        """The request's header lines as urllib3's ``HTTPConnection.request`` writes them
+        for this pool, made (and validated) once per distinct set of headers; None when
+        the caller's headers set the framing (urllib3 then sends as usual)."""
+        key = (id(pool), tuple(headers.items()))
+        head = self._heads.get(key)
+        if head is not None:
+            return head
+        names = frozenset(str(name).lower() for name in headers)
+        if "content-length" in names or "transfer-encoding" in names:
+            return None
+        # urllib3's own putrequest/putheader (the same validation and SKIP_HEADER rules)
+        # on an unconnected connection of the pool's class and address: the same Host line.
+        scratch = pool.ConnectionCls(host=pool.host, port=pool.port)
+        scratch.putrequest("POST", self._path, skip_host="host" in names,
+                           skip_accept_encoding="accept-encoding" in names)
+        before = list(scratch._buffer)
+        scratch._buffer = []
+        if "user-agent" not in names:
+            scratch.putheader("User-Agent", _default_user_agent())
+        for name, value in headers.items():
+            scratch.putheader(name, value)
+        head = _Head(before, [*scratch._buffer, b"", b""])
+        with self._lock:
+            if len(self._heads) > 64:  # callers whose headers change every call
+                self._heads.clear()
+            self._heads[key] = head
+        return head
+
     def _send(self, pool: Any, call: _Call, body: bytes, headers: Mapping[str, str | bytes],
               total: _Urllib3Timeout, deadline: float, max_bytes: int | None) -> Answer:
+        head = self._head(pool, headers)
         _current.call = call
         try:
             try:
-                raw = pool.urlopen("POST", self._path, body=body, headers=headers,
-                                   redirect=False, assert_same_host=False,
-                                   preload_content=False, decode_content=False,
-                                   retries=_NO_RETRIES, timeout=total, chunked=False)
+                if head is None:
+                    raw: Any = pool.urlopen("POST", self._path, body=body, headers=headers,
+                                            redirect=False, assert_same_host=False,
+                                            preload_content=False, decode_content=False,
+                                            retries=_NO_RETRIES, timeout=total, chunked=False)
+                else:
+                    raw = _exchange(pool, self._path, head, body, total, call)
             except (ProtocolError, OSError) as err:
                 raise RequestsConnectionError(err) from err
             except MaxRetryError as err:
@@ -408,6 +457,8 @@ class DirectPost:
             raise
         finally:
             _current.call = None
+        if isinstance(raw, _Plain):
+            return raw.read_all(pool, call, deadline, self.url, max_bytes)
 
         def chunks() -> Iterator[bytes]:
             try:
@@ -432,6 +483,234 @@ class DirectPost:
             raise
         raw.release_conn()  # already back in the pool when the body ended; harmless then
         return Answer(raw.status, raw.headers, content)
+
+
+class _Head:
+    """A request's header lines before and after its ``Content-Length`` line."""
+
+    __slots__ = ("after", "before")
+
+    def __init__(self, before: list[bytes], after: list[bytes]) -> None:
+        self.before = before
+        self.after = after
+
+    def render(self, body: bytes) -> bytes:
+        return b"\r\n".join([*self.before, b"Content-Length: %d" % len(body), *self.after]) + body
+
+
+def _default_user_agent() -> str:
+    return urllib3.connection._get_default_user_agent()
+
+
+_CONNECT_ERRORS = (OSError, NewConnectionError, urllib3.exceptions.TimeoutError, BaseSSLError,
+                   CertificateError, SSLError)
+_URLOPEN_ERRORS = (urllib3.exceptions.TimeoutError, http.client.HTTPException, OSError,
+                   ProtocolError, BaseSSLError, SSLError, CertificateError)
+_urllib3_log = logging.getLogger("urllib3.connectionpool")
+
+
+def _exchange(pool: Any, path: str, head: _Head, body: bytes, total: _Urllib3Timeout,
+              call: _Call) -> _Plain | urllib3.BaseHTTPResponse:
+    """One POST on a connection of ``pool``, driven through ``http.client`` directly.
+
+    What ``pool.urlopen(..., retries=Retry(0, read=False), redirect=False,
+    preload_content=False)`` does, step for step (connecting, TLS and the pool stay
+    urllib3's), raising the same urllib3 exceptions for the same failures — minus
+    its per-call cost: urllib3's header-by-header validation (done once per header
+    set, :meth:`DirectPost._head`), its ``Retry``/``HTTPHeaderDict`` objects and its
+    ``HTTPResponse`` wrapper, which is only built for an answer that needs it
+    (chunked, compressed, or without ``Content-Length``).
+    """
+    timeout = total  # made for this call by _limits (urlopen would clone it)
+    conn = None
+    try:
+        conn = pool._get_conn(timeout=None)
+        conn.timeout = timeout.connect_timeout
+        pool.num_requests += 1
+        timeout.start_connect()
+        conn.timeout = _Urllib3Timeout.resolve_default_timeout(timeout.connect_timeout)
+        try:  # as HTTPConnectionPool._make_request
+            try:
+                pool._validate_conn(conn)  # HTTPS: connects, TLS handshake
+            except (TimeoutError, BaseSSLError) as e:
+                pool._raise_timeout(err=e, url=path, timeout_value=conn.timeout)
+                raise
+        except _CONNECT_ERRORS as e:
+            if isinstance(e, BaseSSLError | CertificateError):
+                raise SSLError(e) from e
+            raise
+        try:
+            if conn.sock is None:
+                conn.connect()  # plain HTTP: http.client's send would open it here
+            conn.sock.settimeout(conn.timeout)
+            conn.sock.sendall(head.render(body))
+        except BrokenPipeError:
+            pass
+        except OSError as e:
+            if e.errno not in (errno.EPROTOTYPE, errno.ECONNRESET):
+                raise
+        read_timeout = timeout.read_timeout
+        sock = conn.sock
+        if sock is not None:
+            if read_timeout == 0:
+                raise ReadTimeoutError(pool, path, f"Read timed out. (read timeout={read_timeout})")
+            conn.timeout = read_timeout
+        try:
+            response = _begin(conn, sock, call)
+        except (BaseSSLError, OSError) as e:
+            pool._raise_timeout(err=e, url=path, timeout_value=read_timeout)
+            raise
+    except _URLOPEN_ERRORS as e:
+        new_e: Exception = e
+        if isinstance(e, BaseSSLError | CertificateError):
+            new_e = SSLError(e)
+        elif isinstance(e, OSError | http.client.HTTPException):
+            new_e = ProtocolError("Connection aborted.", e)
+        if conn is not None:
+            conn.close()
+        pool._put_conn(None)  # as urlopen: the slot is kept, the connection is not
+        # Retry(0, read=False): read errors are raised as they are, the rest wrapped.
+        if isinstance(new_e, ReadTimeoutError | ProtocolError):
+            raise new_e  # noqa: B904 (urlopen raises it so: its context is the cause)
+        raise MaxRetryError(pool, path, new_e) from new_e
+    except urllib3.exceptions.EmptyPoolError:
+        raise  # no connection was taken (a blocking pool); as urlopen
+    except BaseException:
+        if conn is not None:
+            conn.close()
+        pool._put_conn(None)
+        raise
+    if _urllib3_log.isEnabledFor(logging.DEBUG):
+        _urllib3_log.debug('%s://%s:%s "%s %s %s" %s %s', pool.scheme, pool.host, pool.port,
+                           "POST", path, "HTTP/1.1", response.status, response.length)
+    try:
+        assert_header_parsing(response.msg)
+    except (HeaderParsingError, TypeError) as hpe:
+        log_url = f"{pool.scheme}://{pool.host}:{pool.port}{path}"
+        logging.getLogger("urllib3.connection").warning(
+            "Failed to parse headers (url=%s): %s", log_url, hpe, exc_info=True)
+    if (response.length is not None and not response.chunked
+            and "content-encoding" not in response.msg
+            and len(response.msg.get_all("content-length") or ()) == 1):
+        return _Plain(conn, response)
+    # Chunked, compressed or close-delimited: urllib3's HTTPResponse reads it, as before.
+    wrapped = urllib3.HTTPResponse(
+        body=response, headers=urllib3.HTTPHeaderDict(
+            urllib3.connection._normalize_header_values(response.msg)),
+        status=response.status, version=response.version, version_string="HTTP/1.1",
+        reason=response.reason, preload_content=False, decode_content=False,
+        original_response=response, enforce_content_length=True, request_method="POST",
+        request_url=path, sock_shutdown=getattr(sock, "shutdown", None), retries=_NO_RETRIES,
+        connection=conn, pool=pool)
+    return wrapped
+
+
+def _begin(conn: Any, sock: socket.socket | None, call: _Call) -> http.client.HTTPResponse:
+    """The status line and headers, as ``http.client.HTTPConnection.getresponse`` reads
+    them, under the call's watchdog entry (see :class:`_HeaderDeadline`)."""
+    if sock is None:
+        raise http.client.RemoteDisconnected("the connection was closed before the answer")
+    sock.settimeout(conn.timeout)
+    call.sock = sock  # set before fired is read: expire() sees one or the other
+    if call.fired.is_set():
+        raise TimeoutError("the deadline passed before the headers were read")
+    response = http.client.HTTPResponse(sock, method="POST")
+    try:
+        try:
+            response.begin()
+        except ConnectionError:
+            conn.close()
+            raise
+        if call.fired.is_set():
+            raise TimeoutError("the deadline passed while the headers were read")
+        if response.will_close:
+            conn.close()  # the response keeps the socket until its body is read
+    except BaseException:
+        response.close()
+        raise
+    return response
+
+
+class _Plain:
+    """An answer with a ``Content-Length`` and no content coding: read straight from
+    ``http.client``, with urllib3's mapping of read errors."""
+
+    __slots__ = ("conn", "response")
+
+    def __init__(self, conn: Any, response: http.client.HTTPResponse) -> None:
+        self.conn = conn
+        self.response = response
+
+    def _chunks(self, pool: Any) -> Iterator[bytes]:
+        response = self.response
+        while True:
+            remaining = response.length or 0
+            if remaining <= 0:
+                return
+            try:
+                data = response.read(min(_CHUNK, remaining))
+                if not data:  # enforce_content_length, as urllib3
+                    raise http.client.IncompleteRead(b"", remaining)
+            except TimeoutError as e:
+                raise RequestsConnectionError(
+                    ReadTimeoutError(pool, None, "Read timed out.")) from e
+            except BaseSSLError as e:
+                raise RequestsSSLError(SSLError(e)) from e
+            except (http.client.HTTPException, OSError) as e:
+                raise ChunkedEncodingError(
+                    ProtocolError(f"Connection broken: {e!r}", e)) from e
+            yield data
+
+    def read_all(self, pool: Any, call: _Call, deadline: float, url: str,
+                 max_bytes: int | None) -> Answer:
+        response = self.response
+        headers = _Headers(response.msg)
+        try:
+            if call.fired.is_set():
+                raise DeadlineExceeded(deadline, url, 0)
+            content = _read_all(self._chunks(pool), None, response.length, call.end, deadline,
+                                url, max_bytes, fired=call.fired)
+        except BaseException:
+            response.close()
+            self.conn.close()
+            pool._put_conn(self.conn)
+            raise
+        response.close()
+        pool._put_conn(self.conn)
+        return Answer(response.status, headers, content)
+
+
+class _Headers(Mapping[str, str]):
+    """An answer's headers as urllib3's ``HTTPHeaderDict`` shows them (case-insensitive,
+    repeated headers joined with ", "), read from ``http.client``'s message."""
+
+    __slots__ = ("_msg",)
+
+    def __init__(self, msg: http.client.HTTPMessage) -> None:
+        self._msg = msg
+
+    def __getitem__(self, name: str) -> str:
+        values = self._msg.get_all(name)
+        if not values:
+            raise KeyError(name)
+        if len(values) == 1 and "\r\n" not in values[0]:
+            return values[0]  # what the join below gives for one unfolded value
+        return ", ".join(urllib3.connection._normalize_header_value(v) for v in values)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            return default
+
+    def __iter__(self) -> Iterator[str]:
+        seen: dict[str, str] = {}
+        for name in self._msg:
+            seen.setdefault(name.lower(), name)
+        return iter(seen.values())
+
+    def __len__(self) -> int:
+        return len({name.lower() for name in self._msg})
 
 
 def _read_body(response: requests.Response, end: float, deadline: float, url: str,

@@ -199,6 +199,10 @@ _NOT_XML_MESSAGE = ("All strings must be XML compatible: Unicode or ASCII, no NU
                     "control characters")
 
 
+# Text that needs neither escaping nor a check (the common case, tested with one match).
+_PLAIN_TEXT = re.compile("[^&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]*")
+
+
 def _text(text: str) -> str:
     """``text`` escaped as lxml escapes element text."""
     bad = _NOT_XML.search(text)
@@ -232,7 +236,7 @@ def _write(out: list[str], node: _Node, value: Any, path: str) -> None:
             raise TypeError(f"{path or local}: {exc}") from None
         out.append(f"<{local}>{_text(text)}</{local}>")
         return
-    if not isinstance(value, Mapping):
+    if type(value) is not dict and not isinstance(value, Mapping):
         raise TypeError(f"{path or local}: expected a structure, got {type(value).__name__}")
     known = node.known
     if not value.keys() <= known:
@@ -242,19 +246,32 @@ def _write(out: list[str], node: _Node, value: Any, path: str) -> None:
     mark = len(out)
     out.append(f"<{local}>")
     for child in node.children:
-        child_value = value.get(child.local)
-        child_path = f"{path}.{child.local}" if path else child.local
+        name = child.local
+        child_value = value.get(name)
         if child_value is None:
             if child.required and not child.many:
-                raise TypeError(f"{child_path} is required")
+                raise TypeError(f"{path}.{name} is required" if path else f"{name} is required")
             continue
+        scalar = child.scalar
         if child.many:
+            child_path = f"{path}.{name}" if path else name
             if not isinstance(child_value, list | tuple):
                 raise TypeError(f"{child_path}: expected a list")
             for index, item in enumerate(child_value):
                 _write(out, child, item, f"{child_path}[{index}]")
+        elif scalar is not None:  # what _write does for a scalar, without the call
+            if scalar is _string and type(child_value) is str:
+                text = child_value  # _string's check, without the call
+            else:
+                try:
+                    text = scalar(child_value)
+                except TypeError as exc:
+                    raise TypeError(f"{f'{path}.{name}' if path else name}: {exc}") from None
+            if _PLAIN_TEXT.fullmatch(text) is None:
+                text = _text(text)
+            out.append(f"<{name}>{text}</{name}>")
         else:
-            _write(out, child, child_value, child_path)
+            _write(out, child, child_value, f"{path}.{name}" if path else name)
     if len(out) == mark + 1:
         out[mark] = f"<{local}/>"  # no children: lxml writes an empty element
     else:

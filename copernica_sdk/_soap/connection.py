@@ -150,7 +150,12 @@ class SoapConnection:
                 session, "POST", self.endpoint, data=body, headers=headers,
                 timeout=self._timeout, deadline=self._deadline, max_bytes=self._max_bytes,
                 allow_redirects=False)
-        merged: Mapping[str, str | bytes] = {**session.headers, **headers}
+        own = session.headers
+        store = getattr(own, "_store", None) if type(own) is CaseInsensitiveDict else None
+        # requests' CaseInsensitiveDict keeps (name, value) per lower-cased name: read
+        # them in one go rather than through its Python-level iteration.
+        merged: Mapping[str, str | bytes] = ({**dict(store.values()), **headers}
+                                             if isinstance(store, dict) else {**own, **headers})
         if len({name.lower() for name in merged}) < len(merged):
             merged = CaseInsensitiveDict(session.headers)  # as requests merges them
             merged.update(headers)

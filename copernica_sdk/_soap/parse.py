@@ -57,15 +57,19 @@ def _timestamp(value: str | None) -> datetime | None:
 
 
 def _pairs(el: _Element) -> dict[str, str]:
+    # _local and _text inlined: an answer holds a pair per field, each read per call.
     out: dict[str, str] = {}
     for pair in el:
         key = value = None
         for part in pair:
-            name = _local(part.tag)
+            tag = part.tag
+            if not isinstance(tag, str):
+                continue  # comments and processing instructions
+            name = tag.rpartition("}")[2] if tag[:1] == "{" else tag
             if name == "key":
-                key = _text(part)
+                key = part.text or ""
             elif name == "value":
-                value = _text(part)
+                value = part.text or ""
         if key is not None:
             out[key] = value or ""
     return out
@@ -76,11 +80,14 @@ def _props(el: _Element) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
     scalars: dict[str, str] = {}
     maps: dict[str, dict[str, str]] = {}
     for child in el:
-        name = _local(child.tag)
+        tag = child.tag
+        if not isinstance(tag, str):
+            continue  # comments and processing instructions (as _local)
+        name = tag.rpartition("}")[2] if tag[:1] == "{" else tag
         if name in ("fields", "interests", "map"):
             maps[name] = _pairs(child)
         elif name:
-            scalars[name] = _text(child)
+            scalars[name] = child.text or ""
     return scalars, maps
 
 

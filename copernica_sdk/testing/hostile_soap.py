@@ -32,6 +32,8 @@ Modes (:data:`MODES`):
 ``empty``               200 with an empty body
 ``huge``                200 with an endless body sent as fast as the socket takes it
 ``huge_announced``      200 announcing a ``Content-Length`` of 1 TB
+``trickle_announced``   200 announcing a ``Content-Length`` (1 MB), then trickling
+                        the body as ``trickle`` does (a length-delimited trickle)
 
 ``requests`` (and ``elsewhere.requests``) list what arrived, bodies included,
 so a test can check where a token went.  The servers are plain threads on
@@ -55,7 +57,7 @@ __all__ = ["MODES", "HostileSoap", "ReceivedRequest", "RecordingServer"]
 MODES: tuple[str, ...] = (
     "redirect", "trickle", "slow_headers", "malformed", "dtd", "entities",
     "fault_unknown_code", "fault_empty", "fault_html", "html", "wrong_content_type",
-    "not_soap", "empty", "huge", "huge_announced",
+    "not_soap", "empty", "huge", "huge_announced", "trickle_announced",
 )
 
 _ENV = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -208,6 +210,15 @@ class HostileSoap(_Base):
                 h.wfile.write(f"X-Padding-{n}: {'x' * 40}\r\n".encode())
                 h.wfile.flush()
                 self.stopping.wait(self.trickle_interval)
+            h.close_connection = True
+        elif mode == "trickle_announced":
+            h.send_response(200)
+            h.send_header("Content-Type", "text/xml; charset=utf-8")
+            h.send_header("Content-Length", str(10**6))
+            h.end_headers()
+            for chunk in self._trickle():
+                h.wfile.write(chunk)
+                h.wfile.flush()
             h.close_connection = True
         elif mode == "huge_announced":
             h.send_response(200)

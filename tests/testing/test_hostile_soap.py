@@ -40,6 +40,7 @@ EXPECTED: dict[str, tuple[type[Exception], str]] = {
     "empty": (ResponseParseError, "not well-formed"),
     "huge": (ResponseParseError, "larger than"),
     "huge_announced": (ResponseParseError, "larger than"),
+    "trickle_announced": (DeadlineError, "deadline"),
 }
 
 
