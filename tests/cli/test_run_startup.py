@@ -67,3 +67,18 @@ def test_a_licensed_plugin_run_still_verifies_its_token(ready: Project, tmp_path
     assert proc.returncode == 0, describe(proc)
     assert {"jwt", "copernica_sdk.licensing.meter", "copernica_sdk.licensing.usage_signing"} \
         <= modules, sorted(modules)
+
+
+def test_a_command_process_skips_the_collectors_passes_at_exit(tmp_path: Path) -> None:
+    # Shutdown's full collections over every live object cost ~50 ms of a cron run;
+    # the objects are frozen (out of the collector's sight) by the last exit handler.
+    # An exit handler registered before the command runs after it and sees them frozen.
+    script = ("import atexit, gc, sys\n"
+              "atexit.register(lambda: print('frozen at exit:', gc.get_freeze_count() > 0))\n"
+              "from copernica_sync.cli.main import main\n"
+              "sys.argv = ['copernica-sync', 'connectors', 'list']\n"
+              "main()\n")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path, env=clean_env())
+    assert proc.returncode == 0, describe(proc)
+    assert "frozen at exit: True" in proc.stdout, describe(proc)
