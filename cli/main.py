@@ -44,6 +44,31 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+def _no_collection_at_exit() -> None:
+    """Spare the process the garbage collector's passes over every object at exit.
+
+    Interpreter shutdown runs full collections over everything still alive: for a
+    command that imported pydantic, zeep and requests that is ~50 ms of a cron run
+    of ~0.45 s, spent on objects the exit frees anyway.  ``gc.freeze()`` in an exit
+    handler takes them out of the collector's sight; shutdown still frees them by
+    reference counting.  Nothing else changes: what a command must finish is done
+    by its context managers and by the other exit handlers (``logging.shutdown``,
+    ``weakref.finalize``), which do not depend on the collector, and Python does
+    not promise ``__del__`` for objects alive at exit anyway (``object.__del__``).
+    Registered once per process.
+    """
+    global _exit_handler_registered
+    if not _exit_handler_registered:
+        import atexit
+        import gc
+
+        atexit.register(gc.freeze)
+        _exit_handler_registered = True
+
+
+_exit_handler_registered = False
+
+
 class LazyGroup(click.Group):
     """A group whose subcommands are imported only when invoked or asked for help."""
 
@@ -72,6 +97,7 @@ class LazyGroup(click.Group):
         def on_sigterm(signum: int, frame: object) -> None:
             raise Terminated
 
+        _no_collection_at_exit()
         # Only the main thread may set handlers (an embedding caller may not be it).
         previous = None
         with contextlib.suppress(ValueError):

@@ -10,9 +10,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import replace
 
-from .licensing.flush import flush
 from .licensing.preflight import LicenseDecision, preflight
-from .licensing.sinks import HttpCollectorSink
 from .sync.config import JobConfig
 from .sync.engine import CheckpointHook, ProgressListener, SyncEngine, SyncOptions
 from .sync.errors import JobLockedError
@@ -96,6 +94,10 @@ def run_job(job: Job, options: SyncOptions, *, hooks: Sequence[CheckpointHook] =
         report.skipped_streams.update(skipped)
         collector = decision.settings.collector_url
         if collector and not options.dry_run:
+            # Imported here: requests and the signing code only when usage is sent.
+            from .licensing.flush import flush
+            from .licensing.sinks import HttpCollectorSink
+
             try:
                 flush(job.state.location, HttpCollectorSink(collector))
             except Exception:

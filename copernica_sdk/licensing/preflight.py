@@ -24,18 +24,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .. import _sql
 from ..license_config import LicenseTable
 from .clock import Clock, SystemClock
-from .errors import LicenseKeyError, LicenseRefusedError
+from .errors import LicenseRefusedError
 from .install import Install, environment_of, normalize_shop, read_install
-from .jws import looks_like_jws
-from .keys import KeyRing
-from .meter import MeterContext, UsageMeter, high_water_cap
 from .policy import Mode, Verdict, decide, effective_mode
-from .token import read_token_file
 from .verify import (
     CLOCK_SUSPECT,
     CPL1_ACCEPTED_UNTIL,
@@ -44,6 +40,12 @@ from .verify import (
     State,
     verify_token,
 )
+
+if TYPE_CHECKING:
+    from .meter import MeterContext, UsageMeter
+
+# The token, key and meter modules (PyJWT, cryptography) are imported where they are
+# used, below: a job whose connector is not a licensed plugin never needs them.
 
 __all__ = ["ENV_TOKEN", "LicenseDecision", "LicenseSettings", "LicensedJob", "preflight"]
 
@@ -165,6 +167,8 @@ class LicenseDecision:
             raise LicenseRefusedError(self.refusal_message())
 
     def meter_context(self) -> MeterContext:
+        from .meter import MeterContext, high_water_cap
+
         claims = self.status.claims
         cap = (high_water_cap(claims.exp, claims.grace_days)
                if claims is not None and self.status.ok else None)
@@ -179,6 +183,8 @@ class LicenseDecision:
         licensed plugin (a connector without ``license_plugin_id`` is not metered)."""
         if self.plugin_id is None or not self.allow_run:
             return []
+        from .meter import UsageMeter
+
         return [UsageMeter(self.meter_context(), clock=clock)]
 
     def log(self) -> None:
@@ -190,6 +196,9 @@ class LicenseDecision:
 
 
 def _token(settings: LicenseSettings, env: Mapping[str, str]) -> tuple[str | None, str]:
+    from .jws import looks_like_jws
+    from .token import read_token_file
+
     text = env.get(ENV_TOKEN, "").strip()
     if text:
         if not text.startswith("CPL1.") and not looks_like_jws(text) and Path(text).is_file():
@@ -255,6 +264,9 @@ def preflight(job_config: LicensedJob, connector_class: type, state_path: str | 
                                                        "license_plugin_id",))
         verdict = Verdict(True, entitlements=None)
         return LicenseDecision(True, Mode.OBSERVE, status, install, None, verdict, settings)
+    from .errors import LicenseKeyError
+    from .keys import KeyRing
+
     token, source = _token(settings, env)
     try:
         keyring = KeyRing(getattr(connector_class, "license_public_keys", {}) or {})

@@ -16,23 +16,13 @@ import enum
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jwt
-from cryptography.exceptions import InvalidSignature
-
-from .errors import TokenFormatError
 from .install import is_staging, normalize_shop
-from .jws import looks_like_jws, split_compact, verify_compact
-from .keys import KeyRing
-from .token import (
-    MAX_TOKEN_BYTES,
-    Claims,
-    decode_token,
-    parse_claims,
-    parse_jwt_claims,
-    strict_json,
-)
+
+if TYPE_CHECKING:
+    from .keys import KeyRing
+    from .token import Claims
 
 __all__ = ["CLOCK_SUSPECT", "CPL1_ACCEPTED_UNTIL", "LEEWAY", "LEGACY_TOKEN",
            "ROLLBACK_TOLERANCE", "LicenseStatus", "State", "verify_token"]
@@ -105,6 +95,15 @@ def verify_token(token: str | None, *, keyring: KeyRing, plugin_id: str, now: da
                  high_water: datetime | None = None) -> LicenseStatus:
     """Verify ``token`` for ``plugin_id`` at ``now`` (tz-aware).  Never raises for a bad
     token: every problem is a :class:`State` with a reason."""
+    # Imported here, not above: the states and the status are needed by every run,
+    # PyJWT and cryptography only by one that verifies a token.
+    import jwt
+    from cryptography.exceptions import InvalidSignature
+
+    from .errors import TokenFormatError
+    from .jws import looks_like_jws, split_compact, verify_compact
+    from .token import MAX_TOKEN_BYTES, decode_token, parse_claims, parse_jwt_claims, strict_json
+
     if now.tzinfo is None:
         raise ValueError("now must be tz-aware")
     flags: set[str] = set()

@@ -22,6 +22,9 @@ stay importable as before.  Guide: docs/writing-a-connector.md.
 
 from __future__ import annotations
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from .connector import (
     DEFERRED,
     ConfigField,
@@ -41,27 +44,29 @@ from .errors import (
     SourceUnavailableError,
 )
 from .integrity import ListingChecker, PageVerdict
-from .rest import (
-    APIKeyAuth,
-    Authenticator,
-    BearerTokenAuth,
-    HeaderLinkPaginator,
-    HttpBasicAuth,
-    JSONLinkPaginator,
-    JSONResponseCursorPaginator,
-    NoAuth,
-    OAuth1Auth,
-    OffsetPaginator,
-    PageNumberPaginator,
-    Paginator,
-    QueryParamsAuth,
-    RestClient,
-    RestResponse,
-    RestStream,
-    SinglePagePaginator,
-    SourceHTTPError,
-)
 from .timestamps import format_for, parse_utc, to_utc
+
+if TYPE_CHECKING:
+    from .rest import (
+        APIKeyAuth,
+        Authenticator,
+        BearerTokenAuth,
+        HeaderLinkPaginator,
+        HttpBasicAuth,
+        JSONLinkPaginator,
+        JSONResponseCursorPaginator,
+        NoAuth,
+        OAuth1Auth,
+        OffsetPaginator,
+        PageNumberPaginator,
+        Paginator,
+        QueryParamsAuth,
+        RestClient,
+        RestResponse,
+        RestStream,
+        SinglePagePaginator,
+        SourceHTTPError,
+    )
 
 __all__ = [
     "DEFERRED",
@@ -102,3 +107,39 @@ __all__ = [
     "parse_utc",
     "to_utc",
 ]
+
+# PEP 562: the REST building blocks (requests, oauthlib, tenacity) load on first use,
+# not with every import of the connector framework.
+_LAZY = {
+    "APIKeyAuth": ".rest",
+    "Authenticator": ".rest",
+    "BearerTokenAuth": ".rest",
+    "HeaderLinkPaginator": ".rest",
+    "HttpBasicAuth": ".rest",
+    "JSONLinkPaginator": ".rest",
+    "JSONResponseCursorPaginator": ".rest",
+    "NoAuth": ".rest",
+    "OAuth1Auth": ".rest",
+    "OffsetPaginator": ".rest",
+    "PageNumberPaginator": ".rest",
+    "Paginator": ".rest",
+    "QueryParamsAuth": ".rest",
+    "RestClient": ".rest",
+    "RestResponse": ".rest",
+    "RestStream": ".rest",
+    "SinglePagePaginator": ".rest",
+    "SourceHTTPError": ".rest",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

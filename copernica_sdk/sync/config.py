@@ -39,14 +39,15 @@ job names are the file's own (``[jobs.NAME]``) and one variable applies to all.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
 
@@ -54,6 +55,12 @@ from ..configuration import Table, kind_of, problem, problems_of, read_text_as, 
 from ..license_config import HTTP_URL, LicenseTable
 from .errors import ConfigError
 from .merge import merge_values
+
+if TYPE_CHECKING:
+    from .connector import Connector
+
+#: How the loader finds a connector class by name (``registry.load_connector``).
+ConnectorLoader = Callable[[str], "type[Connector]"]
 
 __all__ = [
     "DEFAULT_CONFIG_NAME",
@@ -310,6 +317,7 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str] = os.enviro
 
         overrides = read_overrides(given)
     jobs: dict[str, JobConfig] = {}
+    connectors = _connector_loader()
     for name, table in job_tables.items():
         prefix = "" if "jobs" not in raw else f"jobs.{name}."
         if not isinstance(table, dict):
@@ -322,10 +330,10 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str] = os.enviro
                 continue
             for key in values:
                 origins[f"{section}.{key}"] = str(file)
-        literal = _literal_secrets(merged, prefix)
+        literal = _literal_secrets(merged, prefix, connectors)
         _apply_env_overrides(merged, overrides, env, origins)
         merged = _interpolate(merged, env, prefix, problems, origins)
-        job = _build_job(name, merged, prefix, problems, origins, env)
+        job = _build_job(name, merged, prefix, problems, origins, env, connectors)
         if job is not None:
             jobs[name] = replace(job, literal_secrets=tuple(literal))
     problems += _env_problems(env) + _shared_state_paths(jobs)
@@ -387,10 +395,18 @@ def _shared_state_paths(jobs: Mapping[str, JobConfig]) -> list[str]:
     return problems
 
 
-def _literal_secrets(merged: Mapping[str, Any], prefix: str) -> list[str]:
-    """The secret keys the file itself holds as values (not ``${VAR}`` references)."""
-    from .registry import load_connector
+def _connector_loader() -> ConnectorLoader:
+    """``load_connector``, remembered for one :func:`load_config`: each job's connector
+    is needed three times there, and every look-up scans the metadata of all
+    installed packages (entry points).  A failed look-up is not remembered."""
+    from .registry import load_connector  # the registry loads plugins: only when needed
 
+    return functools.cache(load_connector)
+
+
+def _literal_secrets(merged: Mapping[str, Any], prefix: str,
+                     load_connector: ConnectorLoader) -> list[str]:
+    """The secret keys the file itself holds as values (not ``${VAR}`` references)."""
     def literal(value: Any) -> bool:
         if isinstance(value, Mapping):
             return any(literal(v) for v in value.values())
@@ -450,10 +466,9 @@ def _interpolate(value: Any, env: Mapping[str, str], key: str, problems: list[st
     return value
 
 
-def _source_problems(source: Mapping[str, Any], prefix: str) -> list[str]:
+def _source_problems(source: Mapping[str, Any], prefix: str,
+                     load_connector: ConnectorLoader) -> list[str]:
     """The connector's own settings, checked with the rest so all problems come at once."""
-    from .registry import load_connector  # the registry loads plugins: only when needed
-
     try:
         connector = load_connector(str(source["connector"]))
         connector.validate_config({k: v for k, v in source.items() if k != "connector"},
@@ -465,7 +480,8 @@ def _source_problems(source: Mapping[str, Any], prefix: str) -> list[str]:
 
 
 def _build_job(name: str, merged: dict[str, Any], prefix: str, problems: list[str],
-               origins: dict[str, str], env: Mapping[str, str] = os.environ) -> JobConfig | None:
+               origins: dict[str, str], env: Mapping[str, str],
+               load_connector: ConnectorLoader) -> JobConfig | None:
     count = len(problems)
     source = merged.get("source") or {}
     try:
@@ -474,7 +490,7 @@ def _build_job(name: str, merged: dict[str, Any], prefix: str, problems: list[st
         problems += exc.problems
         tables = None
     if isinstance(source.get("connector"), str) and source["connector"]:
-        problems += _source_problems(source, prefix)
+        problems += _source_problems(source, prefix, load_connector)
     state_path = tables.sync.state_path if tables is not None else None
     if state_path:
         from .state_files import resolve_state_path
@@ -485,8 +501,6 @@ def _build_job(name: str, merged: dict[str, Any], prefix: str, problems: list[st
             problems += [f"{prefix}{problem}" for problem in exc.problems]
     if len(problems) > count or tables is None:
         return None
-    from .registry import load_connector
-
     connector_cls = None
     with suppress(ConfigError):  # an unknown connector is one of the problems above
         connector_cls = load_connector(str(source["connector"]))

@@ -24,29 +24,33 @@ The guide: docs/writing-a-connector.md, "REST building blocks".
 
 from __future__ import annotations
 
-from ..paths import PathError, parse_path
-from .auth import (
-    APIKeyAuth,
-    Authenticator,
-    BearerTokenAuth,
-    HttpBasicAuth,
-    NoAuth,
-    OAuth1Auth,
-    QueryParamsAuth,
-)
-from .client import DEFAULT_SOURCE_RETRY, RestClient, RestResponse, SourceHTTPError, same_origin
-from .paginators import (
-    HeaderLinkPaginator,
-    JSONLinkPaginator,
-    JSONResponseCursorPaginator,
-    OffsetPaginator,
-    Page,
-    PageNumberPaginator,
-    Paginator,
-    SinglePagePaginator,
-    paginate,
-)
-from .stream import RestStream
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..paths import PathError, parse_path
+    from .auth import (
+        APIKeyAuth,
+        Authenticator,
+        BearerTokenAuth,
+        HttpBasicAuth,
+        NoAuth,
+        OAuth1Auth,
+        QueryParamsAuth,
+    )
+    from .client import DEFAULT_SOURCE_RETRY, RestClient, RestResponse, SourceHTTPError, same_origin
+    from .paginators import (
+        HeaderLinkPaginator,
+        JSONLinkPaginator,
+        JSONResponseCursorPaginator,
+        OffsetPaginator,
+        Page,
+        PageNumberPaginator,
+        Paginator,
+        SinglePagePaginator,
+        paginate,
+    )
+    from .stream import RestStream
 
 __all__ = [
     "DEFAULT_SOURCE_RETRY",
@@ -74,3 +78,45 @@ __all__ = [
     "parse_path",
     "same_origin",
 ]
+
+# PEP 562: each name loads its module on first use, so importing the framework (or a
+# connector that uses only the client) does not load every paginator and the stream.
+_LAZY = {
+    "PathError": "..paths",
+    "parse_path": "..paths",
+    "APIKeyAuth": ".auth",
+    "Authenticator": ".auth",
+    "BearerTokenAuth": ".auth",
+    "HttpBasicAuth": ".auth",
+    "NoAuth": ".auth",
+    "OAuth1Auth": ".auth",
+    "QueryParamsAuth": ".auth",
+    "DEFAULT_SOURCE_RETRY": ".client",
+    "RestClient": ".client",
+    "RestResponse": ".client",
+    "SourceHTTPError": ".client",
+    "same_origin": ".client",
+    "HeaderLinkPaginator": ".paginators",
+    "JSONLinkPaginator": ".paginators",
+    "JSONResponseCursorPaginator": ".paginators",
+    "OffsetPaginator": ".paginators",
+    "Page": ".paginators",
+    "PageNumberPaginator": ".paginators",
+    "Paginator": ".paginators",
+    "SinglePagePaginator": ".paginators",
+    "paginate": ".paginators",
+    "RestStream": ".stream",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
