@@ -61,10 +61,8 @@ class WritableOutcome(Protocol):
     failure: CopernicaError | None
 
 
-#: Writes a profile, re-keying it from the key given (or not), its id known before
-#: (or not): returns the id Copernica reported, or None when it reported none and
-#: the known id stands (only when one is known).
-UpsertProfile = Callable[["ProfileWrite", "str | None", "int | None"], "int | None"]
+#: Writes a profile, re-keying it from the key given (or not): returns its id.
+UpsertProfile = Callable[["ProfileWrite", "str | None"], int]
 #: Writes one subprofile of the profile with the id given.
 UpsertSubprofile = Callable[[int, "SubprofileWrite"], None]
 
@@ -142,8 +140,6 @@ class _Group:
         #: was written (or re-created) in this page.
         self.known = outcomes[0].profile_id
         self.written = False
-        #: Whether Copernica reported the id of the profile written.
-        self.confirmed = False
 
     def start(self, writer: PageWriter) -> None:
         first = self.outcomes[0]
@@ -161,11 +157,9 @@ class _Group:
     def _write_profile(self, writer: PageWriter, rekey_from: str | None) -> None:
         first = self.outcomes[0]
         assert first.mapped is not None
-        reported = writer._upsert_profile(first.mapped.profile, rekey_from, self.known)
-        profile_id = reported if reported is not None else self.known
-        assert profile_id is not None, "an unknown profile's id is always reported"
+        profile_id = writer._upsert_profile(first.mapped.profile, rekey_from)
         with self.lock:
-            self.written, self.confirmed = True, reported is not None
+            self.written = True
             for outcome in self.outcomes:
                 outcome.profile_id = profile_id
             first.wrote_profile = True
@@ -211,18 +205,16 @@ class _Group:
     def _recreate(self, writer: PageWriter, gone: int) -> bool:
         """The cached profile ``gone`` was removed in Copernica: create it again,
         once for the group, and resend every subprofile, skipped ones included.
-        False when the profile was written in this page and Copernica reported its
-        id (then the error is real)."""
+        False when the profile was written in this page (then the error is real)."""
         with self.lock:
             first = self.outcomes[0]
             if first.profile_id != gone:
                 return True  # another write of the group re-created it already
-            if self.written and self.confirmed:
+            if self.written:
                 return False
             assert first.mapped is not None
-            profile_id = writer._upsert_profile(first.mapped.profile, None, None)
-            assert profile_id is not None, "an unknown profile's id is always reported"
-            self.written = self.confirmed = True
+            profile_id = writer._upsert_profile(first.mapped.profile, None)
+            self.written = True
             first.wrote_profile = True
             for outcome in self.outcomes:
                 outcome.profile_id = profile_id

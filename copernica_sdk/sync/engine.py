@@ -666,10 +666,8 @@ class SyncEngine:
         key_field = self.target.profile_key
 
         def write(key: str, values: Mapping[str, str]) -> None:
-            # By key: the id is not needed back, so none is searched for.
-            self.client.profiles.update_many(self._database, {key_field: key},
-                                             {key_field: key, **values}, create=True,
-                                             unique=True)
+            self.client.profiles.upsert(self._database, key={key_field: key},
+                                        fields={key_field: key, **values})
 
         result = flush_aggregates(self.state, self._pool, stream=stream.name,
                                   facts_scope=_facts_scope(stream),
@@ -697,20 +695,9 @@ class SyncEngine:
         self.client.subprofiles.upsert(profile_id, self._targets.collections[sub.collection],
                                        key={sub.key_field: sub.key}, fields=sub.fields)
 
-    def _upsert_profile(self, profile: ProfileWrite, rekey_from: str | None = None,
-                        known: int | None = None) -> int | None:
-        """Upsert by key; re-key the profile of a person whose e-mail (key) changed.
-
-        With the id ``known`` already, the write does not need it back: when the
-        service reports no profiles (``Database_updateProfiles`` may not), None is
-        returned instead of searching for it (see :data:`._page_writer.UpsertProfile`).
-        """
+    def _upsert_profile(self, profile: ProfileWrite, rekey_from: str | None = None) -> int:
+        """Upsert by key; re-key the profile of a person whose e-mail (key) changed."""
         database = self._database
-        if rekey_from is None and known is not None:
-            page = self.client.profiles.update_many(
-                database, {profile.key_field: profile.key}, profile.fields, create=True,
-                unique=True)
-            return page.items[0].id if page.items else None
         if rekey_from is not None:
             key_field = profile.key_field
             taken = self.client.profiles.find_one(database, {key_field: profile.key})

@@ -178,18 +178,3 @@ def test_a_source_failure_read_ahead_still_lands_after_the_pages_before_it(
     assert report.exit_code is ExitCode.UNAVAILABLE  # type: ignore[attr-defined]
     assert sorted(h.orders()) == [str(100 + n) for n in range(10)]  # pages 1 and 2 only
     assert h.state.bookmark("orders") is not None
-
-
-@pytest.mark.copernica_fake(updateprofiles_returns_items=False)
-def test_a_service_that_reports_no_upserted_profiles_is_searched_only_for_unknown_ids(
-        h: Harness) -> None:
-    people_and_orders(h, [1, 2, 1, 2, 1, 1, 2, 1])
-    h.run()
-    # Two new people need their ids found; the orders' totals (by key) need none.
-    assert h.fake.calls.get("Database_searchProfiles") == 2
-    assert h.profiles()["p0@example.com"]["orders_count"] == "5"
-    h.source.put("people", id=1, name="Renamed")  # a known profile's own field
-    h.run()
-    assert h.fake.calls.get("Database_searchProfiles", 0) == 0
-    assert h.fake.calls.get("Database_updateProfiles") == 1
-    assert h.profiles()["p0@example.com"]["name"] == "Renamed"

@@ -42,8 +42,7 @@ class Copernica:
         self.subs: list[tuple[int, str]] = []
         self.next_id = 10
 
-    def upsert_profile(self, profile: ProfileWrite, rekey_from: str | None,
-                       known: int | None) -> int | None:
+    def upsert_profile(self, profile: ProfileWrite, rekey_from: str | None) -> int:
         with self.lock:
             self.profiles.append(profile.key)
             self.next_id += 1
@@ -107,26 +106,6 @@ def test_a_profile_removed_in_copernica_is_created_once_again_with_every_subprof
     written = sorted(key for profile_id, key in copernica.subs if profile_id == new_id)
     assert written == sorted(s.key for s in (*first.subprofiles, *second.subprofiles))
     assert [o.subprofiles_written for o in group] == [4, 3]
-
-
-def test_a_written_profile_whose_id_was_not_reported_is_created_again_if_it_is_gone() -> None:
-    class Unreporting(Copernica):
-        def upsert_profile(self, profile: ProfileWrite, rekey_from: str | None,
-                           known: int | None) -> int | None:
-            reported = super().upsert_profile(profile, rekey_from, known)
-            return None if known is not None else reported
-
-        def on_sub(self, profile_id: int, sub: SubprofileWrite) -> None:
-            if profile_id == 7:
-                raise NotFoundError("profile 7 does not exist")
-
-    copernica = Unreporting()
-    outcome = Outcome(order("o1", lines=1), profile_id=7)  # known, its fields changed
-    write(copernica, [[outcome]])
-    assert copernica.profiles == ["a@example.com", "a@example.com"]
-    assert outcome.dead_letter is None and outcome.failure is None
-    assert outcome.profile_id not in (None, 7)
-    assert sorted(key for _, key in copernica.subs) == ["o1", "o1-0"]
 
 
 def test_a_refused_write_dead_letters_its_record_and_the_others_are_written() -> None:
