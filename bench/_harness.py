@@ -97,9 +97,11 @@ class Served:
         self.close()
 
 
-def fake_copernica(latency_ms: float, seed: int = 1) -> Served:
-    """A fresh fake Copernica in its own process (``info``: url, wsdl_url, token)."""
-    return Served("copernica", latency_ms=latency_ms, seed=seed)
+def fake_copernica(latency_ms: float, seed: int = 1, returns_items: bool = True) -> Served:
+    """A fresh fake Copernica in its own process (``info``: url, wsdl_url, token).
+    ``returns_items=False``: its ``Database_updateProfiles`` reports no profiles
+    (whether the real service does is unverified, docs/copernica-api-notes.md)."""
+    return Served("copernica", latency_ms=latency_ms, seed=seed, returns_items=returns_items)
 
 
 def fake_shop(customers: int, orders: int, seed: int = 1, now: str | None = None) -> Served:
@@ -188,7 +190,9 @@ def _child(kind: str, options: dict[str, Any]) -> None:
     if kind == "copernica":
         from copernica_sdk.testing.fake_copernica import FakeCopernica
 
-        fake = FakeCopernica(latency=options["latency_ms"] / 1000, seed=options["seed"]).start()
+        fake = FakeCopernica(latency=options["latency_ms"] / 1000, seed=options["seed"],
+                             updateprofiles_returns_items=options.get("returns_items", True)
+                             ).start()
         info = {"url": fake.url, "wsdl_url": fake.wsdl_url, "token": fake.token}
     else:
         from datetime import datetime
@@ -295,13 +299,13 @@ class Result:
     setup_calls: int = 0
 
 
-def run_engine(shop: Served, latency_ms: float, *, concurrency: int,
-               seed: int = 1) -> tuple[Result, Snapshot, dict[str, int]]:
+def run_engine(shop: Served, latency_ms: float, *, concurrency: int, seed: int = 1,
+               returns_items: bool = True) -> tuple[Result, Snapshot, dict[str, int]]:
     """One initial sync by our engine into a fresh fake Copernica (schema created first,
     outside the counts); its result, the end-state snapshot and the calls by operation.
     ``setup_calls`` are the run's non-write calls (lookups of the database, collections
     and fields)."""
-    with fake_copernica(latency_ms, seed=seed) as copernica:
+    with fake_copernica(latency_ms, seed=seed, returns_items=returns_items) as copernica:
         engine = Engine(copernica, shop, concurrency=concurrency)
         try:
             engine.create_schema()
