@@ -26,10 +26,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..errors import (
-    AuthenticationError,
-    CopernicaError,
-)
+from ..errors import AuthenticationError, CopernicaError
 from ._aggregates import (
     aggregates_digest,
     flush_aggregates,
@@ -39,7 +36,7 @@ from ._aggregates import (
 )
 from ._bookmarks import format_ts, max_ts, min_ts, minus, replication_max, replication_problem
 from ._field_check import check_target_fields
-from ._page_writer import Aborted, PageWriter
+from ._page_writer import Aborted, PageWriter, sub_id
 from ._read_ahead import read_ahead, sequential
 from .connector import Connector, PageItem, Record, Rejected, Skipped, Stream
 from .errors import (
@@ -75,6 +72,7 @@ log = logging.getLogger("copernica_sdk.sync")
 #: already may hold (one checkpoint for the batch).
 _READ_AHEAD_PAGES = 4
 _BATCH_RECORDS_PER_WRITER = 25
+
 
 @dataclass(frozen=True)
 class SyncOptions:
@@ -323,6 +321,7 @@ class SyncEngine:
         stream.state = self.state.stream_state(stream.name)
         committed = _state_text(stream.state)
         pages = self._pages(stream, mapping, start, until)
+        batch = _BATCH_RECORDS_PER_WRITER * max(1, self.options.concurrency)
         try:
             ahead_or_not = read_ahead(pages, depth=_READ_AHEAD_PAGES) if stream.read_ahead \
                 else sequential(pages)
@@ -330,7 +329,6 @@ class SyncEngine:
                 for page in ahead:
                     # Pages read already join this one: fewer waits for a batch's
                     # last write, while the writers could be busy with the next.
-                    batch = _BATCH_RECORDS_PER_WRITER * max(1, self.options.concurrency)
                     while len(page.items) < batch and (more := ahead.ready()) is not None:
                         page = page.joined(more)
                     if self.options.limit is not None:
@@ -652,7 +650,7 @@ class SyncEngine:
             outcome.aggregates_pending = outcome.profile_unchanged and bool(names) and \
                 sent.get(profile.key) != outcome.aggregates_digest
             outcome.unchanged_subprofiles = frozenset(
-                f"{s.collection}\x1f{s.key}" for s in outcome.mapped.subprofiles
+                sub_id(s) for s in outcome.mapped.subprofiles
                 if stored_subs[s.collection].get(s.key) == s.digest())
             outcome.skipped = outcome.profile_unchanged and \
                 len(outcome.unchanged_subprofiles) == len(outcome.mapped.subprofiles)
