@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import http.client
 import io
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,6 +18,8 @@ from copernica_sdk import deadline as _deadline
 from copernica_sdk.retry import NO_RETRY
 from copernica_sdk.testing.fake_copernica import FakeCopernica
 from copernica_sdk.testing.hostile_soap import HostileSoap
+
+from .call_counting import counting
 
 CALLS = 12
 
@@ -36,21 +37,6 @@ def database(copernica_fake: FakeCopernica) -> Iterator[tuple[CopernicaClient, A
 def upserts(client: CopernicaClient, db: Any, n: int = CALLS, start: int = 0) -> list[int]:
     return [client.profiles.upsert(db, key={"customer_key": f"k{i}"},
                                    fields={"city": f"c{i}"}).id for i in range(start, start + n)]
-
-
-def counting(monkeypatch: pytest.MonkeyPatch, owner: Any, name: str) -> list[int]:
-    """Count calls of ``owner.name`` made from this thread (the fake serves from others)."""
-    calls: list[int] = []
-    original = getattr(owner, name)
-    me = threading.get_ident()
-
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        if threading.get_ident() == me:
-            calls.append(1)
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(owner, name, counted)
-    return calls
 
 
 def test_a_plain_answer_is_read_without_building_a_urllib3_response(

@@ -3,7 +3,6 @@ through ``requests`` because only ``requests`` can send it correctly."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,6 +14,8 @@ from copernica_sdk import deadline as _deadline
 from copernica_sdk.retry import NO_RETRY, RetryPolicy
 from copernica_sdk.testing.fake_copernica import FakeCopernica
 from copernica_sdk.testing.hostile_soap import HostileSoap
+
+from .call_counting import counting
 
 CALLS = 12
 
@@ -31,21 +32,6 @@ def database(copernica_fake: FakeCopernica) -> Iterator[tuple[CopernicaClient, A
 def upserts(client: CopernicaClient, db: Any, n: int = CALLS) -> None:
     for i in range(n):
         client.profiles.upsert(db, key={"customer_key": f"k{i}"}, fields={"city": f"c{i}"})
-
-
-def counting(monkeypatch: pytest.MonkeyPatch, owner: Any, name: str) -> list[int]:
-    """Count calls of ``owner.name`` made from this thread (the fake serves from others)."""
-    calls: list[int] = []
-    original = getattr(owner, name)
-    me = threading.get_ident()
-
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        if threading.get_ident() == me:
-            calls.append(1)
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(owner, name, counted)
-    return calls
 
 
 def test_a_client_of_its_own_session_skips_requests_preparation_per_call(
