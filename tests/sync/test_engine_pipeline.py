@@ -4,27 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from copernica_sdk.sync._aggregates import pending_scope
 from copernica_sdk.sync.connector import Record, Stream
 from copernica_sdk.sync.errors import SourceUnavailableError
 from copernica_sdk.sync.report import ExitCode
-from copernica_sdk.testing.fake_copernica import FakeCopernica
 
+from .engine_harness import Harness
 from .memory_source import MemoryConnector, MemoryStream
-from .test_engine import Harness
-
-
-@pytest.fixture
-def h(copernica_fake: FakeCopernica, tmp_path: Path) -> Iterator[Harness]:
-    harness = Harness(copernica_fake, tmp_path / "state.sqlite3")
-    yield harness
-    harness.state.close()
-    harness.client.close()
 
 
 def people_and_orders(h: Harness, owners: Sequence[int]) -> None:

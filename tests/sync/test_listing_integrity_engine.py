@@ -3,24 +3,10 @@ and its bookmark does not move past anything the listing may have hidden."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from copernica_sdk.sync.errors import ListingInconsistentError, SourceUnavailableError
 from copernica_sdk.sync.report import ExitCode
-from copernica_sdk.testing.fake_copernica import FakeCopernica
 
-from .test_engine import Harness, seed
-
-
-@pytest.fixture
-def h(copernica_fake: FakeCopernica, tmp_path: Path) -> Iterator[Harness]:
-    harness = Harness(copernica_fake, tmp_path / "state.sqlite3")
-    yield harness
-    harness.state.close()
-    harness.client.close()
+from .engine_harness import Harness, seed
 
 
 def _lie() -> ListingInconsistentError:
