@@ -24,7 +24,7 @@ from copernica_sdk.sync.errors import ConfigError
 from copernica_sdk.sync.report import ExitCode
 from copernica_sdk.testing.fake_copernica import FakeCopernica
 
-from ..sync.test_engine import Harness, h, seed
+from ..sync.engine_harness import Harness, h, seed
 
 __all__ = ["h"]  # the engine harness fixture
 

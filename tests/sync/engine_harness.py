@@ -3,7 +3,10 @@ loopback, a state file; ``seed`` fills the source with people and their orders."
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from copernica_sdk import CopernicaClient, RetryPolicy, schema
 from copernica_sdk.sync.engine import SyncEngine, SyncOptions
@@ -47,3 +50,11 @@ def seed(h: Harness, people: int = 6, orders: int = 9) -> None:
         person = n % people + 1
         h.source.put("orders", id=100 + n, person_id=person, email=f"p{person - 1}@example.com",
                      name=f"Person {person - 1}", status="processing", total=f"{n}.50")
+
+
+@pytest.fixture
+def h(copernica_fake: FakeCopernica, tmp_path: Path) -> Iterator[Harness]:
+    harness = Harness(copernica_fake, tmp_path / "state.sqlite3")
+    yield harness
+    harness.state.close()
+    harness.client.close()
