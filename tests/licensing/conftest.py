@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -11,6 +11,9 @@ from copernica_sdk.licensing.keys import KeyRing
 from copernica_sdk.licensing.token import Claims, claims_for, sign_token
 
 T0 = datetime(2025, 5, 1, 12, 0, tzinfo=UTC)
+#: The day the metered runs of the tests happen, and its usage period.
+RUN_DAY = T0 + timedelta(days=1)
+PERIOD = RUN_DAY.strftime("%Y-%m")
 NBF = int(T0.timestamp())
 EXP = NBF + 365 * 86400
 PLUGIN = "acme-woo"

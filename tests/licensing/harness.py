@@ -84,3 +84,14 @@ class Harness:
 
     def close(self) -> None:
         self.client.close()
+
+
+def after_one_run(fake: FakeCopernica, state_path: Path, key: Ed25519PrivateKey, token: str,
+                  *, people: int, clock: FixedClock) -> Harness:
+    """A harness of a connector licensed by ``key`` whose first run, with ``token``,
+    synced ``people`` records (their usage metered)."""
+    harness = Harness(fake, state_path, licensed_connector(key), clock)
+    for i in range(people):
+        harness.source.put(id=i + 1, email=f"p{i}@example.com", name=f"P{i}")
+    harness.run(harness.decide(token))
+    return harness

@@ -21,12 +21,11 @@ from copernica_sdk.licensing.token import sign_token
 from copernica_sdk.testing.fake_copernica import FakeCopernica
 from copernica_sync.cli.cmd_partner import partner
 
-from .conftest import T0, make_claims
+from .conftest import PERIOD, T0, make_claims
 from .harness import Harness, licensed_connector
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "docs" / "examples" / "partner-margin"
-PERIOD = (T0 + timedelta(days=1)).strftime("%Y-%m")
 
 
 def _event(client: int, install: str, metric: str, qty: int, seq: int,

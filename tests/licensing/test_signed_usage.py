@@ -33,20 +33,16 @@ from copernica_sdk.testing.fake_copernica import FakeCopernica
 from copernica_sync.cli.cmd_partner import partner
 
 from .collector import running_collector
-from .conftest import T0, make_claims
-from .harness import Harness, licensed_connector
-
-PERIOD = (T0 + timedelta(days=1)).strftime("%Y-%m")
+from .conftest import PERIOD, RUN_DAY, T0, make_claims
+from .harness import Harness, after_one_run
 
 
 @pytest.fixture
 def h(copernica_fake: FakeCopernica, tmp_path: Path,
       partner_key: Ed25519PrivateKey) -> Iterator[Harness]:
-    harness = Harness(copernica_fake, tmp_path / "state.sqlite3",
-                      licensed_connector(partner_key), FixedClock(T0 + timedelta(days=1)))
-    for i in range(5):
-        harness.source.put(id=i + 1, email=f"p{i}@example.com", name=f"P{i}")
-    harness.run(harness.decide(sign_token(make_claims(), partner_key)))
+    harness = after_one_run(copernica_fake, tmp_path / "state.sqlite3", partner_key,
+                            sign_token(make_claims(), partner_key), people=5,
+                            clock=FixedClock(RUN_DAY))
     yield harness
     harness.close()
 
