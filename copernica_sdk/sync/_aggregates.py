@@ -92,14 +92,15 @@ def flush_aggregates(state: StateStore, pool: Executor, *, stream: str, facts_sc
         contributions = state.facts(facts_scope, keys)
         sent = state.hashes(written_scope(stream), keys)
         totals = {key: aggregates.combine(contributions.get(key, {}).values()) for key in keys}
-        todo = [key for key in keys if sent.get(key) != aggregates_digest(totals[key])]
+        digests = {key: aggregates_digest(values) for key, values in totals.items()}
+        todo = [key for key in keys if sent.get(key) != digests[key]]
 
         done: dict[str, str] = {}
         kept: set[str] = set()
         errors = pool.map(_attempt, [write] * len(todo), todo, [totals[k] for k in todo])
         for key, error in zip(todo, errors, strict=True):
             if error is None:
-                done[key] = aggregates_digest(totals[key])
+                done[key] = digests[key]
             elif isinstance(error, RECORD_ERRORS):
                 # Copernica refuses these totals: say so and try again next run.
                 kept.add(key)
