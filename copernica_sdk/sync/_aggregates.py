@@ -27,11 +27,12 @@ from dataclasses import dataclass, replace
 
 from ..errors import CopernicaError
 from ._page_writer import RECORD_ERRORS
+from ._staging import Staging
 from .mapping import AggregateMapping, ProfileWrite
 from .state import StateStore
 
-__all__ = ["FlushResult", "aggregates_digest", "flush_aggregates", "own_fields_digest",
-           "pending_scope", "written_scope"]
+__all__ = ["FlushResult", "aggregates_digest", "contributions", "flush_aggregates",
+           "own_fields_digest", "pending_scope", "written_scope"]
 
 log = logging.getLogger("copernica_sdk.sync")
 
@@ -62,6 +63,43 @@ def aggregates_digest(values: Mapping[str, str]) -> str:
     """The digest of a profile's aggregate values."""
     text = json.dumps(sorted(values.items()), ensure_ascii=True)
     return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+def contributions(state: StateStore, staging: Staging | None, *, stream: str, facts_scope: str,
+                  source: str, keys: set[str], page_sources: Mapping[str, str] | None = None,
+                  ) -> dict[str, dict[str, Mapping[str, str]]]:
+    """The contributions to each profile of ``keys`` (by record key) as ``stream``
+    will have them once the run has written its staged pages (:mod:`._staging`):
+    the committed ones, each staged record replacing its own.
+
+    A staged record is counted where the engine will write it: the profile of the
+    person its source id is known for (``page_sources``, the identities of the
+    page being written, or the state's ``source`` identities), else the key it
+    mapped to.  Keys without any contribution are left out.
+    """
+    per_key: dict[str, dict[str, Mapping[str, str]]] = {
+        key: dict(rows) for key, rows in state.facts(facts_scope, keys).items()}
+    if staging is None or not staging.has(stream):
+        return per_key
+    page_sources = page_sources or {}
+    restaged = staging.staged_among(stream, {r for rows in per_key.values() for r in rows})
+    for rows in per_key.values():
+        for record_key in restaged & rows.keys():
+            del rows[record_key]
+    claimants = {sid for ids in state.identity_claims(source, keys).values() for sid in ids}
+    staged = staging.facts_for(stream, mapped_keys=keys,
+                               source_ids=claimants | set(page_sources))
+    known = state.identities(source, {f.source_id for f in staged if f.source_id is not None
+                                      and f.source_id not in page_sources})
+    for fact in staged:
+        key = fact.mapped_key
+        if fact.source_id is not None and fact.source_id in page_sources:
+            key = page_sources[fact.source_id]
+        elif fact.source_id is not None and fact.source_id in known:
+            key = known[fact.source_id].profile_key
+        if key in keys:
+            per_key.setdefault(key, {})[fact.record_key] = fact.facts
+    return {key: rows for key, rows in per_key.items() if rows}
 
 
 @dataclass

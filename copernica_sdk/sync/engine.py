@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ..errors import AuthenticationError, CopernicaError
 from ._aggregates import (
     aggregates_digest,
+    contributions,
     flush_aggregates,
     own_fields_digest,
     pending_scope,
@@ -38,6 +39,7 @@ from ._bookmarks import format_ts, max_ts, min_ts, minus, replication_max, repli
 from ._field_check import check_target_fields
 from ._page_writer import Aborted, PageWriter, sub_id
 from ._read_ahead import read_ahead, sequential
+from ._staging import StagedFact, Staging
 from .connector import Connector, PageItem, Record, Rejected, Skipped, Stream
 from .errors import (
     ConfigError,
@@ -112,6 +114,9 @@ class _Outcome:
     profile_digest: str = ""
     aggregates_digest: str | None = None
     aggregates_pending: bool = False
+    #: Another stream's aggregates this record's profile write carries: the
+    #: stream and the digest of its totals (see :meth:`SyncEngine._attach_totals`).
+    attached: dict[str, str] = field(default_factory=dict)
     unchanged_subprofiles: frozenset[str] = frozenset()
     rekey_from: str | None = None
     #: Field precedence (see identity.py): who this record is, and the owner row
@@ -180,6 +185,7 @@ class SyncEngine:
         self._clock = clock
         self._targets: _Targets | None = None
         self._pool: ThreadPoolExecutor | None = None
+        self._staging: Staging | None = None
 
     # -- public -------------------------------------------------------------------
 
@@ -203,13 +209,18 @@ class SyncEngine:
                                             thread_name_prefix="copernica-writer")
             try:
                 self._targets = self._resolve_targets()
-                for stream in self._selected_streams():
+                streams = self._selected_streams()
+                self._stage(streams, run_start)
+                for stream in streams:
                     report.streams.append(self._sync_stream(stream, report.run_id, run_start))
                     if report.streams[-1].exit_code in (ExitCode.AUTH, ExitCode.UNAVAILABLE):
                         break
             finally:
                 self._pool.shutdown()
                 self._pool = None
+                if self._staging is not None:
+                    self._staging.close()
+                    self._staging = None
             exit_code = int(report.exit_code)
         except ConfigError:
             exit_code = int(ExitCode.CONFIG)
@@ -305,22 +316,68 @@ class SyncEngine:
             streams = [s for s in streams if s.name in self.options.streams]
         return [s for s in streams if s.name in self.target.streams]
 
+    # -- staging ------------------------------------------------------------------
+
+    def _stage(self, streams: Sequence[Stream], run_start: datetime) -> None:
+        """Read each stream with aggregates to its end before anything is written
+        (:mod:`._staging`), so every profile write carries its final totals.
+
+        Only streams that may be read ahead (:attr:`Stream.read_ahead`) are staged,
+        and not for a dry run or a ``--limit`` (both stop short of writing it all).
+        """
+        if self.options.dry_run or self.options.limit is not None:
+            return
+        for stream in streams:
+            mapping = self.target.streams[stream.name]
+            if mapping.aggregates is None or not stream.read_ahead:
+                continue
+            if self._staging is None:
+                self._staging = Staging(None if self.state.postgres else self.state.path.parent)
+            staging = self._staging
+            start, until = self._window(stream, run_start)
+            stream.state = self.state.stream_state(stream.name)
+            error: BaseException | None = None
+            progress = StreamReport(stream=stream.name)  # records read, nothing written yet
+            try:
+                with read_ahead(self._pages(stream, mapping, start, until),
+                                depth=_READ_AHEAD_PAGES) as pages:
+                    for page in pages:
+                        staging.add_page(stream.name, page, _staged_facts(page))
+                        progress.read += len(page.items)
+                        if self.progress is not None:
+                            self.progress.on_page(progress)
+            except SourceError as exc:
+                error = exc  # raised where the stream's pages end, once they are written
+            staging.finish(stream.name, stream.state, error)
+            log.info("%s: %d records read ahead before writing (aggregates)", stream.name,
+                     progress.read)
+
     # -- one stream ---------------------------------------------------------------
+
+    def _window(self, stream: Stream, run_start: datetime) -> tuple[str | None, str]:
+        """Where the stream's reading starts (its bookmark less the lookback, or
+        the beginning) and ends (the run's start)."""
+        bookmark = None if self.options.full_refresh else self.state.bookmark(stream.name)
+        return (minus(bookmark, self.options.lookback) if bookmark else None,
+                format_ts(run_start))
 
     def _sync_stream(self, stream: Stream, run_id: int | None, run_start: datetime) -> StreamReport:
         report = StreamReport(stream=stream.name)
         mapping = self.target.streams[stream.name]
-        until = format_ts(run_start)
         saved = self.state.bookmark(stream.name)
-        bookmark = None if self.options.full_refresh else saved
-        start = minus(bookmark, self.options.lookback) if bookmark else None
-        report.bookmark = bookmark
+        start, until = self._window(stream, run_start)
+        report.bookmark = None if self.options.full_refresh else saved
         highest: str | None = None
         completed = False
         # The stream's own state: what it holds when it yields a page commits with it.
         stream.state = self.state.stream_state(stream.name)
         committed = _state_text(stream.state)
-        pages = self._pages(stream, mapping, start, until)
+        staging = self._staging
+        if staging is not None and staging.has(stream.name):
+            pages: Iterator[_Page] = staging.pages(stream.name)
+            stream.state = staging.final_state(stream.name)
+        else:
+            pages = self._pages(stream, mapping, start, until)
         batch = _BATCH_RECORDS_PER_WRITER * max(1, self.options.concurrency)
         try:
             ahead_or_not = read_ahead(pages, depth=_READ_AHEAD_PAGES) if stream.read_ahead \
@@ -424,6 +481,7 @@ class SyncEngine:
         self._resolve_identities(stream, mapping, mapped, report)
         self._apply_aggregates(stream, mapping, mapped)
         self._apply_precedence(stream, mapping, mapped)
+        self._attach_totals(stream, mapping, mapped)
         self._skip_unchanged(stream, mapping, mapped, force=force or self.options.full_refresh)
         todo = [o for o in mapped if not o.skipped]
         report.unchanged += len(mapped) - len(todo)
@@ -600,17 +658,47 @@ class SyncEngine:
         if mapping.aggregates is None or not outcomes:
             return
         keys = {o.mapped.profile.key for o in outcomes if o.mapped is not None}
-        per_key = self.state.facts(_facts_scope(stream), keys)
+        per_key = contributions(self.state, self._staging, stream=stream.name,
+                                facts_scope=_facts_scope(stream.name),
+                                source=self.connector.name, keys=keys)
         for outcome in outcomes:
             assert outcome.mapped is not None
-            contributions = per_key.setdefault(outcome.mapped.profile.key, {})
-            contributions[outcome.record_key] = dict(outcome.mapped.facts or {})
+            rows = per_key.setdefault(outcome.mapped.profile.key, {})
+            rows[outcome.record_key] = dict(outcome.mapped.facts or {})
         totals = {key: mapping.aggregates.combine(rows.values()) for key, rows in per_key.items()}
         for outcome in outcomes:
             assert outcome.mapped is not None
             profile = outcome.mapped.profile
             fields = {**profile.fields, **totals[profile.key]}
             outcome.mapped = replace(outcome.mapped, profile=replace(profile, fields=fields))
+
+    def _attach_totals(self, stream: Stream, mapping: StreamMapping,
+                       outcomes: list[_Outcome]) -> None:
+        """Give the profile writes of a stream without aggregates (customers) the
+        totals other streams (orders) hold for them, staged ones included: the
+        profile need not be written again once those streams are in."""
+        if mapping.aggregates is not None or not outcomes:
+            return
+        keys = {o.mapped.profile.key for o in outcomes if o.mapped is not None}
+        page_sources = {o.mapped.profile.source_id: o.mapped.profile.key for o in outcomes
+                        if o.mapped is not None and o.mapped.profile.source_id is not None} \
+            if _owns_identities(stream, mapping) else {}
+        for name, other in self.target.streams.items():
+            if other.aggregates is None:
+                continue
+            per_key = contributions(self.state, self._staging, stream=name,
+                                    facts_scope=_facts_scope(name), source=self.connector.name,
+                                    keys=keys, page_sources=page_sources)
+            totals = {key: other.aggregates.combine(rows.values())
+                      for key, rows in per_key.items()}
+            for outcome in outcomes:
+                assert outcome.mapped is not None
+                profile = outcome.mapped.profile
+                if profile.key not in totals:
+                    continue  # no order of theirs: no totals, as the orders stream writes
+                fields = {**profile.fields, **totals[profile.key]}
+                outcome.mapped = replace(outcome.mapped, profile=replace(profile, fields=fields))
+                outcome.attached[name] = aggregates_digest(totals[profile.key])
 
     def _skip_unchanged(self, stream: Stream, mapping: StreamMapping, outcomes: list[_Outcome],
                         *, force: bool) -> None:
@@ -621,6 +709,9 @@ class SyncEngine:
         database_id = self._database.id
         profile_scope = f"{stream.name}:profile"
         names = _aggregate_names(mapping)
+        # Totals attached from other streams are not this stream's own fields either.
+        not_own = names | {n for other in self.target.streams.values()
+                           for n in _aggregate_names(other)}
         keys = {o.mapped.profile.key for o in outcomes if o.mapped}
         known_ids = self.state.profile_ids(database_id, keys)
         digests = self.state.hashes(profile_scope, keys)
@@ -635,7 +726,7 @@ class SyncEngine:
         for outcome in outcomes:
             assert outcome.mapped is not None
             profile = outcome.mapped.profile
-            outcome.profile_digest = own_fields_digest(profile, names)
+            outcome.profile_digest = own_fields_digest(profile, not_own)
             if names:
                 outcome.aggregates_digest = aggregates_digest(
                     {k: v for k, v in profile.fields.items() if k in names})
@@ -668,7 +759,7 @@ class SyncEngine:
                                         fields={key_field: key, **values})
 
         result = flush_aggregates(self.state, self._pool, stream=stream.name,
-                                  facts_scope=_facts_scope(stream),
+                                  facts_scope=_facts_scope(stream.name),
                                   aggregates=mapping.aggregates, write=write)
         report.profiles_written += result.written
         report.warnings += result.warnings
@@ -723,7 +814,7 @@ class SyncEngine:
         outcomes = list(outcomes)
         database_id = self._database.id
         profile_digests: dict[str, str] = {}
-        sent: dict[str, str] = {}
+        sent: dict[str, dict[str, str]] = {stream.name: {}}
         pending: dict[str, str] = {}
         sub_digests: dict[str, dict[str, str]] = {}
         ids: dict[str, int] = {}
@@ -752,7 +843,10 @@ class SyncEngine:
                     if o.aggregates_pending:
                         pending[profile.key] = ""
                     elif o.aggregates_digest is not None:
-                        sent[profile.key] = o.aggregates_digest
+                        sent[stream.name][profile.key] = o.aggregates_digest
+                    if o.wrote_profile:
+                        for other, digest in o.attached.items():
+                            sent.setdefault(other, {})[profile.key] = digest
                     if owner and profile.source_id is not None:
                         cp.set_identity(self.connector.name, profile.source_id, profile.key,
                                         o.profile_id)
@@ -765,7 +859,8 @@ class SyncEngine:
                 for sub in o.mapped.subprofiles:
                     sub_digests.setdefault(sub.collection, {})[sub.key] = sub.digest()
             cp.set_hashes(f"{stream.name}:profile", profile_digests)
-            cp.set_hashes(written_scope(stream.name), sent)
+            for name, digests in sent.items():
+                cp.set_hashes(written_scope(name), digests)
             cp.set_hashes(pending_scope(stream.name), pending)
             for collection, digests in sub_digests.items():
                 cp.set_hashes(f"{stream.name}:subprofile:{collection}", digests)
@@ -773,7 +868,7 @@ class SyncEngine:
             cp.release_profile_owners(claims)
             cp.set_profile_owners(owners)
             if facts:
-                cp.set_facts(_facts_scope(stream), facts)
+                cp.set_facts(_facts_scope(stream.name), facts)
             cp.resolve_dead_letters(stream.name, [o.record_key for o in outcomes
                                                   if o.mapped is not None and o.failure is None
                                                   and o.dead_letter is None])
@@ -797,8 +892,15 @@ def _aggregate_names(mapping: StreamMapping) -> frozenset[str]:
     return frozenset(spec.name for spec in mapping.aggregates.fields)
 
 
-def _facts_scope(stream: Stream) -> str:
-    return f"{stream.name}:aggregates"
+def _facts_scope(stream: str) -> str:
+    return f"{stream}:aggregates"
+
+
+def _staged_facts(page: _Page) -> list[StagedFact]:
+    """The contributions to aggregates of a page's mapped records (:mod:`._staging`)."""
+    return [StagedFact(o.record_key, o.mapped.profile.source_id, o.mapped.profile.key,
+                       dict(o.mapped.facts or {}))
+            for o in page.outcomes if o is not None and o.mapped is not None]
 
 
 def _owns_identities(stream: Stream, mapping: StreamMapping) -> bool:

@@ -31,9 +31,10 @@ replication key, normalised to UTC.
 **Nothing changed, nothing written.**  Every record of one stream that writes a
 key gets the same write (the winner's fields, or key and aggregates), and the
 digest the engine compares is the same whoever wins in a page: when a key is
-*contested* (several claimants of one stream), the digest stands for "winner X
-with fields hash H" rather than for the fields sent, so a page holding only
-losers compares equal to the page holding the winner.  Aggregates are compared
+*contested* (several claimants of one stream), the digest stands for "the
+winner's fields hash H" rather than for the fields sent, so a page holding only
+losers compares equal to the page holding the winner, and a new winner with the
+same fields (a guest's next order) writes nothing.  Aggregates are compared
 on their own (:mod:`copernica_sdk.sync._aggregates`).
 
 **Identities.**  An account whose key changes is re-keyed in Copernica (its
@@ -161,7 +162,7 @@ def resolve_precedence(candidates: Sequence[Candidate], *, stream: str,
             digest = fields_hash(best.profile, aggregates)
             owner = ProfileOwner(best.claim.rank, best.claim.recency, best.claim.claimant,
                                  digest, contested)
-            basis = ("fields", owner.claimant, digest) if contested else None
+            basis = ("fields", digest) if contested else None
             decided[key] = (replace(best.profile, basis=basis), owner)
             continue
         attach = {best.profile.key_field: key, **dict(agg)}
@@ -169,7 +170,7 @@ def resolve_precedence(candidates: Sequence[Candidate], *, stream: str,
             # The key's fields come from a record of this stream not in the page:
             # compare as that record would, so neither page looks changed.
             owner = replace(rival, contested=True)
-            basis = ("fields", rival.claimant, rival.fields_hash)
+            basis = ("fields", rival.fields_hash)
             decided[key] = (replace(best.profile, fields=attach, basis=basis), owner)
         else:
             decided[key] = (replace(best.profile, fields=attach, basis=None), None)

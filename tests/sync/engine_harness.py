@@ -3,7 +3,7 @@ loopback, a state file; ``seed`` fills the source with people and their orders."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -50,6 +50,20 @@ def seed(h: Harness, people: int = 6, orders: int = 9) -> None:
         person = n % people + 1
         h.source.put("orders", id=100 + n, person_id=person, email=f"p{person - 1}@example.com",
                      name=f"Person {person - 1}", status="processing", total=f"{n}.50")
+
+
+def people_and_orders(h: Harness, owners: Sequence[int]) -> None:
+    """Two people; order ``100 + n`` belongs to person ``owners[n]`` (pages of 5)."""
+    for n in range(2):
+        h.source.put("people", id=n + 1, email=f"p{n}@example.com", name=f"Person {n}", age=30)
+    for n, person in enumerate(owners):
+        h.source.put("orders", id=100 + n, person_id=person, email=f"p{person - 1}@example.com",
+                     name=f"Person {person - 1}", status="processing", total="1.50")
+
+
+def profile_writes(h: Harness) -> int:
+    """Profile upserts the fake served since the last run started."""
+    return h.fake.calls.get("Database_updateProfiles", 0)
 
 
 @pytest.fixture

@@ -71,6 +71,9 @@ class MemoryConnector(Connector):
         #: stream → (pages served, error): the stream raises the error instead of
         #: serving its next page (a source that fails mid-listing).
         self.fail_after: dict[str, tuple[int, Exception]] = {}
+        #: Whether its streams may be read ahead (:attr:`Stream.read_ahead`), which
+        #: also lets the engine stage the orders stream before writing.
+        self.read_ahead = False
 
     def tick(self) -> str:
         self.clock += timedelta(seconds=1)
@@ -86,7 +89,10 @@ class MemoryConnector(Connector):
         return None
 
     def streams(self) -> Sequence[Stream]:
-        return [MemoryStream(self, "people"), MemoryStream(self, "orders")]
+        streams = [MemoryStream(self, "people"), MemoryStream(self, "orders")]
+        for stream in streams:
+            stream.read_ahead = self.read_ahead
+        return streams
 
     def default_mapping(self) -> dict[str, Any]:
         return MAPPING

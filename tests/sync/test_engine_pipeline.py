@@ -11,21 +11,8 @@ from copernica_sdk.sync.connector import Record, Stream
 from copernica_sdk.sync.errors import SourceUnavailableError
 from copernica_sdk.sync.report import ExitCode
 
-from .engine_harness import Harness
+from .engine_harness import Harness, people_and_orders, profile_writes
 from .memory_source import MemoryConnector, MemoryStream
-
-
-def people_and_orders(h: Harness, owners: Sequence[int]) -> None:
-    """Two people; order ``100 + n`` belongs to person ``owners[n]`` (pages of 5)."""
-    for n in range(2):
-        h.source.put("people", id=n + 1, email=f"p{n}@example.com", name=f"Person {n}", age=30)
-    for n, person in enumerate(owners):
-        h.source.put("orders", id=100 + n, person_id=person, email=f"p{person - 1}@example.com",
-                     name=f"Person {person - 1}", status="processing", total="1.50")
-
-
-def profile_writes(h: Harness) -> int:
-    return h.fake.calls.get("Database_updateProfiles", 0)
 
 
 def test_a_profile_with_orders_on_many_pages_is_written_once_more_with_its_final_totals(
@@ -151,17 +138,7 @@ def test_a_source_failure_read_ahead_still_lands_after_the_pages_before_it(
         h: Harness) -> None:
     people_and_orders(h, [1, 2] * 6)
     h.source.fail_after["orders"] = (2, SourceUnavailableError("shop down"))
-
-    class Ahead(MemoryConnector):
-        def streams(self) -> Sequence[Stream]:
-            streams = list(super().streams())
-            for stream in streams:
-                stream.read_ahead = True
-            return streams
-
-    ahead = Ahead()
-    ahead.tables, ahead.fail_after, ahead.page_size = h.source.tables, h.source.fail_after, 5
-    h.source = ahead
+    h.source.read_ahead = True
     report = h.run()
     assert report.exit_code is ExitCode.UNAVAILABLE  # type: ignore[attr-defined]
     assert sorted(h.orders()) == [str(100 + n) for n in range(10)]  # pages 1 and 2 only
