@@ -69,8 +69,9 @@ def contributions(state: StateStore, staging: Staging | None, *, stream: str, fa
                   source: str, keys: set[str], page_sources: Mapping[str, str] | None = None,
                   ) -> dict[str, dict[str, Mapping[str, str]]]:
     """The contributions to each profile of ``keys`` (by record key) as ``stream``
-    will have them once the run has written its staged pages (:mod:`._staging`):
-    the committed ones, each staged record replacing its own.
+    will have them once the run has written what it staged (``staging``, or
+    ``None`` when the stream is not staged; :mod:`._staging`): the committed ones,
+    each staged record replacing its own.
 
     A staged record is counted where the engine will write it: the profile of the
     person its source id is known for (``page_sources``, the identities of the
@@ -79,7 +80,7 @@ def contributions(state: StateStore, staging: Staging | None, *, stream: str, fa
     """
     per_key: dict[str, dict[str, Mapping[str, str]]] = {
         key: dict(rows) for key, rows in state.facts(facts_scope, keys).items()}
-    if staging is None or not staging.has(stream):
+    if staging is None:
         return per_key
     page_sources = page_sources or {}
     restaged = staging.staged_among(stream, {r for rows in per_key.values() for r in rows})

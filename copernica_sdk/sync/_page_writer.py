@@ -73,7 +73,8 @@ def sub_id(sub: SubprofileWrite) -> str:
 
 
 class PageWriter:
-    """Runs one page's groups on ``pool`` and waits for all of them (:meth:`write`)."""
+    """Runs one page's groups on ``pool`` and waits for all of them (:meth:`write`,
+    or :meth:`start` then :meth:`wait`).  One writer per page."""
 
     def __init__(self, pool: Executor, upsert_profile: UpsertProfile,
                  upsert_subprofile: UpsertSubprofile) -> None:
@@ -89,11 +90,21 @@ class PageWriter:
     def write(self, groups: Sequence[Sequence[WritableOutcome]]) -> None:
         """Write every group (the outcomes of one profile key, in page order) and
         return once no write of the page is left running."""
-        self._stop.clear()
-        self._error = None
+        self.start(groups)
+        self.wait()
+
+    def start(self, groups: Sequence[Sequence[WritableOutcome]]) -> None:
+        """Hand every group to the pool and return; :meth:`wait` for the writes."""
         try:
             for group in groups:
                 self._submit(_Group(group).start)
+        except BaseException:
+            self._stop.set()
+            raise
+
+    def wait(self) -> None:
+        """Return once no write of the page is left running."""
+        try:
             with self._done:
                 while self._running:
                     self._done.wait()
@@ -102,6 +113,10 @@ class PageWriter:
             raise
         if self._error is not None:
             raise self._error  # a bug, not a write failure: it must not pass unseen
+
+    def stop(self) -> None:
+        """Attempt none of the writes not yet started (they end as :class:`Aborted`)."""
+        self._stop.set()
 
     # -- used by _Group ------------------------------------------------------------
 

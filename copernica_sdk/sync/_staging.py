@@ -2,20 +2,25 @@
 
 A profile's aggregates (orders count, total spent…) are final only once every
 order is read, and a page can write them only as far as it has read.  So a
-stream with aggregates (:attr:`StreamMapping.aggregates`) whose pages may be
-read ahead is read to its end at the start of the run, into this store: its
-pages, to be written later in their order, and each record's contribution to
-its profile's aggregates, so that every profile write of the run — the
-customers stream's included — can carry the totals the run will end with.  A
-profile is then written once per run instead of once with its own fields and
+stream with aggregates whose pages may be read ahead is read to its end at the
+start of the run, into this store: its records, mapped, and each record's
+contribution to its profile's aggregates.  Every profile write of the run — the
+customers stream's included — can then carry the totals the run will end with,
+and a profile is written once per run instead of once with its own fields and
 again with its final totals.
 
-The store is a temporary SQLite file next to the state file (pages can be far
+The staged records are written back **grouped by profile**
+(:meth:`Staging.chunks`): all the records of one profile are in one chunk, so
+consecutive chunks never share a profile and the engine can write one while it
+plans the next.
+
+The store is a temporary SQLite file next to the state file (a stream can be far
 larger than memory), removed when the run ends.  It holds nothing the next run
-needs: until a page is committed its bookmark has not moved, so a run that stops
-reads the page again.  Predicting totals from it is an optimisation only: what a
-write sent is remembered as a digest, and the engine's flush writes any total
-that still differs once the stream's pages are in (:mod:`._aggregates`).
+needs: the stream's bookmark moves only once its staged records are written, so
+a run that stops reads them again.  Predicting totals from it is an optimisation
+only: what a write sent is remembered as a digest, and the engine's flush writes
+any total that still differs once the stream's records are in
+(:mod:`._aggregates`).
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
-__all__ = ["StagedFact", "Staging"]
+__all__ = ["StagedFact", "StagedRecord", "Staging"]
 
 #: Keys per ``IN (…)`` query: well under SQLite's host-parameter limit.
 _CHUNK = 500
@@ -50,11 +55,24 @@ class StagedFact:
     facts: Mapping[str, str]
 
 
-class Staging:
-    """Pages and aggregate contributions of the streams read before writing.
+@dataclass(frozen=True)
+class StagedRecord:
+    """One record to stage: what it is (``payload``, any picklable object, given
+    back by :meth:`Staging.chunks`), whose profile it maps to, and its contribution
+    to that profile's aggregates (``None``: it has none, e.g. it failed to map)."""
 
-    Safe to use from two threads (the engine and a page reader): every access
-    holds one lock.
+    record_key: str
+    source_id: str | None
+    mapped_key: str
+    facts: Mapping[str, str] | None
+    payload: object
+
+
+class Staging:
+    """Records and aggregate contributions of the streams read before writing.
+
+    Safe to use from two threads (the engine and a reader of chunks): every
+    access holds one lock.
     """
 
     def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
@@ -70,64 +88,98 @@ class Staging:
         self._db.executescript("""
             PRAGMA journal_mode = OFF;
             PRAGMA synchronous = OFF;
-            CREATE TABLE pages (stream TEXT, seq INTEGER, body BLOB, PRIMARY KEY (stream, seq));
+            CREATE TABLE records (stream TEXT, seq INTEGER, source_id TEXT, mapped_key TEXT,
+                                  body BLOB, PRIMARY KEY (stream, seq));
             CREATE TABLE facts (stream TEXT, record_key TEXT, source_id TEXT, mapped_key TEXT,
                                 facts TEXT, PRIMARY KEY (stream, record_key));
             CREATE INDEX facts_by_key ON facts (stream, mapped_key);
             CREATE INDEX facts_by_source ON facts (stream, source_id);
+            CREATE TABLE people (stream TEXT, source_id TEXT, profile_key TEXT,
+                                 PRIMARY KEY (stream, source_id));
         """)
-        self._streams: dict[str, int] = {}
-        self._errors: dict[str, BaseException] = {}
-        self._final_state: dict[str, dict[str, Any]] = {}
+        self._count: dict[str, int] = {}
 
     # -- filling ------------------------------------------------------------------
 
-    def add_page(self, stream: str, page: object, facts: Iterable[StagedFact]) -> None:
-        """Stage one page (any picklable object) and its records' contributions;
-        a record staged twice keeps its later contribution."""
-        body = zlib.compress(pickle.dumps(page, protocol=pickle.HIGHEST_PROTOCOL), 1)
-        rows = [(stream, f.record_key, f.source_id, f.mapped_key,
-                 json.dumps(dict(f.facts), sort_keys=True)) for f in facts]
+    def add(self, stream: str, records: Iterable[StagedRecord]) -> None:
+        """Stage records in the order read; a record staged twice keeps its later
+        contribution (both are written, in that order)."""
+        rows = []
+        facts = []
         with self._lock:
-            seq = self._streams.get(stream, 0)
-            self._streams[stream] = seq + 1
+            seq = self._count.get(stream, 0)
+            for record in records:
+                body = zlib.compress(pickle.dumps(record.payload, pickle.HIGHEST_PROTOCOL), 1)
+                rows.append((stream, seq, record.source_id, record.mapped_key, body))
+                seq += 1
+                if record.facts is not None:
+                    facts.append((stream, record.record_key, record.source_id,
+                                  record.mapped_key, json.dumps(dict(record.facts),
+                                                                sort_keys=True)))
+            self._count[stream] = seq
             self._db.execute("BEGIN")
-            self._db.execute("INSERT INTO pages VALUES (?, ?, ?)", (stream, seq, body))
-            self._db.executemany("INSERT OR REPLACE INTO facts VALUES (?, ?, ?, ?, ?)", rows)
+            self._db.executemany("INSERT INTO records VALUES (?, ?, ?, ?, ?)", rows)
+            self._db.executemany("INSERT OR REPLACE INTO facts VALUES (?, ?, ?, ?, ?)", facts)
             self._db.execute("COMMIT")
 
-    def finish(self, stream: str, state: Mapping[str, Any],
-               error: BaseException | None = None) -> None:
-        """The stream is read: its own state after the last page, and the error
-        that ended the reading early, if any (raised after the staged pages)."""
-        self._streams.setdefault(stream, 0)
-        self._final_state[stream] = dict(state)
-        if error is not None:
-            self._errors[stream] = error
+    def source_ids(self, stream: str) -> Iterator[list[str]]:
+        """The person ids the stream's records carry, a chunk at a time."""
+        after = ""
+        while True:
+            with self._lock:
+                chunk = [sid for (sid,) in self._db.execute(
+                    "SELECT DISTINCT source_id FROM records WHERE stream = ? AND source_id > ? "
+                    "ORDER BY source_id LIMIT ?", (stream, after, _CHUNK))]
+            if not chunk:
+                return
+            yield chunk
+            after = chunk[-1]
+
+    def set_profile_keys(self, stream: str, keys: Mapping[str, str]) -> None:
+        """The profile each person id's records belong to (known identities); a
+        record of anyone else belongs to the key it mapped to."""
+        with self._lock:
+            self._db.executemany("INSERT OR REPLACE INTO people VALUES (?, ?, ?)",
+                                 [(stream, sid, key) for sid, key in keys.items()])
 
     # -- reading ------------------------------------------------------------------
 
-    def has(self, stream: str) -> bool:
-        """Whether ``stream`` was staged (read in full, or up to an error)."""
-        return stream in self._final_state
-
-    def final_state(self, stream: str) -> dict[str, Any]:
-        return self._final_state[stream]
-
-    def pages(self, stream: str) -> Iterator[Any]:
-        """The staged pages in the order they were read, then the error that ended
-        the reading, if any."""
-        for seq in range(self._streams.get(stream, 0)):
+    def chunks(self, stream: str, size: int) -> Iterator[list[Any]]:
+        """The staged payloads grouped by profile: each chunk holds every record of
+        its profiles, in the order read, and at least ``size`` records unless it is
+        the last (a profile is never split)."""
+        with self._lock:
+            self._db.executescript("DROP TABLE IF EXISTS ordered; CREATE TEMP TABLE ordered "
+                                   "(pos INTEGER PRIMARY KEY, seq INTEGER, profile_key TEXT)")
+            # The sort runs in SQLite (on disk when large), not in this process.
+            self._db.execute(
+                "INSERT INTO ordered (seq, profile_key) "
+                "SELECT r.seq, COALESCE(p.profile_key, r.mapped_key) AS k FROM records r "
+                "LEFT JOIN people p ON p.stream = r.stream AND p.source_id = r.source_id "
+                "WHERE r.stream = ? ORDER BY k, r.seq", (stream,))
+        chunk: list[Any] = []
+        last_key: str | None = None
+        pos = 0
+        while True:
             with self._lock:
-                (body,) = self._db.execute("SELECT body FROM pages WHERE stream = ? AND seq = ?",
-                                           (stream, seq)).fetchone()
-            yield pickle.loads(zlib.decompress(body))
-        error = self._errors.get(stream)
-        if error is not None:
-            raise error
+                rows = self._db.execute(
+                    "SELECT o.pos, o.profile_key, r.body FROM ordered o JOIN records r "
+                    "ON r.stream = ? AND r.seq = o.seq WHERE o.pos > ? ORDER BY o.pos LIMIT ?",
+                    (stream, pos, _CHUNK)).fetchall()
+            if not rows:
+                break
+            pos = rows[-1][0]
+            for _, key, body in rows:
+                if len(chunk) >= size and key != last_key:
+                    yield chunk
+                    chunk = []
+                chunk.append(pickle.loads(zlib.decompress(body)))
+                last_key = key
+        if chunk:
+            yield chunk
 
     def staged_among(self, stream: str, record_keys: Iterable[str]) -> set[str]:
-        """Which of ``record_keys`` are staged."""
+        """Which of ``record_keys`` are staged with a contribution."""
         out: set[str] = set()
         for chunk in _chunks(record_keys):
             out.update(key for (key,) in self._select(

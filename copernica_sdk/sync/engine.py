@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -39,7 +40,7 @@ from ._bookmarks import format_ts, max_ts, min_ts, minus, replication_max, repli
 from ._field_check import check_target_fields
 from ._page_writer import Aborted, PageWriter, sub_id
 from ._read_ahead import read_ahead, sequential
-from ._staging import StagedFact, Staging
+from ._staging import StagedRecord, Staging
 from .connector import Connector, PageItem, Record, Rejected, Skipped, Stream
 from .errors import (
     ConfigError,
@@ -158,6 +159,22 @@ class _Targets:
     collections: dict[str, Collection] = field(default_factory=dict)
 
 
+@dataclass
+class _Staged:
+    """What reading a stream ahead in full found besides its records
+    (:meth:`SyncEngine._stage`)."""
+
+    #: Records the source skipped, by reason.
+    skipped: Counter[str] = field(default_factory=Counter)
+    #: The highest replication value of the pages read.
+    highest: str | None = None
+    #: The stream's own state (text) after its last page read, and at the end.
+    state: str = "{}"
+    final_state: dict[str, Any] = field(default_factory=dict)
+    #: The source error that ended the reading early, if any.
+    error: SourceError | None = None
+
+
 class SyncEngine:
     """Runs one job: every stream of ``connector`` into ``target`` via ``client``."""
 
@@ -186,6 +203,7 @@ class SyncEngine:
         self._targets: _Targets | None = None
         self._pool: ThreadPoolExecutor | None = None
         self._staging: Staging | None = None
+        self._staged: dict[str, _Staged] = {}
 
     # -- public -------------------------------------------------------------------
 
@@ -221,6 +239,7 @@ class SyncEngine:
                 if self._staging is not None:
                     self._staging.close()
                     self._staging = None
+                    self._staged = {}
             exit_code = int(report.exit_code)
         except ConfigError:
             exit_code = int(ExitCode.CONFIG)
@@ -322,35 +341,125 @@ class SyncEngine:
         """Read each stream with aggregates to its end before anything is written
         (:mod:`._staging`), so every profile write carries its final totals.
 
-        Only streams that may be read ahead (:attr:`Stream.read_ahead`) are staged,
-        and not for a dry run or a ``--limit`` (both stop short of writing it all).
+        Only streams that may be read ahead (:attr:`Stream.read_ahead`) and do not
+        own identities are staged, and not for a dry run or a ``--limit`` (both
+        stop short of writing it all).
         """
         if self.options.dry_run or self.options.limit is not None:
             return
         for stream in streams:
             mapping = self.target.streams[stream.name]
-            if mapping.aggregates is None or not stream.read_ahead:
+            if mapping.aggregates is None or not stream.read_ahead or \
+                    _owns_identities(stream, mapping):
                 continue
             if self._staging is None:
                 self._staging = Staging(None if self.state.postgres else self.state.path.parent)
             staging = self._staging
             start, until = self._window(stream, run_start)
             stream.state = self.state.stream_state(stream.name)
-            error: BaseException | None = None
+            staged = _Staged(state=_state_text(stream.state))
             progress = StreamReport(stream=stream.name)  # records read, nothing written yet
             try:
                 with read_ahead(self._pages(stream, mapping, start, until),
                                 depth=_READ_AHEAD_PAGES) as pages:
                     for page in pages:
-                        staging.add_page(stream.name, page, _staged_facts(page))
+                        staging.add(stream.name, _staged_records(page))
+                        staged.skipped.update(item.reason for item in page.items
+                                              if isinstance(item, Skipped))
+                        staged.highest = max_ts(staged.highest,
+                                                replication_max(stream, page.items, until))
+                        staged.state = page.state
                         progress.read += len(page.items)
                         if self.progress is not None:
                             self.progress.on_page(progress)
             except SourceError as exc:
-                error = exc  # raised where the stream's pages end, once they are written
-            staging.finish(stream.name, stream.state, error)
+                staged.error = exc  # reported once what was read is written
+            staged.final_state = dict(stream.state)
+            self._staged[stream.name] = staged
             log.info("%s: %d records read ahead before writing (aggregates)", stream.name,
                      progress.read)
+
+    def _sync_staged(self, stream: Stream, run_id: int | None,
+                     run_start: datetime) -> StreamReport:
+        """Write a staged stream (:meth:`_stage`), grouped by profile, and move its
+        bookmark once every record read is written.
+
+        Chunks share no profile, so while one is written the next is planned and
+        started: its plan reads nothing the first one's commit changes.  Each chunk
+        commits (digests, ids, totals, dead letters) in order once written; a
+        failed chunk stops the stream uncommitted, as a failed page does.
+        """
+        assert self._staging is not None and self._pool is not None
+        staging, pool = self._staging, self._pool
+        staged = self._staged[stream.name]
+        report = StreamReport(stream=stream.name)
+        mapping = self.target.streams[stream.name]
+        saved = self.state.bookmark(stream.name)
+        report.bookmark = None if self.options.full_refresh else saved
+        until = format_ts(run_start)
+        report.read += sum(staged.skipped.values())
+        report.skipped += sum(staged.skipped.values())
+        for reason, n in staged.skipped.items():
+            report.skip_reasons[reason] = report.skip_reasons.get(reason, 0) + n
+        for ids in staging.source_ids(stream.name):
+            known = self.state.identities(self.connector.name, ids)
+            staging.set_profile_keys(stream.name, {sid: identity.profile_key
+                                                   for sid, identity in known.items()})
+        size = _BATCH_RECORDS_PER_WRITER * max(1, self.options.concurrency)
+        landing: deque[tuple[list[_Outcome], PageWriter]] = deque()
+        try:
+            with read_ahead(staging.chunks(stream.name, size), depth=2) as chunks:
+                for chunk in chunks:
+                    items = [item for item, _ in chunk]
+                    outcomes, groups = self._plan(stream, mapping, items, report,
+                                                  premapped=[outcome for _, outcome in chunk])
+                    writer = self._page_writer(pool)
+                    writer.start(groups)
+                    landing.append((outcomes, writer))
+                    if len(landing) > 1 and not self._land(stream, landing.popleft(), run_id,
+                                                           report):
+                        return report
+            while landing:
+                if not self._land(stream, landing.popleft(), run_id, report):
+                    return report
+        finally:
+            for _, writer in landing:
+                writer.stop()  # a failure or Ctrl-C: the later chunk starts nothing more
+        committed = _state_text(self.state.stream_state(stream.name))
+        if staged.error is None:
+            state = _state_text(staged.final_state)
+            final = min_ts(staged.highest, until) if staged.highest is not None else None
+        else:
+            # Reading stopped early.  A sorted stream's bookmark may vouch for what
+            # was read (all of it is written now); an unsorted one's only when the
+            # stream completes, and no listing that proved inconsistent vouches.
+            state = staged.state
+            vouches = stream.is_sorted and not isinstance(staged.error,
+                                                          ListingInconsistentError)
+            final = min_ts(staged.highest, until) \
+                if vouches and staged.highest is not None else None
+            auth = isinstance(staged.error, SourceAuthError)
+            report.error = str(staged.error)
+            report.exit_code = ExitCode.AUTH if auth else ExitCode.UNAVAILABLE
+        if final is not None or state != committed:
+            self._commit(stream, [], run_id, bookmark=final, report=report,
+                         stream_state=json.loads(state) if state != committed else None)
+        if staged.error is None:
+            self._flush_aggregates(stream, mapping, report)
+        return report
+
+    def _land(self, stream: Stream, written: tuple[list[_Outcome], PageWriter],
+              run_id: int | None, report: StreamReport) -> bool:
+        """Wait for a staged chunk's writes, then commit it; False when it failed."""
+        outcomes, writer = written
+        writer.wait()
+        self._tally(outcomes, report)
+        if report.exit_code in (ExitCode.UNAVAILABLE, ExitCode.AUTH):
+            return False  # nothing of this chunk is committed: the next run redoes it
+        self._commit(stream, outcomes, run_id, bookmark=None, report=report)
+        if self.progress is not None:
+            self.progress.on_page(report)
+        return True
 
     # -- one stream ---------------------------------------------------------------
 
@@ -362,6 +471,8 @@ class SyncEngine:
                 format_ts(run_start))
 
     def _sync_stream(self, stream: Stream, run_id: int | None, run_start: datetime) -> StreamReport:
+        if stream.name in self._staged:
+            return self._sync_staged(stream, run_id, run_start)
         report = StreamReport(stream=stream.name)
         mapping = self.target.streams[stream.name]
         saved = self.state.bookmark(stream.name)
@@ -372,12 +483,7 @@ class SyncEngine:
         # The stream's own state: what it holds when it yields a page commits with it.
         stream.state = self.state.stream_state(stream.name)
         committed = _state_text(stream.state)
-        staging = self._staging
-        if staging is not None and staging.has(stream.name):
-            pages: Iterator[_Page] = staging.pages(stream.name)
-            stream.state = staging.final_state(stream.name)
-        else:
-            pages = self._pages(stream, mapping, start, until)
+        pages = self._pages(stream, mapping, start, until)
         batch = _BATCH_RECORDS_PER_WRITER * max(1, self.options.concurrency)
         try:
             ahead_or_not = read_ahead(pages, depth=_READ_AHEAD_PAGES) if stream.read_ahead \
@@ -462,6 +568,23 @@ class SyncEngine:
                     report: StreamReport, *, force: bool = False,
                     premapped: Sequence[_Outcome | None] | None = None) -> list[_Outcome]:
         """Write one page (``premapped``: its records mapped already, see :meth:`_pages`)."""
+        outcomes, groups = self._plan(stream, mapping, records, report, force=force,
+                                      premapped=premapped)
+        if groups:
+            if self._pool is None:  # replaying dead letters outside run()
+                with ThreadPoolExecutor(max_workers=max(1, self.options.concurrency)) as pool:
+                    self._page_writer(pool).write(groups)
+            else:
+                self._page_writer(self._pool).write(groups)
+        self._tally(outcomes, report)
+        return outcomes
+
+    def _plan(self, stream: Stream, mapping: StreamMapping, records: Sequence[PageItem],
+              report: StreamReport, *, force: bool = False,
+              premapped: Sequence[_Outcome | None] | None = None,
+              ) -> tuple[list[_Outcome], list[list[_Outcome]]]:
+        """What a page writes: its outcomes, and the groups (one per profile key, in
+        page order) of those that must be written.  Counts what it read."""
         report.read += len(records)
         if premapped is None:
             premapped = [None if isinstance(item, Skipped) else self._map(stream, mapping, item)
@@ -485,18 +608,17 @@ class SyncEngine:
         self._skip_unchanged(stream, mapping, mapped, force=force or self.options.full_refresh)
         todo = [o for o in mapped if not o.skipped]
         report.unchanged += len(mapped) - len(todo)
-        if todo and not self.options.dry_run:
-            groups: dict[str, list[_Outcome]] = {}
-            for outcome in todo:
-                assert outcome.mapped is not None
-                groups.setdefault(outcome.mapped.profile.key, []).append(outcome)
-            if self._pool is None:  # replaying dead letters outside run()
-                with ThreadPoolExecutor(max_workers=max(1, self.options.concurrency)) as pool:
-                    self._page_writer(pool).write(list(groups.values()))
-            else:
-                self._page_writer(self._pool).write(list(groups.values()))
-        elif self.options.dry_run:
+        if self.options.dry_run:
             report.written += len(todo)
+            return outcomes, []
+        groups: dict[str, list[_Outcome]] = {}
+        for outcome in todo:
+            assert outcome.mapped is not None
+            groups.setdefault(outcome.mapped.profile.key, []).append(outcome)
+        return outcomes, list(groups.values())
+
+    def _tally(self, outcomes: Iterable[_Outcome], report: StreamReport) -> None:
+        """Count what the writes of a page did; a failure sets the exit code."""
         for outcome in outcomes:
             if outcome.failure is not None:
                 if isinstance(outcome.failure, Aborted) and report.error is not None:
@@ -512,7 +634,6 @@ class SyncEngine:
                 report.written += 1
                 report.profiles_written += int(outcome.wrote_profile)
                 report.subprofiles_written += outcome.subprofiles_written
-        return outcomes
 
     def _map(self, stream: Stream, mapping: StreamMapping, item: Record | Rejected) -> _Outcome:
         """Map one record (no state needed: a page may be mapped while another is
@@ -658,7 +779,7 @@ class SyncEngine:
         if mapping.aggregates is None or not outcomes:
             return
         keys = {o.mapped.profile.key for o in outcomes if o.mapped is not None}
-        per_key = contributions(self.state, self._staging, stream=stream.name,
+        per_key = contributions(self.state, self._staging_of(stream.name), stream=stream.name,
                                 facts_scope=_facts_scope(stream.name),
                                 source=self.connector.name, keys=keys)
         for outcome in outcomes:
@@ -686,7 +807,7 @@ class SyncEngine:
         for name, other in self.target.streams.items():
             if other.aggregates is None:
                 continue
-            per_key = contributions(self.state, self._staging, stream=name,
+            per_key = contributions(self.state, self._staging_of(name), stream=name,
                                     facts_scope=_facts_scope(name), source=self.connector.name,
                                     keys=keys, page_sources=page_sources)
             totals = {key: other.aggregates.combine(rows.values())
@@ -768,6 +889,10 @@ class SyncEngine:
             report.exit_code = ExitCode.AUTH if auth else ExitCode.UNAVAILABLE
             report.error = (f"writing the aggregates of {stream.name}: {result.failure} "
                             "(they are written next run)")
+
+    def _staging_of(self, stream: str) -> Staging | None:
+        """The staging store if ``stream`` was staged this run."""
+        return self._staging if stream in self._staged else None
 
     # -- writing ------------------------------------------------------------------
 
@@ -896,11 +1021,21 @@ def _facts_scope(stream: str) -> str:
     return f"{stream}:aggregates"
 
 
-def _staged_facts(page: _Page) -> list[StagedFact]:
-    """The contributions to aggregates of a page's mapped records (:mod:`._staging`)."""
-    return [StagedFact(o.record_key, o.mapped.profile.source_id, o.mapped.profile.key,
-                       dict(o.mapped.facts or {}))
-            for o in page.outcomes if o is not None and o.mapped is not None]
+def _staged_records(page: _Page) -> list[StagedRecord]:
+    """A page's records as staged (:mod:`._staging`): each with its outcome, and
+    its contribution to its profile's aggregates."""
+    out = []
+    for item, outcome in zip(page.items, page.outcomes, strict=True):
+        if outcome is None:
+            continue  # skipped by the source: counted when staged
+        profile = outcome.mapped.profile if outcome.mapped is not None else None
+        out.append(StagedRecord(
+            outcome.record_key,
+            profile.source_id if profile is not None else None,
+            profile.key if profile is not None else "",
+            dict(outcome.mapped.facts or {}) if outcome.mapped is not None else None,
+            (item, outcome)))
+    return out
 
 
 def _owns_identities(stream: Stream, mapping: StreamMapping) -> bool:

@@ -1,66 +1,70 @@
-"""The staging store: pages back in their order, contributions found by key or person."""
+"""The staging store: records back grouped by profile, contributions found by key or person."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
-from copernica_sdk.sync._staging import StagedFact, Staging
-from copernica_sdk.sync.errors import SourceUnavailableError
+from copernica_sdk.sync._staging import StagedFact, StagedRecord, Staging
 
 
-def fact(record: str, key: str, source: str | None = None, total: str = "1") -> StagedFact:
-    return StagedFact(record, source, key, {"total": total})
+def record(key: str, profile: str, source: str | None = None,
+           total: str | None = "1") -> StagedRecord:
+    facts = None if total is None else {"total": total}
+    return StagedRecord(key, source, profile, facts, payload=f"record {key}")
 
 
-def test_pages_come_back_in_the_order_they_were_staged(tmp_path: Path) -> None:
+def test_chunks_hold_every_record_of_their_profiles_in_the_order_read(tmp_path: Path) -> None:
     with Staging(tmp_path) as staging:
-        for n in range(3):
-            staging.add_page("orders", {"page": n, "items": [n] * 3}, [])
-        staging.finish("orders", {"file": "done"})
-        assert [p["page"] for p in staging.pages("orders")] == [0, 1, 2]
-        assert staging.final_state("orders") == {"file": "done"}
+        staging.add("orders", [record("1", "b@x"), record("2", "a@x"), record("3", "b@x")])
+        staging.add("orders", [record("4", "c@x"), record("5", "a@x")])
+        chunks = list(staging.chunks("orders", size=2))
+        # By profile (a, b, c), each profile's records in the order read; a
+        # chunk is cut only between profiles, once it holds at least two.
+        assert chunks == [["record 2", "record 5"], ["record 1", "record 3"], ["record 4"]]
 
 
-def test_the_error_that_ended_the_reading_comes_after_the_pages(tmp_path: Path) -> None:
+def test_known_people_are_grouped_with_their_profile_whatever_address_they_mapped_to(
+        tmp_path: Path) -> None:
     with Staging(tmp_path) as staging:
-        staging.add_page("orders", "page 1", [])
-        staging.finish("orders", {}, SourceUnavailableError("shop down"))
-        pages = staging.pages("orders")
-        assert next(pages) == "page 1"
-        with pytest.raises(SourceUnavailableError, match="shop down"):
-            next(pages)
+        staging.add("orders", [record("1", "office@x", source="7"), record("2", "b@x"),
+                               record("3", "a@x", source="7"), record("4", "z@x", source="8")])
+        assert [list(ids) for ids in staging.source_ids("orders")] == [["7", "8"]]
+        staging.set_profile_keys("orders", {"7": "b@x"})  # 8 is nobody known
+        assert list(staging.chunks("orders", size=1)) == [
+            ["record 1", "record 2", "record 3"], ["record 4"]]
 
 
-def test_a_stream_is_staged_once_finished_even_without_pages(tmp_path: Path) -> None:
+def test_a_record_staged_twice_is_written_twice_and_keeps_its_later_contribution(
+        tmp_path: Path) -> None:
     with Staging(tmp_path) as staging:
-        assert not staging.has("orders")
-        staging.finish("orders", {})
-        assert staging.has("orders") and list(staging.pages("orders")) == []
+        staging.add("orders", [record("1", "a@x", total="1")])
+        staging.add("orders", [record("1", "b@x", total="5")])
+        assert staging.facts_for("orders", mapped_keys={"a@x", "b@x"}, source_ids=()) == \
+            [StagedFact("1", None, "b@x", {"total": "5"})]
+        assert staging.staged_among("orders", ["1", "2"]) == {"1"}
+        assert sum(len(c) for c in staging.chunks("orders", size=10)) == 2
 
 
 def test_contributions_are_found_by_mapped_key_or_by_person(tmp_path: Path) -> None:
     with Staging(tmp_path) as staging:
-        staging.add_page("orders", None, [fact("1", "a@x"), fact("2", "b@x", source="7"),
-                                          fact("3", "c@x")])
+        staging.add("orders", [record("1", "a@x"), record("2", "b@x", source="7"),
+                               record("3", "c@x"), record("4", "a@x", total=None)])
         found = staging.facts_for("orders", mapped_keys={"a@x"}, source_ids={"7"})
-        assert sorted(f.record_key for f in found) == ["1", "2"]
+        assert sorted(f.record_key for f in found) == ["1", "2"]  # 4 contributes nothing
         assert staging.facts_for("people", mapped_keys={"a@x"}, source_ids=()) == []
 
 
-def test_a_record_staged_twice_keeps_its_later_contribution(tmp_path: Path) -> None:
+def test_streams_are_kept_apart(tmp_path: Path) -> None:
     with Staging(tmp_path) as staging:
-        staging.add_page("orders", None, [fact("1", "a@x", total="1")])
-        staging.add_page("orders", None, [fact("1", "b@x", total="5")])
-        assert staging.facts_for("orders", mapped_keys={"a@x", "b@x"}, source_ids=()) == \
-            [fact("1", "b@x", total="5")]
-        assert staging.staged_among("orders", ["1", "2"]) == {"1"}
+        staging.add("orders", [record("1", "a@x")])
+        staging.add("refunds", [record("1", "a@x")])
+        assert list(staging.chunks("refunds", size=5)) == [["record 1"]]
+        assert list(staging.chunks("nothing", size=5)) == []
 
 
 def test_closing_removes_the_file(tmp_path: Path) -> None:
     staging = Staging(tmp_path)
-    staging.add_page("orders", "page", [fact("1", "a@x")])
+    staging.add("orders", [record("1", "a@x")])
     assert staging.path.exists() and staging.path.parent == tmp_path
     staging.close()
     assert list(tmp_path.iterdir()) == []
