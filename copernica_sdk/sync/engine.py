@@ -39,7 +39,7 @@ from ._aggregates import (
 from ._bookmarks import format_ts, max_ts, min_ts, minus, replication_max, replication_problem
 from ._field_check import check_target_fields
 from ._page_writer import Aborted, PageWriter, sub_id
-from ._read_ahead import read_ahead, sequential
+from ._read_ahead import Pages, read_ahead, sequential
 from ._staging import StagedRecord, Staging
 from .connector import Connector, PageItem, Record, Rejected, Skipped, Stream
 from .errors import (
@@ -173,6 +173,88 @@ class _Staged:
     final_state: dict[str, Any] = field(default_factory=dict)
     #: The source error that ended the reading early, if any.
     error: SourceError | None = None
+
+
+@dataclass
+class _Batch:
+    """Records written and committed together: their items, each mapped (``None``
+    for a :class:`Skipped`), and what the commit moves the stream to (bookmark,
+    stream state; ``None``: unchanged)."""
+
+    items: list[PageItem]
+    outcomes: list[_Outcome | None]
+    bookmark: str | None = None
+    state: dict[str, Any] | None = None
+
+
+@dataclass
+class _InFlight:
+    """A batch being written (:meth:`SyncEngine._write_batches`)."""
+
+    batch: _Batch
+    outcomes: list[_Outcome]
+    writer: PageWriter
+    touched: frozenset[str]
+
+
+class _PageBatches:
+    """A stream's pages as batches: pages read already joined up to ``size``
+    records, cut at ``limit`` records, each with the bookmark and state its commit
+    moves the stream to.  After the last batch: the highest replication value
+    read, the state last handed on, and whether the stream was read to its end."""
+
+    def __init__(self, stream: Stream, until: str, committed: str, report: StreamReport, *,
+                 size: int, limit: int | None) -> None:
+        self._stream = stream
+        self._until = until
+        self._report = report
+        self._size = size
+        self._limit = limit
+        self.highest: str | None = None
+        self.committed = committed
+        self.completed = False
+
+    def of(self, ahead: Pages[_Page]) -> Iterator[_Batch]:
+        for page in ahead:
+            # Pages read already join this one: fewer waits for a batch's last
+            # write, while the writers could be busy with the next.
+            while len(page.items) < self._size and (more := ahead.ready()) is not None:
+                page = page.joined(more)
+            if self._limit is not None:
+                page = page.first(max(0, self._limit - self._report.read))
+            if not page.items:
+                return
+            self.highest = max_ts(self.highest,
+                                  replication_max(self._stream, page.items, self._until))
+            bookmark = None
+            if self._stream.is_sorted and self.highest is not None:
+                bookmark = min_ts(self.highest, self._until)
+            # A page cut short by --limit may not carry state meant for all of it.
+            own = page.state if page.whole else self.committed
+            state = json.loads(own) if own != self.committed else None
+            self.committed = own
+            yield _Batch(page.items, page.outcomes, bookmark, state)
+            # The batch is planned (its records counted) when this resumes.
+            if self._limit is not None and self._report.read >= self._limit:
+                return
+        self.completed = True
+
+
+class _SourceFailed(Exception):
+    """A source error raised while batches were in flight (re-raised after them)."""
+
+    def __init__(self, error: SourceError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _raising_last(batches: Iterable[_Batch]) -> Iterator[_Batch]:
+    """``batches``, with a source error wrapped so that it is told apart from the
+    failures of the writes in flight."""
+    try:
+        yield from batches
+    except SourceError as exc:
+        raise _SourceFailed(exc) from exc
 
 
 class SyncEngine:
@@ -385,12 +467,12 @@ class SyncEngine:
         bookmark once every record read is written.
 
         Chunks share no profile, so while one is written the next is planned and
-        started: its plan reads nothing the first one's commit changes.  Each chunk
-        commits (digests, ids, totals, dead letters) in order once written; a
-        failed chunk stops the stream uncommitted, as a failed page does.
+        started (:meth:`_write_batches`).  Each chunk commits (digests, ids, totals,
+        dead letters) in order once written; a failed chunk stops the stream
+        uncommitted, as a failed page does.
         """
-        assert self._staging is not None and self._pool is not None
-        staging, pool = self._staging, self._pool
+        assert self._staging is not None
+        staging = self._staging
         staged = self._staged[stream.name]
         report = StreamReport(stream=stream.name)
         mapping = self.target.streams[stream.name]
@@ -406,25 +488,11 @@ class SyncEngine:
             staging.set_profile_keys(stream.name, {sid: identity.profile_key
                                                    for sid, identity in known.items()})
         size = _BATCH_RECORDS_PER_WRITER * max(1, self.options.concurrency)
-        landing: deque[tuple[list[_Outcome], PageWriter]] = deque()
-        try:
-            with read_ahead(staging.chunks(stream.name, size), depth=2) as chunks:
-                for chunk in chunks:
-                    items = [item for item, _ in chunk]
-                    outcomes, groups = self._plan(stream, mapping, items, report,
-                                                  premapped=[outcome for _, outcome in chunk])
-                    writer = self._page_writer(pool)
-                    writer.start(groups)
-                    landing.append((outcomes, writer))
-                    if len(landing) > 1 and not self._land(stream, landing.popleft(), run_id,
-                                                           report):
-                        return report
-            while landing:
-                if not self._land(stream, landing.popleft(), run_id, report):
-                    return report
-        finally:
-            for _, writer in landing:
-                writer.stop()  # a failure or Ctrl-C: the later chunk starts nothing more
+        with read_ahead(staging.chunks(stream.name, size), depth=2) as chunks:
+            batches = (_Batch([item for item, _ in chunk], [outcome for _, outcome in chunk])
+                       for chunk in chunks)
+            if not self._write_batches(stream, mapping, batches, run_id, report, overlap=True):
+                return report
         committed = _state_text(self.state.stream_state(stream.name))
         if staged.error is None:
             state = _state_text(staged.final_state)
@@ -448,15 +516,78 @@ class SyncEngine:
             self._flush_aggregates(stream, mapping, report)
         return report
 
-    def _land(self, stream: Stream, written: tuple[list[_Outcome], PageWriter],
-              run_id: int | None, report: StreamReport) -> bool:
-        """Wait for a staged chunk's writes, then commit it; False when it failed."""
-        outcomes, writer = written
-        writer.wait()
-        self._tally(outcomes, report)
+    def _write_batches(self, stream: Stream, mapping: StreamMapping, batches: Iterable[_Batch],
+                       run_id: int | None, report: StreamReport, *, overlap: bool) -> bool:
+        """Write and commit each batch, in order; False once one failed (it is not
+        committed, and no later one is).
+
+        With ``overlap``, a batch is planned and started while the one before is
+        still being written, unless the two touch a common profile or person (then
+        the first is committed first): a plan reads only the state of its own
+        profiles and people, which the batch before does not change.  A source
+        error raised by ``batches`` is raised once the batches before it are
+        committed.
+        """
+        assert self._pool is not None
+        landing: deque[_InFlight] = deque()
+
+        def land(keep: int) -> bool:
+            """Commit the oldest batches until ``keep`` are left in flight."""
+            while len(landing) > keep:
+                if not self._land(stream, landing.popleft(), run_id, report):
+                    for later in landing:
+                        later.writer.stop()  # not committed either: nothing more starts
+                    return False
+            return True
+
+        error: SourceError | None = None
+        try:
+            for batch in _raising_last(batches):
+                touched = self._touched(batch) if overlap else frozenset()
+                if landing and touched & landing[-1].touched and not land(0):
+                    return False
+                outcomes, groups = self._plan(stream, mapping, batch.items, report,
+                                              premapped=batch.outcomes)
+                writer = self._page_writer(self._pool)
+                writer.start(groups)
+                landing.append(_InFlight(batch, outcomes, writer, touched))
+                if not land(1 if overlap else 0):
+                    return False
+        except _SourceFailed as failed:
+            error = failed.error
+        except BaseException:
+            for written in landing:
+                written.writer.stop()  # Ctrl-C or a bug: nothing more starts
+            raise
+        if not land(0):
+            return False
+        if error is not None:
+            raise error
+        return True
+
+    def _touched(self, batch: _Batch) -> frozenset[str]:
+        """The profile keys and person ids a batch's plan reads the state of: its
+        records' keys, their people's and those people's profiles."""
+        keys: set[str] = set()
+        people: set[str] = set()
+        for outcome in batch.outcomes:
+            if outcome is not None and outcome.mapped is not None:
+                keys.add(outcome.mapped.profile.key)
+                if outcome.mapped.profile.source_id is not None:
+                    people.add(outcome.mapped.profile.source_id)
+        known = self.state.identities(self.connector.name, people)
+        keys.update(identity.profile_key for identity in known.values())
+        return frozenset({f"key:{k}" for k in keys} | {f"person:{p}" for p in people})
+
+    def _land(self, stream: Stream, written: _InFlight, run_id: int | None,
+              report: StreamReport) -> bool:
+        """Wait for a batch's writes, then commit it; False when it failed."""
+        written.writer.wait()
+        self._tally(written.outcomes, report)
         if report.exit_code in (ExitCode.UNAVAILABLE, ExitCode.AUTH):
-            return False  # nothing of this chunk is committed: the next run redoes it
-        self._commit(stream, outcomes, run_id, bookmark=None, report=report)
+            return False
+        self._commit(stream, written.outcomes, run_id, bookmark=written.batch.bookmark,
+                     report=report, stream_state=written.batch.state)
         if self.progress is not None:
             self.progress.on_page(report)
         return True
@@ -478,45 +609,22 @@ class SyncEngine:
         saved = self.state.bookmark(stream.name)
         start, until = self._window(stream, run_start)
         report.bookmark = None if self.options.full_refresh else saved
-        highest: str | None = None
-        completed = False
         # The stream's own state: what it holds when it yields a page commits with it.
         stream.state = self.state.stream_state(stream.name)
-        committed = _state_text(stream.state)
         pages = self._pages(stream, mapping, start, until)
-        batch = _BATCH_RECORDS_PER_WRITER * max(1, self.options.concurrency)
+        batches = _PageBatches(stream, until, _state_text(stream.state), report,
+                               size=_BATCH_RECORDS_PER_WRITER * max(1, self.options.concurrency),
+                               limit=self.options.limit)
         try:
             ahead_or_not = read_ahead(pages, depth=_READ_AHEAD_PAGES) if stream.read_ahead \
                 else sequential(pages)
             with ahead_or_not as ahead:
-                for page in ahead:
-                    # Pages read already join this one: fewer waits for a batch's
-                    # last write, while the writers could be busy with the next.
-                    while len(page.items) < batch and (more := ahead.ready()) is not None:
-                        page = page.joined(more)
-                    if self.options.limit is not None:
-                        page = page.first(max(0, self.options.limit - report.read))
-                    if not page.items:
-                        break
-                    outcomes = self._write_page(stream, mapping, page.items, report,
-                                                premapped=page.outcomes)
-                    if report.exit_code in (ExitCode.UNAVAILABLE, ExitCode.AUTH):
-                        return report  # nothing of this page is committed: the next run redoes it
-                    highest = max_ts(highest, replication_max(stream, page.items, until))
-                    new_bookmark = None
-                    if stream.is_sorted and highest is not None:
-                        new_bookmark = min_ts(highest, until)
-                    # A page cut short by --limit may not carry state meant for all of it.
-                    own = page.state if page.whole else committed
-                    self._commit(stream, outcomes, run_id, bookmark=new_bookmark, report=report,
-                                 stream_state=json.loads(own) if own != committed else None)
-                    committed = own
-                    if self.progress is not None:
-                        self.progress.on_page(report)
-                    if self.options.limit is not None and report.read >= self.options.limit:
-                        break
-                else:
-                    completed = True
+                # A stream read ahead has its next batch planned and started while
+                # the last one is written; any other is read on only once the last
+                # batch is committed.
+                if not self._write_batches(stream, mapping, batches.of(ahead), run_id, report,
+                                           overlap=stream.read_ahead):
+                    return report  # nothing of the failed batch is committed: the next run redoes it
         except SourceAuthError as exc:
             report.error, report.exit_code = str(exc), ExitCode.AUTH
             return report
@@ -525,9 +633,10 @@ class SyncEngine:
             if isinstance(exc, ListingInconsistentError) and stream.is_sorted:
                 self._restore_bookmark(stream, saved, report)
             return report
+        highest, committed = batches.highest, batches.committed
         final = min_ts(highest, until) if not stream.is_sorted and highest is not None else None
         changed = _state_text(stream.state) != committed
-        if completed and (final is not None or changed):
+        if batches.completed and (final is not None or changed):
             # Unsorted streams promote their bookmark only once every page is in; state
             # changed after the last page (e.g. its file done) commits here too.
             self._commit(stream, [], run_id, bookmark=final, report=report,
