@@ -7,6 +7,11 @@ Per stream::
     for one profile key in order → when Copernica accepted the page, ONE SQLite
     transaction: bookmark, digests, profile ids, identities, dead letters, hook rows
 
+A stream read ahead has its next batch of pages planned and started while the last
+one is written (commits stay in order); a stream with aggregates is first read to
+its end into a staging file, then written grouped by profile, so that every
+profile write of the run carries its final totals (:mod:`._staging`).
+
 Delivery is at least once, made harmless: every write is an upsert keyed by a
 stable source key, so a page replayed after a crash changes nothing.  A record
 that cannot be synced (unmappable, refused by a field's type check) goes to the

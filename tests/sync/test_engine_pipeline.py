@@ -97,17 +97,34 @@ class _Hook:
         self.log.append(f"commit {stream} {self.pages}")
 
 
-def run_logged(h: Harness, ahead: bool, people: int = 10, latency: float = 0.05) -> list[str]:
+def run_logged(h: Harness, ahead: bool, people: int = 10, latency: float = 0.05,
+               keys: int | None = None, expect: ExitCode = ExitCode.OK) -> list[str]:
+    """Sync ``people`` people (``keys``: that many distinct addresses, shared in
+    turn) with one writer; the log of pages read, batches started and commits."""
     from copernica_sdk.sync.engine import SyncEngine, SyncOptions
 
     source = _Source(ahead)
     for n in range(people):
-        source.put("people", id=n + 1, email=f"p{n}@example.com", name=f"P {n}", age=30)
+        source.put("people", id=n + 1, email=f"p{n % (keys or people)}@example.com",
+                   name=f"P {n}", age=30)
     engine = SyncEngine(h.client, source, h.target, h.state, job="t",
                         options=SyncOptions(concurrency=1), hooks=[_Hook(source.log)])
+    make_writer = engine._page_writer
+
+    def logged_writer(pool: Any) -> Any:
+        writer = make_writer(pool)
+        start = writer.start
+
+        def logged_start(groups: Any) -> None:
+            source.log.append(f"start {sum(e.startswith('start') for e in source.log) + 1}")
+            start(groups)
+        writer.start = logged_start  # type: ignore[method-assign]
+        return writer
+
+    engine._page_writer = logged_writer  # type: ignore[method-assign]
     h.fake.latency = latency  # the writes of a page take a while: the reader is not waited for
     try:
-        assert engine.run().exit_code is ExitCode.OK
+        assert engine.run().exit_code is expect
     finally:
         h.fake.latency = 0.0
     return source.log
@@ -117,6 +134,33 @@ def test_a_stream_that_allows_it_reads_its_next_page_while_the_current_one_is_wr
         h: Harness) -> None:
     log = run_logged(h, ahead=True)
     assert log.index("read people 2") < log.index("commit people 1")
+
+
+def test_the_next_batch_is_started_while_the_last_one_is_still_being_written(
+        h: Harness) -> None:
+    log = run_logged(h, ahead=True, people=60, latency=0.005)
+    assert log.index("start 2") < log.index("commit people 1")
+    assert len(h.profiles()) == 60
+
+
+def test_a_batch_sharing_a_profile_with_the_one_in_flight_waits_for_its_commit(
+        h: Harness) -> None:
+    # 60 people on 5 addresses: every batch shares its profiles with the one before.
+    log = run_logged(h, ahead=True, people=60, latency=0.005, keys=5)
+    starts = sum(line.startswith("start") for line in log)
+    assert starts >= 2
+    for n in range(1, starts):
+        assert log.index(f"commit people {n}") < log.index(f"start {n + 1}")
+
+
+def test_a_failed_batch_leaves_the_batch_started_after_it_uncommitted(h: Harness) -> None:
+    # Set-up takes 4 calls; the 11th upsert then fails through every retry, while
+    # the batch after it is already started.
+    h.fake.faults.schedule([None] * 14 + ["http503"] * 4, when="before")
+    log = run_logged(h, ahead=True, people=60, latency=0.005, expect=ExitCode.UNAVAILABLE)
+    assert "start 2" in log and not any(line.startswith("commit") for line in log)
+    assert h.state.bookmark("people") is None
+    assert h.state.hashes("people:profile", [f"p{n}@example.com" for n in range(60)]) == {}
 
 
 def test_pages_read_already_are_written_and_committed_together_up_to_a_batch(
@@ -131,7 +175,8 @@ def test_pages_read_already_are_written_and_committed_together_up_to_a_batch(
 def test_a_stream_that_does_not_allow_it_is_asked_for_a_page_only_after_the_last_commit(
         h: Harness) -> None:
     log = run_logged(h, ahead=False)
-    assert log == ["read people 1", "commit people 1", "read people 2", "commit people 2"]
+    assert log == ["read people 1", "start 1", "commit people 1",
+                   "read people 2", "start 2", "commit people 2"]
 
 
 def test_a_source_failure_read_ahead_still_lands_after_the_pages_before_it(

@@ -147,3 +147,22 @@ def test_a_dry_run_and_a_limited_run_are_not_staged(staged: Harness) -> None:
     report = staged.run(limit=3)
     assert report.exit_code is ExitCode.OK  # type: ignore[attr-defined]
     assert [s.read for s in report.streams] == [2, 3]  # type: ignore[attr-defined]
+
+
+def test_a_failed_chunk_moves_no_bookmark_and_the_next_run_writes_only_the_rest(
+        staged: Harness) -> None:
+    people_and_orders(staged, [1, 2] * 30)
+    # One writer: a chunk holds one person's 30 orders.  Set-up takes 4 calls, the
+    # people 2, the first chunk 30; the 6th write of the second one then fails
+    # through every retry.
+    staged.fake.faults.schedule([None] * 41 + ["http503"] * 4, when="before")
+    first = staged.run(concurrency=1)
+    assert first.exit_code is ExitCode.UNAVAILABLE  # type: ignore[attr-defined]
+    assert staged.state.bookmark("orders") is None
+    staged.fake.faults.clear()
+    again = staged.run(concurrency=1)
+    assert again.exit_code is ExitCode.OK  # type: ignore[attr-defined]
+    assert len(staged.orders()) == 60 and staged.state.bookmark("orders") is not None
+    # The first chunk was committed: only the second one's orders are written again.
+    assert staged.fake.calls.get("Profile_updateSubProfiles", 0) == 30
+    assert staged.fake.subprofile_duplicates("Orders", "order_id") == {}
