@@ -7,9 +7,10 @@ Copernica with no injected latency) run in their own processes; the schema is
 created from this process, then one initial sync runs in a fresh engine process,
 so the peak RSS (``VmHWM``, see ``peak_rss_kib``) is the engine's alone.  It prints
 records read and written, SOAP calls and entities (profiles plus subprofiles of the
-end state), records/s and calls/s of the sync, and the engine's RSS before and at
-its peak, and asserts that the end states hold no duplicates and nothing was
-dead-lettered.
+end state), records/s and calls/s of the sync, the engine's RSS before and at its
+peak, and the largest its staging file grew (the orders, read ahead in full before
+writing; sampled twice a second), and asserts that the end states hold no
+duplicates and nothing was dead-lettered.
 Target (issue 12, target 7): peak RSS of the large size within 1.5x of the small one.
 
 Run it: ``python bench/memory.py [--quick] [--sizes 10000 100000]
@@ -21,10 +22,12 @@ against 20k + 60k.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import resource
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -67,18 +70,44 @@ def peak_rss_kib(pid: int | str = "self") -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss if pid == "self" else 0
 
 
+class _StagingSize:
+    """The largest the engine's staging files next to the state file grew (sampled)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.peak = 0
+        self._folder = folder
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.5):
+            size = 0
+            for path in self._folder.glob(".copernica-sync-staging-*"):
+                with contextlib.suppress(OSError):
+                    size += path.stat().st_size
+            self.peak = max(self.peak, size)
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+
 def child(copernica: dict[str, object], shop: dict[str, object], concurrency: int) -> None:
     """In the fresh engine process: sync, then print peak RSS and timings as JSON."""
     baseline = peak_rss_kib()
     engine = Engine(_Info(copernica), _Info(shop), concurrency=concurrency)  # type: ignore[arg-type]
+    staging = _StagingSize(Path(engine.config.sync.state_path).parent)
     try:
         run = engine.run()
     finally:
+        staged = staging.stop()
         engine.close()
     peak = peak_rss_kib()
     print(json.dumps({"peak_kib": peak, "before_kib": baseline, "seconds": run.seconds,
                       "read": run.totals["read"], "written": run.totals["written"],
-                      "dead_lettered": run.totals["dead_lettered"]}))
+                      "dead_lettered": run.totals["dead_lettered"], "staged_kib": staged / 1024}))
 
 
 def measure(customers: int, orders: int, concurrency: int, seed: int) -> dict[str, float]:
@@ -132,7 +161,7 @@ def main() -> None:
     print(f"machine: {machine()}")
     print(f"{'customers':>10} {'orders':>8} {'read':>8} {'written':>8} {'SOAP calls':>11} "
           f"{'entities':>9} {'sync s':>8} {'rec/s':>7} {'calls/s':>8} {'RSS before MiB':>15} "
-          f"{'peak RSS MiB':>13}", flush=True)
+          f"{'peak RSS MiB':>13} {'staged MiB':>11}", flush=True)
     results = []
     for customers, orders in sizes:
         r = measure(customers, orders, args.concurrency, args.seed)
@@ -140,7 +169,8 @@ def main() -> None:
         print(f"{customers:>10} {orders:>8} {int(r['read']):>8} {int(r['written']):>8} "
               f"{int(r['calls']):>11} {int(r['entities']):>9} {r['seconds']:>8.1f} "
               f"{r['read'] / r['seconds']:>7.0f} {r['calls'] / r['seconds']:>8.0f} "
-              f"{r['before_kib'] / 1024:>15.1f} {r['peak_kib'] / 1024:>13.1f}", flush=True)
+              f"{r['before_kib'] / 1024:>15.1f} {r['peak_kib'] / 1024:>13.1f} "
+              f"{r['staged_kib'] / 1024:>11.1f}", flush=True)
     problems = [f"{c} + {o}: {int(r['duplicates'])} duplicates, "
                 f"{int(r['dead_lettered'])} dead-lettered"
                 for (c, o), r in zip(sizes, results, strict=True)

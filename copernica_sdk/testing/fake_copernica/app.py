@@ -156,9 +156,9 @@ class FakeApp:
         scheme, _, credentials = environ.get("HTTP_AUTHORIZATION", "").strip().partition(" ")
         if scheme.lower() == "bearer":
             return self.auth.account_for_jwt(credentials) or ""
-        for element in parsed.iter() if parsed is not None else ():
-            if isinstance(element.tag, str) and etree.QName(element).localname == "access_token":
-                return self.auth.account_for_token((element.text or "").strip()) or ""
+        # "{*}": in any namespace or none; the first in document order.
+        for element in parsed.iter("{*}access_token") if parsed is not None else ():
+            return self.auth.account_for_token((element.text or "").strip()) or ""
         session = parse_cookie(environ.get("HTTP_COOKIE", "")).get(SESSION_COOKIE)
         return (self.auth.account_for_session(session) or "") if session else ""
 
