@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -41,10 +41,11 @@ from ._aggregates import (
     pending_scope,
     written_scope,
 )
+from ._batches import Batch, Page, PageBatches, write_in_order
 from ._bookmarks import format_ts, max_ts, min_ts, minus, replication_max, replication_problem
 from ._field_check import check_target_fields
 from ._page_writer import Aborted, PageWriter, sub_id
-from ._read_ahead import Pages, read_ahead, sequential
+from ._read_ahead import read_ahead, sequential
 from ._staging import StagedRecord, Staging
 from .connector import Connector, PageItem, Record, Rejected, Skipped, Stream
 from .errors import (
@@ -137,28 +138,6 @@ class _Outcome:
 
 
 @dataclass
-class _Page:
-    """One page read from a stream: its items, each mapped (``None`` for a
-    :class:`Skipped`), and the stream's state (as text) when it was yielded."""
-
-    items: list[PageItem]
-    outcomes: list[_Outcome | None]
-    state: str
-    whole: bool = True
-
-    def joined(self, later: _Page) -> _Page:
-        """This page and the one read after it, as one (committed together)."""
-        return _Page(self.items + later.items, self.outcomes + later.outcomes, later.state,
-                     whole=self.whole and later.whole)
-
-    def first(self, n: int) -> _Page:
-        """The page cut to its first ``n`` items (``--limit``)."""
-        if n >= len(self.items):
-            return self
-        return _Page(self.items[:n], self.outcomes[:n], self.state, whole=False)
-
-
-@dataclass
 class _Targets:
     database: Database
     collections: dict[str, Collection] = field(default_factory=dict)
@@ -181,85 +160,12 @@ class _Staged:
 
 
 @dataclass
-class _Batch:
-    """Records written and committed together: their items, each mapped (``None``
-    for a :class:`Skipped`), and what the commit moves the stream to (bookmark,
-    stream state; ``None``: unchanged)."""
+class _Written:
+    """A batch whose writes are started (:meth:`SyncEngine._write_batches`)."""
 
-    items: list[PageItem]
-    outcomes: list[_Outcome | None]
-    bookmark: str | None = None
-    state: dict[str, Any] | None = None
-
-
-@dataclass
-class _InFlight:
-    """A batch being written (:meth:`SyncEngine._write_batches`)."""
-
-    batch: _Batch
+    batch: Batch[_Outcome]
     outcomes: list[_Outcome]
     writer: PageWriter
-    touched: frozenset[str]
-
-
-class _PageBatches:
-    """A stream's pages as batches: pages read already joined up to ``size``
-    records, cut at ``limit`` records, each with the bookmark and state its commit
-    moves the stream to.  After the last batch: the highest replication value
-    read, the state last handed on, and whether the stream was read to its end."""
-
-    def __init__(self, stream: Stream, until: str, committed: str, report: StreamReport, *,
-                 size: int, limit: int | None) -> None:
-        self._stream = stream
-        self._until = until
-        self._report = report
-        self._size = size
-        self._limit = limit
-        self.highest: str | None = None
-        self.committed = committed
-        self.completed = False
-
-    def of(self, ahead: Pages[_Page]) -> Iterator[_Batch]:
-        for page in ahead:
-            # Pages read already join this one: fewer waits for a batch's last
-            # write, while the writers could be busy with the next.
-            while len(page.items) < self._size and (more := ahead.ready()) is not None:
-                page = page.joined(more)
-            if self._limit is not None:
-                page = page.first(max(0, self._limit - self._report.read))
-            if not page.items:
-                return
-            self.highest = max_ts(self.highest,
-                                  replication_max(self._stream, page.items, self._until))
-            bookmark = None
-            if self._stream.is_sorted and self.highest is not None:
-                bookmark = min_ts(self.highest, self._until)
-            # A page cut short by --limit may not carry state meant for all of it.
-            own = page.state if page.whole else self.committed
-            state = json.loads(own) if own != self.committed else None
-            self.committed = own
-            yield _Batch(page.items, page.outcomes, bookmark, state)
-            # The batch is planned (its records counted) when this resumes.
-            if self._limit is not None and self._report.read >= self._limit:
-                return
-        self.completed = True
-
-
-class _SourceFailed(Exception):
-    """A source error raised while batches were in flight (re-raised after them)."""
-
-    def __init__(self, error: SourceError) -> None:
-        super().__init__(str(error))
-        self.error = error
-
-
-def _raising_last(batches: Iterable[_Batch]) -> Iterator[_Batch]:
-    """``batches``, with a source error wrapped so that it is told apart from the
-    failures of the writes in flight."""
-    try:
-        yield from batches
-    except SourceError as exc:
-        raise _SourceFailed(exc) from exc
 
 
 class SyncEngine:
@@ -494,7 +400,7 @@ class SyncEngine:
                                                    for sid, identity in known.items()})
         size = _BATCH_RECORDS_PER_WRITER * max(1, self.options.concurrency)
         with read_ahead(staging.chunks(stream.name, size), depth=2) as chunks:
-            batches = (_Batch([item for item, _ in chunk], [outcome for _, outcome in chunk])
+            batches = (Batch([item for item, _ in chunk], [outcome for _, outcome in chunk])
                        for chunk in chunks)
             if not self._write_batches(stream, mapping, batches, run_id, report, overlap=True):
                 return report
@@ -521,56 +427,42 @@ class SyncEngine:
             self._flush_aggregates(stream, mapping, report)
         return report
 
-    def _write_batches(self, stream: Stream, mapping: StreamMapping, batches: Iterable[_Batch],
-                       run_id: int | None, report: StreamReport, *, overlap: bool) -> bool:
-        """Write and commit each batch, in order; False once one failed (it is not
-        committed, and no later one is).
+    def _write_batches(self, stream: Stream, mapping: StreamMapping,
+                       batches: Iterable[Batch[_Outcome]], run_id: int | None,
+                       report: StreamReport, *, overlap: bool) -> bool:
+        """Write and commit each batch, in order (:func:`._batches.write_in_order`);
+        False once one failed (it is not committed, and no later one is).
 
         With ``overlap``, a batch is planned and started while the one before is
-        still being written, unless the two touch a common profile or person (then
-        the first is committed first): a plan reads only the state of its own
-        profiles and people, which the batch before does not change.  A source
-        error raised by ``batches`` is raised once the batches before it are
-        committed.
+        still being written, unless the two share a profile or a person: a plan
+        reads only the state of its own profiles and people.
         """
         assert self._pool is not None
-        landing: deque[_InFlight] = deque()
+        pool = self._pool
 
-        def land(keep: int) -> bool:
-            """Commit the oldest batches until ``keep`` are left in flight."""
-            while len(landing) > keep:
-                if not self._land(stream, landing.popleft(), run_id, report):
-                    for later in landing:
-                        later.writer.stop()  # not committed either: nothing more starts
-                    return False
+        def start(batch: Batch[_Outcome]) -> _Written:
+            outcomes, groups = self._plan(stream, mapping, batch.items, report,
+                                          premapped=batch.outcomes)
+            writer = self._page_writer(pool)
+            writer.start(groups)
+            return _Written(batch, outcomes, writer)
+
+        def land(written: _Written) -> bool:
+            written.writer.wait()
+            self._tally(written.outcomes, report)
+            if report.exit_code in (ExitCode.UNAVAILABLE, ExitCode.AUTH):
+                return False
+            self._commit(stream, written.outcomes, run_id, bookmark=written.batch.bookmark,
+                         report=report, stream_state=written.batch.state)
+            if self.progress is not None:
+                self.progress.on_page(report)
             return True
 
-        error: SourceError | None = None
-        try:
-            for batch in _raising_last(batches):
-                touched = self._touched(batch) if overlap else frozenset()
-                if landing and touched & landing[-1].touched and not land(0):
-                    return False
-                outcomes, groups = self._plan(stream, mapping, batch.items, report,
-                                              premapped=batch.outcomes)
-                writer = self._page_writer(self._pool)
-                writer.start(groups)
-                landing.append(_InFlight(batch, outcomes, writer, touched))
-                if not land(1 if overlap else 0):
-                    return False
-        except _SourceFailed as failed:
-            error = failed.error
-        except BaseException:
-            for written in landing:
-                written.writer.stop()  # Ctrl-C or a bug: nothing more starts
-            raise
-        if not land(0):
-            return False
-        if error is not None:
-            raise error
-        return True
+        return write_in_order(batches, start=start, land=land,
+                              stop=lambda written: written.writer.stop(),
+                              touched=self._touched if overlap else None)
 
-    def _touched(self, batch: _Batch) -> frozenset[str]:
+    def _touched(self, batch: Batch[_Outcome]) -> frozenset[str]:
         """The profile keys and person ids a batch's plan reads the state of: its
         records' keys, their people's and those people's profiles."""
         keys: set[str] = set()
@@ -583,19 +475,6 @@ class SyncEngine:
         known = self.state.identities(self.connector.name, people)
         keys.update(identity.profile_key for identity in known.values())
         return frozenset({f"key:{k}" for k in keys} | {f"person:{p}" for p in people})
-
-    def _land(self, stream: Stream, written: _InFlight, run_id: int | None,
-              report: StreamReport) -> bool:
-        """Wait for a batch's writes, then commit it; False when it failed."""
-        written.writer.wait()
-        self._tally(written.outcomes, report)
-        if report.exit_code in (ExitCode.UNAVAILABLE, ExitCode.AUTH):
-            return False
-        self._commit(stream, written.outcomes, run_id, bookmark=written.batch.bookmark,
-                     report=report, stream_state=written.batch.state)
-        if self.progress is not None:
-            self.progress.on_page(report)
-        return True
 
     # -- one stream ---------------------------------------------------------------
 
@@ -617,9 +496,10 @@ class SyncEngine:
         # The stream's own state: what it holds when it yields a page commits with it.
         stream.state = self.state.stream_state(stream.name)
         pages = self._pages(stream, mapping, start, until)
-        batches = _PageBatches(stream, until, _state_text(stream.state), report,
-                               size=_BATCH_RECORDS_PER_WRITER * max(1, self.options.concurrency),
-                               limit=self.options.limit)
+        batches: PageBatches[_Outcome] = PageBatches(
+            stream, until, _state_text(stream.state),
+            size=_BATCH_RECORDS_PER_WRITER * max(1, self.options.concurrency),
+            limit=self.options.limit, read=lambda: report.read)
         try:
             ahead_or_not = read_ahead(pages, depth=_READ_AHEAD_PAGES) if stream.read_ahead \
                 else sequential(pages)
@@ -650,13 +530,13 @@ class SyncEngine:
         return report
 
     def _pages(self, stream: Stream, mapping: StreamMapping, start: str | None,
-               until: str) -> Iterator[_Page]:
+               until: str) -> Iterator[Page[_Outcome]]:
         """The stream's pages, each mapped, with the stream's state as it was yielded."""
         for items in stream.read(start, until):
             state = _state_text(stream.state)
             outcomes = [None if isinstance(item, Skipped) else self._map(stream, mapping, item)
                         for item in items]
-            yield _Page(list(items), outcomes, state)
+            yield Page(list(items), outcomes, state)
 
     def _restore_bookmark(self, stream: Stream, saved: str | None, report: StreamReport) -> None:
         """Put a sorted stream's bookmark back where the run found it.
@@ -1135,7 +1015,7 @@ def _facts_scope(stream: str) -> str:
     return f"{stream}:aggregates"
 
 
-def _staged_records(page: _Page) -> list[StagedRecord]:
+def _staged_records(page: Page[_Outcome]) -> list[StagedRecord]:
     """A page's records as staged (:mod:`._staging`): each with its outcome, and
     its contribution to its profile's aggregates."""
     out = []
