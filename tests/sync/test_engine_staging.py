@@ -166,3 +166,15 @@ def test_a_failed_chunk_moves_no_bookmark_and_the_next_run_writes_only_the_rest(
     # The first chunk was committed: only the second one's orders are written again.
     assert staged.fake.calls.get("Profile_updateSubProfiles", 0) == 30
     assert staged.fake.subprofile_duplicates("Orders", "order_id") == {}
+
+
+def test_a_run_of_the_customers_stream_alone_writes_the_totals_the_state_holds(
+        staged: Harness) -> None:
+    people_and_orders(staged, [1, 2, 1])
+    staged.run()
+    staged.source.put("people", id=1, name="Renamed")
+    report = staged.run(streams=["people"], lookback=timedelta(0))
+    assert report.exit_code is ExitCode.OK  # type: ignore[attr-defined]
+    assert profile_writes(staged) == 1
+    p0 = staged.profiles()["p0@example.com"]
+    assert (p0["name"], p0["orders_count"], p0["total_spent"]) == ("Renamed", "2", "3")
