@@ -48,6 +48,7 @@ that page.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -97,6 +98,8 @@ class ListingChecker:
         self.listing = listing
         self.ordered = ordered
         self.exact_page_size = exact_page_size
+        # Every key seen, and every page's keys, as _stored() keeps them (compact:
+        # they are held until the listing is read to its end).
         self._keys: set[Hashable] = set()
         self._pages: dict[tuple[Hashable, ...], _Seen] = {}
         self._highest: Any = None
@@ -141,8 +144,9 @@ class ListingChecker:
                                   f"after that end still has {count} record(s): the announced "
                                   "total is lower than what the source serves")
             # Records were added since the last page, and this answer counts them.
-        self._check_repeat(where, keys, total)
-        fresh = tuple(i for i, key in enumerate(keys) if key not in self._keys)
+        stored = [_stored(key) for key in keys]
+        self._check_repeat(where, stored, total)
+        fresh = tuple(i for i, key in enumerate(stored) if key not in self._keys)
         self.duplicates += count - len(fresh)
         size = total if total is not None else pages
         if size is not None:
@@ -151,7 +155,7 @@ class ListingChecker:
             self._last_total = size
         if self.ordered and order is not None:
             self._check_order(where, keys, order, fresh)
-        self._keys.update(keys)
+        self._keys.update(stored)
         try:
             if has_next is not None:
                 self._cross_check(where, count, start, total, per_page, page, pages)
@@ -318,3 +322,58 @@ def hashable_key(key: Any) -> Hashable:
     except TypeError:
         return ("unhashable", repr(key))
     return key  # type: ignore[no-any-return]
+
+
+def _stored(key: Hashable) -> Hashable:
+    """How a checker keeps ``key`` in its sets: a value equal to another key's
+    stored value exactly when the two keys are equal, but small.
+
+    Why: a checker holds every key of its listing until the listing ends, and a
+    key kept as the caller's tuple costs several objects: an order's ``(id,
+    (modified, id))`` is two tuples, a string and an int, ~220 bytes (~256 with
+    its share of the set and of the page signatures), so the engine's peak RSS
+    grew with the orders read: ~75 MiB at 300,000 orders (issue 12, target 7).
+    Such a tuple is kept as one bytes object spelling it (~80 bytes; ~120 with
+    those shares); ints and strings, already small, are kept as they are, and so
+    is any other key (compared as before).  Bytes keys are prefixed, so a bytes
+    key never equals a spelled tuple.
+    """
+    if type(key) is int or type(key) is str:
+        return key
+    if isinstance(key, bytes):
+        return b"b" + key
+    if isinstance(key, tuple):
+        parts: list[str] = []
+        if _spell(key, parts):
+            return "".join(parts).encode("utf-8", "surrogatepass")
+    return key
+
+
+def _spell(value: Any, parts: list[str]) -> bool:
+    """Append an unambiguous spelling of ``value`` to ``parts`` if it is a string,
+    a number equal to an int (spelled as that int: ``1``, ``1.0`` and ``True`` are
+    equal keys) or a tuple of such values; False for anything else, whose tuple
+    is then kept as it is (such a tuple never equals one that can be spelled)."""
+    if isinstance(value, str):
+        parts += ("s", str(len(value)), ":", value)
+    elif isinstance(value, tuple):
+        parts.append("(")
+        if not all(_spell(item, parts) for item in value):
+            return False
+        parts.append(")")
+    elif isinstance(value, int):
+        # In hex: shorter, and without the limit on digits of str(int).
+        parts += ("i", format(int(value), "x"), ";")
+    elif isinstance(value, numbers.Number):  # float, Decimal, Fraction, complex
+        number: Any = value
+        try:
+            # A complex number by its real part: 1+0j equals 1 too.
+            whole = int(getattr(number, "real", number))
+            if whole != number:
+                return False
+        except (TypeError, ValueError, OverflowError, ArithmeticError):
+            return False
+        parts += ("i", format(whole, "x"), ";")
+    else:
+        return False
+    return True

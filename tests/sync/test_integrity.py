@@ -165,3 +165,24 @@ def test_a_key_that_cannot_be_hashed_or_compared_is_no_crash() -> None:
     repeated.page("a", [[1], [2]], start=0, per_page=2)
     with pytest.raises(ListingInconsistentError, match="repeats"):  # still detected
         repeated.page("b", [[1], [2]], start=2, per_page=2)
+
+
+def test_tuple_keys_kept_compactly_still_match_exactly_the_keys_equal_to_them() -> None:
+    """Tuple keys (an order's ``(id, (modified, id))``) are kept as one bytes object
+    each (the checker holds every key until the listing ends: issue 12, target 7);
+    keys that are equal in Python stay one key, and unequal ones stay apart."""
+    check = ListingChecker("orders")
+    check.page("p1", [(7, ("2025-01-01", 7)), ("a", "b"), (1, None), b"(i1;)"],
+               start=0, total=9, per_page=4)
+    verdict = check.page("p2", [
+        (7.0, ("2025-01-01", True * 7)),  # equal to (7, ("2025-01-01", 7)): seen
+        ("ab",), ("a", ("b",)),  # not equal to ("a", "b")
+        (1.0, None),  # a tuple that cannot be spelled, equal to (1, None): seen
+    ], start=4, total=9, per_page=4)
+    assert verdict.fresh == (1, 2)
+    verdict = check.page("p3", [(1,)], start=8, total=9, per_page=4)  # not the bytes b"(i1;)"
+    assert verdict.fresh == (0,) and check.duplicates == 2
+    repeated = ListingChecker("orders")
+    repeated.page("a", [(1, ("x", 1)), (2, ("y", 2))], start=0, per_page=2)
+    with pytest.raises(ListingInconsistentError, match="repeats"):
+        repeated.page("b", [(True, ("x", 1.0)), (2, ("y", 2))], start=2, per_page=2)
