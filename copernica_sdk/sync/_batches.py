@@ -65,13 +65,14 @@ class Batch(Generic[R]):
 
 class PageBatches(Generic[R]):
     """A stream's pages as batches: pages read already joined up to ``size``
-    records, cut at ``limit`` records counted by ``read()``, each with the bookmark
+    records, cut at ``limit`` records counted by ``read()`` (the records planned so
+    far; needed only with a limit), each with the bookmark
     and state its commit moves the stream to.  After the last batch: the highest
     replication value read, the state last handed on, and whether the stream was
     read to its end."""
 
     def __init__(self, stream: Stream, until: str, committed: str, *, size: int,
-                 limit: int | None, read: Callable[[], int]) -> None:
+                 limit: int | None = None, read: Callable[[], int] = lambda: 0) -> None:
         self._stream = stream
         self._until = until
         self._size = size

@@ -42,7 +42,7 @@ from ._aggregates import (
     written_scope,
 )
 from ._batches import Batch, Page, PageBatches, write_in_order
-from ._bookmarks import format_ts, max_ts, min_ts, minus, replication_max, replication_problem
+from ._bookmarks import format_ts, min_ts, minus, replication_problem
 from ._field_check import check_target_fields
 from ._page_writer import Aborted, PageWriter, sub_id
 from ._read_ahead import read_ahead, sequential
@@ -350,23 +350,25 @@ class SyncEngine:
             staging = self._staging
             start, until = self._window(stream, run_start)
             stream.state = self.state.stream_state(stream.name)
-            staged = _Staged(state=_state_text(stream.state))
+            staged = _Staged()
             progress = StreamReport(stream=stream.name)  # records read, nothing written yet
+            # Page by page (no joins, no limit): the highest replication value and
+            # the state after the last page read, as for a stream written as read.
+            pages: PageBatches[_Outcome] = PageBatches(
+                stream, until, _state_text(stream.state), size=0)
             try:
                 with read_ahead(self._pages(stream, mapping, start, until),
-                                depth=_READ_AHEAD_PAGES) as pages:
-                    for page in pages:
+                                depth=_READ_AHEAD_PAGES) as ahead:
+                    for page in pages.of(ahead):
                         staging.add(stream.name, _staged_records(page))
                         staged.skipped.update(item.reason for item in page.items
                                               if isinstance(item, Skipped))
-                        staged.highest = max_ts(staged.highest,
-                                                replication_max(stream, page.items, until))
-                        staged.state = page.state
                         progress.read += len(page.items)
                         if self.progress is not None:
                             self.progress.on_page(progress)
             except SourceError as exc:
                 staged.error = exc  # reported once what was read is written
+            staged.highest, staged.state = pages.highest, pages.committed
             staged.final_state = dict(stream.state)
             self._staged[stream.name] = staged
             log.info("%s: %d records read ahead before writing (aggregates)", stream.name,
@@ -1015,7 +1017,7 @@ def _facts_scope(stream: str) -> str:
     return f"{stream}:aggregates"
 
 
-def _staged_records(page: Page[_Outcome]) -> list[StagedRecord]:
+def _staged_records(page: Batch[_Outcome]) -> list[StagedRecord]:
     """A page's records as staged (:mod:`._staging`): each with its outcome, and
     its contribution to its profile's aggregates."""
     out = []
