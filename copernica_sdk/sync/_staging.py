@@ -42,6 +42,8 @@ __all__ = ["StagedFact", "StagedRecord", "Staging"]
 
 #: Keys per ``IN (…)`` query: well under SQLite's host-parameter limit.
 _CHUNK = 500
+#: The most of a stream's first records a preset dictionary holds (zlib's window).
+_DICTIONARY_BYTES = 32 * 1024
 
 
 @dataclass(frozen=True)
@@ -84,8 +86,10 @@ class Staging:
         self.path = pathlib.Path(name)
         self._lock = threading.Lock()
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        # Scratch data: nothing survives the run, so no journal and no fsync.
+        # Scratch data: nothing survives the run, so no journal and no fsync.  A
+        # record is ~1.5 KB compressed: 4 KiB pages would hold one each.
         self._db.executescript("""
+            PRAGMA page_size = 16384;
             PRAGMA journal_mode = OFF;
             PRAGMA synchronous = OFF;
             CREATE TABLE records (stream TEXT, seq INTEGER, source_id TEXT, mapped_key TEXT,
@@ -98,6 +102,7 @@ class Staging:
                                  PRIMARY KEY (stream, source_id));
         """)
         self._count: dict[str, int] = {}
+        self._dictionary: dict[str, bytes] = {}
 
     # -- filling ------------------------------------------------------------------
 
@@ -108,8 +113,18 @@ class Staging:
         facts = []
         with self._lock:
             seq = self._count.get(stream, 0)
-            for record in records:
-                body = zlib.compress(pickle.dumps(record.payload, pickle.HIGHEST_PROTOCOL), 1)
+            records = list(records)
+            pickled = [pickle.dumps(record.payload, pickle.HIGHEST_PROTOCOL)
+                       for record in records]
+            # A stream's records share their keys and much of their shape, which a
+            # record alone is too short to exploit: compressed against its stream's
+            # first records, one takes ~1/3 of the space at about the same CPU.
+            if pickled and stream not in self._dictionary:
+                self._dictionary[stream] = b"".join(pickled)[-_DICTIONARY_BYTES:]
+            dictionary = self._dictionary.get(stream, b"")
+            for record, data in zip(records, pickled, strict=True):
+                squeeze = zlib.compressobj(1, zdict=dictionary)
+                body = squeeze.compress(data) + squeeze.flush()
                 rows.append((stream, seq, record.source_id, record.mapped_key, body))
                 seq += 1
                 if record.facts is not None:
@@ -157,6 +172,7 @@ class Staging:
                 "SELECT r.seq, COALESCE(p.profile_key, r.mapped_key) AS k FROM records r "
                 "LEFT JOIN people p ON p.stream = r.stream AND p.source_id = r.source_id "
                 "WHERE r.stream = ? ORDER BY k, r.seq", (stream,))
+        dictionary = self._dictionary.get(stream, b"")
         chunk: list[Any] = []
         last_key: str | None = None
         pos = 0
@@ -173,7 +189,7 @@ class Staging:
                 if len(chunk) >= size and key != last_key:
                     yield chunk
                     chunk = []
-                chunk.append(pickle.loads(zlib.decompress(body)))
+                chunk.append(pickle.loads(zlib.decompressobj(zdict=dictionary).decompress(body)))
                 last_key = key
         if chunk:
             yield chunk
