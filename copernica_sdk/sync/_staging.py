@@ -86,8 +86,9 @@ class Staging:
         self.path = pathlib.Path(name)
         self._lock = threading.Lock()
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        # Scratch data: nothing survives the run, so no journal and no fsync.  A
-        # record is ~1.5 KB compressed: 4 KiB pages would hold one each.
+        # Scratch data: nothing survives the run, so no journal and no fsync.  Pages
+        # of 16 KiB: a record takes 1 to 2 KB, and a 4 KiB page left much of itself
+        # empty (a ~2.3 KB record had one to itself).
         self._db.executescript("""
             PRAGMA page_size = 16384;
             PRAGMA journal_mode = OFF;
