@@ -63,6 +63,8 @@ from urllib3.exceptions import InvalidHeader as Urllib3InvalidHeader
 from urllib3.util import Timeout as _Urllib3Timeout
 from urllib3.util.response import assert_header_parsing
 
+from ._http_heads import HTTPResponse
+
 __all__ = ["DEFAULT_DEADLINE", "Answer", "BodyTooLarge", "DeadlineAdapter", "DeadlineExceeded",
            "DirectPost", "new_session", "request"]
 
@@ -614,7 +616,7 @@ def _begin(conn: Any, sock: socket.socket | None, call: _Call) -> http.client.HT
     call.sock = sock  # set before fired is read: expire() sees one or the other
     if call.fired.is_set():
         raise TimeoutError("the deadline passed before the headers were read")
-    response = http.client.HTTPResponse(sock, method="POST")
+    response = HTTPResponse(sock, method="POST")  # http.client's, faster headers
     try:
         try:
             response.begin()

@@ -31,7 +31,7 @@ from .faults import FaultPlan, Injection
 from .operations import HANDLERS, UNAUTHENTICATED, Context, Options
 from .params import Params
 from .state import State
-from .wire import decode_struct, fault_envelope, parse_envelope, response_envelope
+from .wire import RequestDecoder, fault_envelope, parse_envelope, response_envelope
 from .wsdl import ServiceSchema
 
 if TYPE_CHECKING:
@@ -106,6 +106,7 @@ class FakeApp:
         max_body_bytes: int,
     ) -> None:
         self.schema = schema
+        self._decode = RequestDecoder(schema)
         self.state = state
         self.auth = auth
         self.faults = faults
@@ -276,7 +277,7 @@ class FakeApp:
                 raise client_fault(f"Procedure '{operation}' not present")
             _check_soap_action(environ, operation)
             bearer = None if operation in UNAUTHENTICATED else self._bearer_account(environ)
-            params = Params(decode_struct(self.schema, self.schema.operations[operation], parsed))
+            params = Params(self._decode.struct(self.schema.operations[operation], parsed))
             account = bearer if bearer is not None else self._account(environ, operation, params)
             ctx = Context(self.state, self.auth, self.options, account)
             with self.state.transaction():

@@ -1,6 +1,6 @@
 """Typed access to decoded operation parameters.
 
-The decoder (wire.decode_struct) already enforced the WSDL: required members are
+The decoder (wire.RequestDecoder) already enforced the WSDL: required members are
 present and ints/booleans parsed.  These accessors only narrow types for handlers.
 """
 

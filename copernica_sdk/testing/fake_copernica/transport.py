@@ -20,6 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 from urllib.parse import unquote, urlsplit
 
+from ..._http_heads import parse_request
 from .app import DropConnection
 
 if TYPE_CHECKING:
@@ -87,6 +88,8 @@ def _read_chunked(raw: BinaryIO, limit: int) -> tuple[bytes, bool]:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: FakeHTTPServer
+    # The stdlib's, reading the headers without the email package (copernica_sdk._http_heads).
+    parse_request = parse_request
 
     def setup(self) -> None:
         super().setup()

@@ -9,7 +9,9 @@ clients may or may not namespace-qualify the children of ``<parameters>``.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import TypeAlias
 
 from lxml import etree
@@ -47,7 +49,7 @@ def parse_envelope(body: bytes) -> tuple[str, etree._Element]:
     members directly under the operation element, those are used instead.
     """
     try:
-        root = etree.fromstring(body, safe_parser())
+        root = etree.fromstring(body, _parser())
     except (etree.XMLSyntaxError, ValueError):
         raise client_fault("Bad Request") from None
     if root is None or _local(root.tag) != "Envelope":
@@ -62,8 +64,16 @@ def parse_envelope(body: bytes) -> tuple[str, etree._Element]:
     return _local(op_el.tag), params
 
 
-def _is_nil(el: etree._Element) -> bool:
-    return el.get("{http://www.w3.org/2001/XMLSchema-instance}nil") in ("true", "1")
+_parsers = threading.local()
+
+
+def _parser() -> etree.XMLParser:
+    """This thread's safe parser: building one per request cost more than parsing
+    a small envelope, and an lxml parser must not be used by two threads at once."""
+    parser: etree.XMLParser | None = getattr(_parsers, "parser", None)
+    if parser is None:
+        parser = _parsers.parser = safe_parser()
+    return parser
 
 
 def _scalar(type_name: str, text: str, path: str) -> int | bool | str:
@@ -81,45 +91,81 @@ def _scalar(type_name: str, text: str, path: str) -> int | bool | str:
     )
 
 
-def _decode_value(schema: ServiceSchema, member: Member, el: etree._Element, path: str) -> Decoded:
-    if member.scalar:
-        return _scalar(member.type, el.text or "", path)
-    item = schema.list_item(member.type)
-    if item is not None:
-        item_path = f"{path}.{item.name}"
-        return [
-            _decode_value(schema, item, child, item_path)
-            for child in el
-            if _local(child.tag) == item.name and not _is_nil(child)
-        ]
-    return decode_struct(schema, member.type, el, f"{path}.")
+#: Decodes one element; the path names it in a fault ("fields.pair.key").
+_ValueDecoder: TypeAlias = Callable[[etree._Element, str], Decoded]
+#: A complexType's members, in schema order: name, required, repeated, decoder.
+_Members: TypeAlias = "list[tuple[str, bool, bool, _ValueDecoder]]"
 
 
-def decode_struct(
-    schema: ServiceSchema, type_name: str, el: etree._Element, prefix: str = ""
-) -> dict[str, Decoded]:
-    """Decode ``el`` as the complexType ``type_name``; unknown children are ignored.
+class RequestDecoder:
+    """Decodes request elements against the WSDL's complexTypes.
 
-    Raises a Client fault naming the parameter when a required member is missing or
-    an int/boolean member does not parse.
+    Each type's members and the decoder of each member are worked out once, on the
+    type's first use: the fake decodes every request's parameters, and walking the
+    schema per element was most of its CPU per call.
     """
-    children: dict[str, list[etree._Element]] = {}
-    for child in el:
-        if isinstance(child.tag, str) and not _is_nil(child):
-            children.setdefault(_local(child.tag), []).append(child)
-    out: dict[str, Decoded] = {}
-    for member in schema.types[type_name]:
-        path = prefix + member.name
-        found = children.get(member.name)
-        if not found:
-            if member.required:
-                raise client_fault(f"Missing parameter '{path}'")
-            continue
-        if member.repeated:
-            out[member.name] = [_decode_value(schema, member, c, path) for c in found]
-        else:
-            out[member.name] = _decode_value(schema, member, found[0], path)
-    return out
+
+    def __init__(self, schema: ServiceSchema) -> None:
+        self._schema = schema
+        self._members: dict[str, _Members] = {}
+
+    def struct(self, type_name: str, el: etree._Element, prefix: str = "") -> dict[str, Decoded]:
+        """Decode ``el`` as the complexType ``type_name``; unknown children are ignored.
+
+        Raises a Client fault naming the parameter when a required member is missing
+        or an int/boolean member does not parse.
+        """
+        members = self._members.get(type_name)
+        if members is None:
+            members = self._members[type_name] = [
+                (m.name, m.required, m.repeated, self._value(m))
+                for m in self._schema.types[type_name]
+            ]
+        children: dict[str, list[etree._Element]] = {}
+        for child in el:
+            tag = child.tag
+            if isinstance(tag, str) and child.get(_XSI_NIL) not in _NIL:
+                children.setdefault(tag.rpartition("}")[2], []).append(child)
+        out: dict[str, Decoded] = {}
+        for name, required, repeated, decode in members:
+            found = children.get(name)
+            if not found:
+                if required:
+                    raise client_fault(f"Missing parameter '{prefix}{name}'")
+                continue
+            path = prefix + name
+            out[name] = [decode(c, path) for c in found] if repeated else decode(found[0], path)
+        return out
+
+    def _value(self, member: Member) -> _ValueDecoder:
+        if member.type == "string":
+            return _text
+        if member.scalar:
+            return partial(_typed_scalar, member.type)
+        item = self._schema.list_item(member.type)
+        if item is None:
+            type_name = member.type
+            return lambda el, path: self.struct(type_name, el, f"{path}.")
+        item_name, decode_item = item.name, self._value(item)
+
+        def decode_list(el: etree._Element, path: str) -> Decoded:
+            item_path = f"{path}.{item_name}"
+            return [decode_item(child, item_path) for child in el
+                    if isinstance(child.tag, str) and child.tag.rpartition("}")[2] == item_name
+                    and child.get(_XSI_NIL) not in _NIL]
+        return decode_list
+
+
+_XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
+_NIL = ("true", "1")
+
+
+def _text(el: etree._Element, path: str) -> str:
+    return el.text or ""
+
+
+def _typed_scalar(type_name: str, el: etree._Element, path: str) -> int | bool | str:
+    return _scalar(type_name, el.text or "", path)
 
 
 # -------------------------------------------------------------------------- responses
