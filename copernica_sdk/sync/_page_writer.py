@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor
 from functools import partial
 from typing import TYPE_CHECKING, Protocol
 
@@ -33,6 +32,7 @@ from ..errors import (
 from .errors import MappingError
 
 if TYPE_CHECKING:
+    from ._workers import Workers
     from .mapping import MappedRecord, ProfileWrite, SubprofileWrite
 
 __all__ = ["RECORD_ERRORS", "Aborted", "PageWriter", "WritableOutcome"]
@@ -76,7 +76,7 @@ class PageWriter:
     """Runs one page's groups on ``pool`` and waits for all of them (:meth:`write`,
     or :meth:`start` then :meth:`wait`).  One writer per page."""
 
-    def __init__(self, pool: Executor, upsert_profile: UpsertProfile,
+    def __init__(self, pool: Workers, upsert_profile: UpsertProfile,
                  upsert_subprofile: UpsertSubprofile) -> None:
         self._pool = pool
         self._upsert_profile = upsert_profile
@@ -124,7 +124,7 @@ class PageWriter:
         with self._lock:
             self._running += 1
         try:
-            self._pool.submit(self._run, task)
+            self._pool.spawn(partial(self._run, task))
         except BaseException:
             self._finished()
             raise

@@ -27,7 +27,6 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -47,6 +46,7 @@ from ._field_check import check_target_fields
 from ._page_writer import Aborted, PageWriter, sub_id
 from ._read_ahead import read_ahead, sequential
 from ._staging import StagedRecord, Staging
+from ._workers import Workers
 from .connector import Connector, PageItem, Record, Rejected, Skipped, Stream
 from .errors import (
     ConfigError,
@@ -194,7 +194,7 @@ class SyncEngine:
         self.progress = progress
         self._clock = clock
         self._targets: _Targets | None = None
-        self._pool: ThreadPoolExecutor | None = None
+        self._pool: Workers | None = None
         self._staging: Staging | None = None
         self._staged: dict[str, _Staged] = {}
 
@@ -216,8 +216,7 @@ class SyncEngine:
         exit_code: int | None = None
         try:
             # One pool for the whole run: writers are reused from page to page.
-            self._pool = ThreadPoolExecutor(max_workers=max(1, self.options.concurrency),
-                                            thread_name_prefix="copernica-writer")
+            self._pool = Workers(self.options.concurrency, name="copernica-writer")
             try:
                 self._targets = self._resolve_targets()
                 streams = self._selected_streams()
@@ -568,7 +567,7 @@ class SyncEngine:
                                       premapped=premapped)
         if groups:
             if self._pool is None:  # replaying dead letters outside run()
-                with ThreadPoolExecutor(max_workers=max(1, self.options.concurrency)) as pool:
+                with Workers(self.options.concurrency, name="copernica-writer") as pool:
                     self._page_writer(pool).write(groups)
             else:
                 self._page_writer(self._pool).write(groups)
@@ -892,7 +891,7 @@ class SyncEngine:
 
     # -- writing ------------------------------------------------------------------
 
-    def _page_writer(self, pool: ThreadPoolExecutor) -> PageWriter:
+    def _page_writer(self, pool: Workers) -> PageWriter:
         return PageWriter(pool, self._upsert_profile, self._upsert_subprofile)
 
     @property

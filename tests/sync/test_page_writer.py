@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pytest
 
 from copernica_sdk.errors import APIError, ConstraintError, CopernicaError, NotFoundError
 from copernica_sdk.sync._page_writer import Aborted, PageWriter, sub_id
+from copernica_sdk.sync._workers import Workers
 from copernica_sdk.sync.mapping import MappedRecord, ProfileWrite, SubprofileWrite
 
 
@@ -58,7 +58,7 @@ class Copernica:
 
 
 def write(copernica: Copernica, groups: list[list[Outcome]], writers: int = 8) -> None:
-    with ThreadPoolExecutor(max_workers=writers) as pool:
+    with Workers(writers, name="test-writer") as pool:
         PageWriter(pool, copernica.upsert_profile, copernica.upsert_subprofile).write(groups)
 
 
