@@ -189,6 +189,16 @@ def test_latency_can_be_drawn_from_a_seeded_rng(fake: FakeCopernica) -> None:
     assert len(draws) == 1
 
 
+def test_latency_counts_from_the_request_s_arrival(fake: FakeCopernica) -> None:
+    def slow_to_decide(rng: Any) -> float:
+        time.sleep(0.3)  # work the fake does after the request arrived, before the hold
+        return 0.4
+
+    fake.latency = slow_to_decide
+    elapsed = _timed_call(fake)
+    assert 0.4 <= elapsed < 0.65  # 0.7 if the hold started after that work
+
+
 def test_latency_overlaps_for_concurrent_calls(fake: FakeCopernica) -> None:
     fake.latency = 0.2
     threads = [threading.Thread(target=_timed_call, args=(fake,)) for _ in range(4)]

@@ -15,13 +15,14 @@ import io
 import logging
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 from urllib.parse import unquote, urlsplit
 
 from ..._http_heads import parse_request
-from .app import DropConnection
+from .app import ARRIVED, DropConnection
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -88,8 +89,12 @@ def _read_chunked(raw: BinaryIO, limit: int) -> tuple[bytes, bool]:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: FakeHTTPServer
-    # The stdlib's, reading the headers without the email package (copernica_sdk._http_heads).
-    parse_request = parse_request
+
+    def parse_request(self) -> bool:
+        # The request line has just been read: the call's latency counts from here.
+        self.arrived = time.monotonic()
+        # The stdlib's, reading the headers without the email package.
+        return bool(parse_request(self))
 
     def setup(self) -> None:
         super().setup()
@@ -125,6 +130,7 @@ class _Handler(BaseHTTPRequestHandler):
             "QUERY_STRING": url.query,
             "SERVER_PROTOCOL": self.request_version,
             "wsgi.url_scheme": "http",
+            ARRIVED: self.arrived,
         }
         for key, value in self.headers.items():
             name = key.upper().replace("-", "_")
