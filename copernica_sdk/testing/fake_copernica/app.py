@@ -2,7 +2,8 @@
 
 Routes: ``GET /?SOAPAPI=WSDL`` (the WSDL), ``POST /authenticate`` (a Bearer JWT) and
 ``POST /`` (SOAP).  A SOAP call goes: read body (size limit, gzip) -> parse envelope
--> count -> decide injected fault -> latency -> [operation] -> serialise.  Anything
+-> count -> decide injected fault -> [operation] -> serialise -> hold until the
+latency has passed since the request arrived -> answer.  Anything
 unexpected still answers with a SOAP fault: bad input never yields a traceback or
 a hung connection.
 """
@@ -262,14 +263,17 @@ class FakeApp:
 
     def _answer(self, environ: WSGIEnvironment, operation: str | None,
                 parsed: etree._Element | None, parse_error: SoapFault | None) -> Reply:
+        # The answer leaves once the latency has passed since the request arrived,
+        # its operation (if it runs) done within that time, as on a real server.
         injection = self.faults.next()
-        self._sleep_latency(environ.get(ARRIVED))
         if injection is not None and injection.when == "before":
+            self._sleep_latency(environ.get(ARRIVED))
             return self._inject(injection, operation, None)
         if parse_error is not None or operation is None or parsed is None:
             reply = fault_reply(parse_error or client_fault("Bad Request"))
         else:
             reply = self._call(environ, operation, parsed)
+        self._sleep_latency(environ.get(ARRIVED))
         if injection is not None:
             return self._inject(injection, operation, reply)
         return reply
@@ -320,8 +324,9 @@ class FakeApp:
     def _sleep_latency(self, arrived: float | None) -> None:
         """Hold the call until its latency has passed since the request arrived
         (``time.monotonic()`` when its request line was read; None: from now).
-        Counting from the arrival keeps the fake's own parsing, and its wait for
-        the GIL on a busy machine, inside the latency asked for rather than on top."""
+        Counting from the arrival keeps the fake's own work — parsing, the
+        operation, and on a busy machine its wait for the GIL — inside the latency
+        asked for rather than on top of it."""
         latency = self.latency
         if callable(latency):
             with self._lock:
