@@ -21,7 +21,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=0, help="port to bind (0 = any free port)")
     parser.add_argument("--token", default="fake-token", help="access token for account 'demo'")
     parser.add_argument(
-        "--latency-ms", type=float, default=0.0, help="how long after its request arrives a SOAP call is answered, at least"
+        "--latency-ms", type=float, default=0.0,
+        help="least time from a SOAP call's arrival to its answer (the fake's work included)",
     )
     parser.add_argument(
         "--state", default=None, help="SQLite file that keeps state across restarts"

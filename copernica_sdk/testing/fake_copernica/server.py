@@ -142,7 +142,8 @@ class FakeCopernica(Inspector):
 
     @property
     def latency(self) -> Latency:
-        """Seconds added to every SOAP call, or a callable drawing them from a seeded RNG."""
+        """Seconds from a SOAP call's arrival to its answer, at least (the fake's own work
+        included), or a callable drawing them from a seeded RNG."""
         return self.app.latency
 
     @latency.setter
