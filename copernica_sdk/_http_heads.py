@@ -21,7 +21,6 @@ from __future__ import annotations
 import email.parser
 import http.client
 import http.server
-import inspect
 import re
 import types
 from collections.abc import Callable
@@ -41,7 +40,7 @@ _NESTED_TYPE = re.compile(rb"^content-type:[^\r\n]*(?:multipart|message)",
 _read_headers = getattr(http.client, "_read_headers", None)
 # The fast path reads the block with http.client's own reader (its line and count
 # limits); a Python whose reader wants more than the file pointer gets the stdlib's.
-_USABLE = _read_headers is not None and len(inspect.signature(_read_headers).parameters) == 1
+_USABLE = _read_headers is not None and _read_headers.__code__.co_argcount == 1
 
 
 def parse_headers(fp: BinaryIO, _class: type[http.client.HTTPMessage] = http.client.HTTPMessage,

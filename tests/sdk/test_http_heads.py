@@ -76,7 +76,11 @@ def test_a_header_block_parses_as_http_client_parses_it(block: bytes) -> None:
 
 
 def test_random_header_blocks_parse_as_http_client_parses_them() -> None:
-    differ = [block for block in _random_blocks(3000) if len(set(map(repr, _both(block)))) > 1]
+    differ = []
+    for block in _random_blocks(3000):
+        theirs, ours = _both(block)
+        if ours != theirs:
+            differ.append(block)
     assert differ == []
 
 

@@ -76,21 +76,6 @@ def _parser() -> etree.XMLParser:
     return parser
 
 
-def _scalar(type_name: str, text: str, path: str) -> int | bool | str:
-    if type_name == "int":
-        if _INT_RE.match(text) and _INT_MIN <= int(text) <= _INT_MAX:
-            return int(text)
-    elif type_name == "boolean":
-        value = _BOOLEANS.get(text.strip())
-        if value is not None:
-            return value
-    else:
-        return text
-    raise client_fault(
-        f"Invalid value '{clean(text)}' for parameter '{path}' (expected {type_name})"
-    )
-
-
 #: Decodes one element; the path names it in a fault ("fields.pair.key").
 _ValueDecoder: TypeAlias = Callable[[etree._Element, str], Decoded]
 #: A complexType's members, in schema order: name, required, repeated, decoder.
@@ -102,7 +87,7 @@ class RequestDecoder:
 
     Each type's members and the decoder of each member are worked out once, on the
     type's first use: the fake decodes every request's parameters, and walking the
-    schema per element was most of its CPU per call.
+    schema per element was a fifth of its CPU per call.
     """
 
     def __init__(self, schema: ServiceSchema) -> None:
@@ -164,8 +149,19 @@ def _text(el: etree._Element, path: str) -> str:
     return el.text or ""
 
 
-def _typed_scalar(type_name: str, el: etree._Element, path: str) -> int | bool | str:
-    return _scalar(type_name, el.text or "", path)
+def _typed_scalar(type_name: str, el: etree._Element, path: str) -> int | bool:
+    """An ``int`` or ``boolean`` member (strings are :func:`_text`)."""
+    text = el.text or ""
+    if type_name == "int":
+        if _INT_RE.match(text) and _INT_MIN <= int(text) <= _INT_MAX:
+            return int(text)
+    else:
+        value = _BOOLEANS.get(text.strip())
+        if value is not None:
+            return value
+    raise client_fault(
+        f"Invalid value '{clean(text)}' for parameter '{path}' (expected {type_name})"
+    )
 
 
 # -------------------------------------------------------------------------- responses
